@@ -1,0 +1,58 @@
+// The kernel seam. Everything kmodx asks of the running kernel goes through
+// this interface: the load/unload syscalls, module state in /sys/module,
+// /proc/modules, /proc/cmdline and /sys/module/compression. Production code
+// uses system_kernel(); unit tests pass a fake that records every call and can
+// fail any of them (testsuite/unit/fake_kernel.hpp).
+//
+// libkmod reads some of the same files itself (initstate, refcnt, holders);
+// end-to-end tests therefore redirect the real paths with the simulated
+// kernel (testsuite/simkernel), while unit tests use the fake.
+#pragma once
+
+#include <kmodx/compression.hpp>
+#include <kmodx/result.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kmodx {
+
+// finit_module(2) flags (include/uapi/linux/module.h).
+inline constexpr unsigned kInitIgnoreModversions = 1;
+inline constexpr unsigned kInitIgnoreVermagic = 2;
+inline constexpr unsigned kInitCompressedFile = 4;
+
+enum class ModuleState { Absent, Coming, Live, Going };
+
+class Kernel {
+public:
+    virtual ~Kernel() = default;
+
+    // The syscalls; failures carry the kernel's errno untouched.
+    virtual Status finit_module(int fd, const std::string& params, unsigned flags) = 0;
+    virtual Status init_module(std::span<const std::byte> image, const std::string& params) = 0;
+    virtual Status delete_module(const std::string& name, unsigned flags) = 0;
+
+    // /sys/module/NAME/initstate; a directory without initstate is Coming,
+    // no directory is Absent (builtins are libkmod's business, not the kernel's).
+    virtual ModuleState module_state(std::string_view name) = 0;
+    // /sys/module/NAME/refcnt
+    virtual Result<int> refcount(std::string_view name) = 0;
+    // /sys/module/NAME/holders/*
+    virtual Result<std::vector<std::string>> holders(std::string_view name) = 0;
+    // Whole contents of /proc/modules and /proc/cmdline.
+    virtual Result<std::string> proc_modules() = 0;
+    virtual Result<std::string> cmdline() = 0;
+    // The one format /sys/module/compression names, if the kernel decompresses.
+    virtual std::optional<Compression> compression() = 0;
+};
+
+// The running kernel. Lives for the whole process.
+Kernel& system_kernel();
+
+}  // namespace kmodx

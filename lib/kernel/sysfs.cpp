@@ -1,0 +1,77 @@
+#include "kernel/sysfs.hpp"
+
+#include <kmodx/fd.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+
+namespace kmodx::sysfs {
+
+Result<std::string> read_file(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return failure_errno("open " + path);
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return failure_errno("read " + path);
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    return s;
+}
+
+ModuleState module_state(const std::string& sys_module, std::string_view name) {
+    const std::string dir = sys_module + "/" + std::string(name);
+    auto text = read_file(dir + "/initstate");
+    if (!text) {
+        struct stat st;
+        if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return ModuleState::Coming;
+        return ModuleState::Absent;
+    }
+    const std::string_view state = trim(*text);
+    if (state == "live") return ModuleState::Live;
+    if (state == "coming") return ModuleState::Coming;
+    if (state == "going") return ModuleState::Going;
+    return ModuleState::Absent;
+}
+
+Result<int> refcount(const std::string& sys_module, std::string_view name) {
+    auto text = read_file(sys_module + "/" + std::string(name) + "/refcnt");
+    if (!text) return std::unexpected(text.error());
+    const std::string_view v = trim(*text);
+    int n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size()) return failure(EINVAL, "refcnt of " + std::string(name));
+    return n;
+}
+
+Result<std::vector<std::string>> holders(const std::string& sys_module, std::string_view name) {
+    const std::string dir = sys_module + "/" + std::string(name) + "/holders";
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+    if (!d) return failure_errno("opendir " + dir);
+    std::vector<std::string> out;
+    while (dirent* e = ::readdir(d.get())) {
+        std::string_view n = e->d_name;
+        if (n == "." || n == "..") continue;
+        out.emplace_back(n);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace kmodx::sysfs

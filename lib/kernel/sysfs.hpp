@@ -1,0 +1,20 @@
+// Readers for the kernel's module files under a given sysfs root, shared by
+// the production kernel and tests that point them at a scratch directory.
+#pragma once
+
+#include <kmodx/kernel.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kmodx::sysfs {
+
+Result<std::string> read_file(const std::string& path);
+std::string_view trim(std::string_view s);
+
+ModuleState module_state(const std::string& sys_module, std::string_view name);
+Result<int> refcount(const std::string& sys_module, std::string_view name);
+Result<std::vector<std::string>> holders(const std::string& sys_module, std::string_view name);
+
+}  // namespace kmodx::sysfs

@@ -1,0 +1,59 @@
+// The production Kernel: raw syscalls and the real /sys and /proc files.
+// Calls go through syscall(2) rather than glibc wrappers because glibc has no
+// finit_module wrapper and the simulated kernel intercepts syscall() too.
+#include <kmodx/kernel.hpp>
+
+#include "kernel/sysfs.hpp"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace kmodx {
+namespace {
+
+class SystemKernel final : public Kernel {
+public:
+    Status finit_module(int fd, const std::string& params, unsigned flags) override {
+        if (::syscall(SYS_finit_module, fd, params.c_str(), flags) != 0)
+            return failure_errno("finit_module");
+        return {};
+    }
+
+    Status init_module(std::span<const std::byte> image, const std::string& params) override {
+        if (::syscall(SYS_init_module, image.data(), image.size(), params.c_str()) != 0)
+            return failure_errno("init_module");
+        return {};
+    }
+
+    Status delete_module(const std::string& name, unsigned flags) override {
+        if (::syscall(SYS_delete_module, name.c_str(), flags) != 0)
+            return failure_errno("delete_module");
+        return {};
+    }
+
+    ModuleState module_state(std::string_view name) override {
+        return sysfs::module_state("/sys/module", name);
+    }
+    Result<int> refcount(std::string_view name) override {
+        return sysfs::refcount("/sys/module", name);
+    }
+    Result<std::vector<std::string>> holders(std::string_view name) override {
+        return sysfs::holders("/sys/module", name);
+    }
+    Result<std::string> proc_modules() override { return sysfs::read_file("/proc/modules"); }
+    Result<std::string> cmdline() override { return sysfs::read_file("/proc/cmdline"); }
+    std::optional<Compression> compression() override {
+        auto text = sysfs::read_file("/sys/module/compression");
+        if (!text) return std::nullopt;
+        return compression_from_name(sysfs::trim(*text));
+    }
+};
+
+}  // namespace
+
+Kernel& system_kernel() {
+    static SystemKernel kernel;
+    return kernel;
+}
+
+}  // namespace kmodx

@@ -1,0 +1,70 @@
+#include "kernel/sysfs.hpp"
+#include "scratch_dir.hpp"
+
+#include "cmocka.hpp"
+
+using namespace kmodx;
+
+static void live_module_reads_live(void**) {
+    test::ScratchDir d;
+    d.write("foo/initstate", "live\n");
+    assert_true(sysfs::module_state(d.str(), "foo") == ModuleState::Live);
+}
+
+static void directory_without_initstate_is_coming(void**) {
+    test::ScratchDir d;
+    d.mkdir("foo");
+    assert_true(sysfs::module_state(d.str(), "foo") == ModuleState::Coming);
+}
+
+static void missing_directory_is_absent(void**) {
+    test::ScratchDir d;
+    assert_true(sysfs::module_state(d.str(), "foo") == ModuleState::Absent);
+}
+
+static void refcount_parses_number(void**) {
+    test::ScratchDir d;
+    d.write("foo/refcnt", "3\n");
+    auto r = sysfs::refcount(d.str(), "foo");
+    assert_true(r.has_value());
+    assert_int_equal(*r, 3);
+}
+
+static void refcount_rejects_garbage(void**) {
+    test::ScratchDir d;
+    d.write("foo/refcnt", "3x\n");
+    auto r = sysfs::refcount(d.str(), "foo");
+    assert_false(r.has_value());
+    assert_int_equal(r.error().code, EINVAL);
+}
+
+static void holders_are_sorted_names(void**) {
+    test::ScratchDir d;
+    d.mkdir("foo/holders/zeta");
+    d.mkdir("foo/holders/alpha");
+    auto r = sysfs::holders(d.str(), "foo");
+    assert_true(r.has_value());
+    assert_int_equal(r->size(), 2);
+    assert_string_equal((*r)[0].c_str(), "alpha");
+    assert_string_equal((*r)[1].c_str(), "zeta");
+}
+
+static void holders_of_missing_module_fail_with_enoent(void**) {
+    test::ScratchDir d;
+    auto r = sysfs::holders(d.str(), "nope");
+    assert_false(r.has_value());
+    assert_int_equal(r.error().code, ENOENT);
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(live_module_reads_live),
+        cmocka_unit_test(directory_without_initstate_is_coming),
+        cmocka_unit_test(missing_directory_is_absent),
+        cmocka_unit_test(refcount_parses_number),
+        cmocka_unit_test(refcount_rejects_garbage),
+        cmocka_unit_test(holders_are_sorted_names),
+        cmocka_unit_test(holders_of_missing_module_fail_with_enoent),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -1,0 +1,13 @@
+// Entry points of the five commands. Each parses its own argv (argv[0] is the
+// command name) and returns the process exit status.
+#pragma once
+
+namespace kmodx::tools {
+
+int modprobe_main(int argc, char** argv);
+int insmod_main(int argc, char** argv);
+int rmmod_main(int argc, char** argv);
+int lsmod_main(int argc, char** argv);
+int modinfo_main(int argc, char** argv);
+
+}  // namespace kmodx::tools

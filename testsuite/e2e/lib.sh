@@ -1,0 +1,92 @@
+# Shared helpers for end-to-end tests: fresh simulated machines, running
+# kmodx or Debian's kmod inside them, and assertions.
+#
+# Environment (set by meson): KMODX_BUILD (build dir), FIXTURE_ROOT (the
+# generated fixture machine), SIMRUN (testsuite/simkernel/simrun),
+# SIMKERNEL_LIB (the shim). STOCK_KMOD may point at another kmod binary.
+set -u
+
+: "${KMODX_BUILD:?KMODX_BUILD not set (run through meson test)}"
+: "${FIXTURE_ROOT:?FIXTURE_ROOT not set}"
+: "${SIMRUN:?SIMRUN not set}"
+STOCK_KMOD=${STOCK_KMOD:-/usr/bin/kmod}
+E2E_TIMEOUT=${E2E_TIMEOUT:-60}
+
+E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kmodx-e2e.XXXXXX")
+trap 'rm -rf "$E2E_TMP"' EXIT
+
+# kmod dispatches on argv[0]: give it the real command names.
+mkdir -p "$E2E_TMP/stock"
+for t in modprobe insmod rmmod lsmod modinfo depmod; do
+    ln -s "$STOCK_KMOD" "$E2E_TMP/stock/$t"
+done
+
+die() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+
+[ -x "$STOCK_KMOD" ] || skip "stock kmod not installed ($STOCK_KMOD)"
+
+# A private copy of the fixture machine. Module files are hard links (tools
+# only read them; copy a file before changing it), everything else is copied
+# so kernel state never leaks between tests.
+new_root() {
+    local r
+    r=$(mktemp -d "$E2E_TMP/root.XXXXXX")
+    (cd "$FIXTURE_ROOT" && find . -mindepth 1 -maxdepth 1 ! -name lib -exec cp -a {} "$r/" \;)
+    mkdir -p "$r/lib"
+    cp -al "$FIXTURE_ROOT/lib/modules" "$r/lib/modules"
+    # The index files are rewritten by depmod in some tests: real copies.
+    find "$r/lib/modules" -maxdepth 2 -name 'modules.*' -type f -exec sh -c 'cp --remove-destination "$1" "$1.tmp" && mv "$1.tmp" "$1"' _ {} \;
+    echo "$r"
+}
+
+# run_in ROOT PROGRAM ARGS... -> $OUT $ERR $RC (stdin from /dev/null).
+# A clean environment: only what a boot-time modprobe would see, plus the shim.
+run_in() {
+    local root=$1; shift
+    local out="$E2E_TMP/out.$$" err="$E2E_TMP/err.$$"
+    RC=0
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
+        ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
+        ${MODPROBE_OPTIONS+MODPROBE_OPTIONS="$MODPROBE_OPTIONS"} \
+        timeout -k 5 "$E2E_TIMEOUT" "$SIMRUN" "$root" "$@" </dev/null >"$out" 2>"$err" || RC=$?
+    [ "$RC" -ne 124 ] || die "timed out after ${E2E_TIMEOUT}s: $*"
+    OUT=$(cat "$out"; echo x); OUT=${OUT%x}
+    ERR=$(cat "$err"; echo x); ERR=${ERR%x}
+}
+
+run_kmodx() { local root=$1 tool=$2; shift 2; run_in "$root" "$KMODX_BUILD/tools/$tool" "$@"; }
+run_stock() { local root=$1 tool=$2; shift 2; run_in "$root" "$E2E_TMP/stock/$tool" "$@"; }
+
+# What the simulated kernel holds: /proc/modules and every file under
+# /sys/module with its content. Compared between stock and kmodx runs.
+kernel_state() {
+    local root=$1
+    cat "$root/proc/modules" 2>/dev/null
+    (cd "$root/sys/module" 2>/dev/null && find . -mindepth 1 | LC_ALL=C sort | while read -r p; do
+        if [ -f "$p" ]; then printf '%s = %s\n' "$p" "$(cat "$p")"; else printf '%s/\n' "$p"; fi
+    done)
+}
+
+# Number of load syscalls (init_module + finit_module) the kernel saw for NAME.
+load_calls() {
+    local root=$1 name=$2
+    [ -f "$root/.simkernel/calls.log" ] || { echo 0; return; }
+    awk -F'\t' -v m="$name" '($3=="finit_module"||$3=="init_module"||$3=="finit"||$3=="init") && $4==m {n++} END {print n+0}' \
+        "$root/.simkernel/calls.log"
+}
+
+assert_rc() { [ "$RC" -eq "$1" ] || die "exit status $RC, expected $1${ERR:+ (stderr: $ERR)}"; }
+assert_out_eq() { [ "$OUT" = "$1" ] || die "stdout differs:
+--- expected
+$1
+--- got
+$OUT"; }
+assert_err_eq() { [ "$ERR" = "$1" ] || die "stderr differs:
+--- expected
+$1
+--- got
+$ERR"; }
+assert_out_contains() { case "$OUT" in *"$1"*) ;; *) die "stdout lacks '$1': $OUT" ;; esac; }
+assert_err_contains() { case "$ERR" in *"$1"*) ;; *) die "stderr lacks '$1': $ERR" ;; esac; }
+assert_eq() { [ "$1" = "$2" ] || die "${3:-values differ}: got '$1', expected '$2'"; }

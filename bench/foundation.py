@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Foundation benchmarks: kmodx versus Debian's kmod in the simulated kernel.
+
+Same machine root, alternating runs (kmod, kmodx, kmod, ...), medians of N
+invocations each:
+  1. `modprobe -q -- NAME` of a module that is already live (the commonest
+     call at boot);
+  2. cold load of a module with a 5-deep dependency chain (chain_a);
+  3. peak RSS of (1) and (2).
+Prints one table with kmodx/kmod ratios. Goals: time ratios <= 1.0, RSS <= 1.2.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def spawn(argv, env):
+    """Runs argv, returns (wall ns, max RSS KiB, exit status)."""
+    t0 = time.perf_counter_ns()
+    pid = os.posix_spawn(argv[0], argv, env,
+                         file_actions=[(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                                       (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+                                       (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)])
+    _, status, usage = os.wait4(pid, 0)
+    t1 = time.perf_counter_ns()
+    return t1 - t0, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def make_root(fixture_root, tmp):
+    root = os.path.join(tmp, "root")
+    shutil.copytree(fixture_root, root, symlinks=True)
+    os.makedirs(os.path.join(root, ".simkernel"), exist_ok=True)
+    # Userspace cost only: the simulated module init takes no time.
+    with open(os.path.join(root, ".simkernel", "config"), "w") as f:
+        f.write("load_ns_base=0\nload_ns_per_kib=0\nread_ns_per_kib=0\n")
+    return root
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build", help="meson build directory")
+    ap.add_argument("-n", type=int, default=201, help="invocations per tool and case")
+    ap.add_argument("--stock", default="/usr/bin/kmod")
+    args = ap.parse_args()
+
+    build = os.path.abspath(args.build)
+    fixture_root = os.path.join(build, "testsuite/fixtures/root")
+    shim = os.path.join(build, "testsuite/simkernel/libsimkernel.so")
+    for p in (fixture_root, shim, args.stock):
+        if not os.path.exists(p):
+            sys.exit(f"bench: missing {p} (build first: ./dev test or ninja -C build)")
+
+    with tempfile.TemporaryDirectory(prefix="kmodx-bench.") as tmp:
+        root = make_root(fixture_root, tmp)
+        bindir = os.path.join(tmp, "stock")
+        os.mkdir(bindir)
+        for t in ("modprobe", "rmmod"):
+            os.symlink(args.stock, os.path.join(bindir, t))
+        tools = {
+            "kmod": os.path.join(bindir, "modprobe"),
+            "kmodx": os.path.join(build, "tools/modprobe"),
+        }
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/", "TERM": "linux",
+               "LD_PRELOAD": shim, "SIMKERNEL_ROOT": root}
+
+        def run_case(prepare, argv_tail):
+            samples = {k: [] for k in tools}
+            rss = {k: [] for k in tools}
+            for i in range(args.n):
+                order = list(tools) if i % 2 == 0 else list(reversed(tools))
+                for name in order:
+                    if prepare:
+                        prepare()
+                    ns, kib, rc = spawn([tools[name]] + argv_tail, env)
+                    if rc != 0:
+                        sys.exit(f"bench: {name} {' '.join(argv_tail)} exited {rc}")
+                    samples[name].append(ns)
+                    rss[name].append(kib)
+            return ({k: statistics.median(v) for k, v in samples.items()},
+                    {k: max(v) for k, v in rss.items()})
+
+        def unload_chain():
+            for m in ("chain_a", "chain_b", "chain_c", "chain_d", "chain_e"):
+                spawn([os.path.join(bindir, "rmmod"), m], env)
+
+        # Case 1 needs the module live first.
+        spawn([tools["kmod"], "-q", "--", "evdev"], env)
+        live_t, live_rss = run_case(None, ["-q", "--", "evdev"])
+        cold_t, cold_rss = run_case(unload_chain, ["-q", "--", "chain_a"])
+
+    rows = [
+        ("modprobe -q already-live (median us)", live_t["kmod"] / 1e3, live_t["kmodx"] / 1e3, 1.0),
+        ("cold load, 5-deep chain (median us)", cold_t["kmod"] / 1e3, cold_t["kmodx"] / 1e3, 1.0),
+        ("peak RSS already-live (KiB)", live_rss["kmod"], live_rss["kmodx"], 1.2),
+        ("peak RSS cold chain (KiB)", cold_rss["kmod"], cold_rss["kmodx"], 1.2),
+    ]
+    print(f"foundation benchmark, {args.n} runs per tool and case, alternating")
+    print(f"{'case':42} {'kmod':>10} {'kmodx':>10} {'ratio':>7} {'goal':>6}")
+    worst = 0
+    for name, k, x, goal in rows:
+        ratio = x / k if k else float("inf")
+        flag = "" if ratio <= goal else "  (over goal)"
+        print(f"{name:42} {k:10.1f} {x:10.1f} {ratio:7.3f} {'<=' + str(goal):>6}{flag}")
+        worst = max(worst, ratio / goal)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+// The one load path: a module file, its parameters and the --force flags in,
+// exactly one successful kernel load call out (two only when finit_module is
+// missing and init_module is tried after it).
+//
+//   uncompressed                      -> finit_module(fd, params, force flags)
+//   compressed, kernel decompresses   -> finit_module(fd, params, force | COMPRESSED_FILE)
+//     that format (by magic bytes)
+//   compressed otherwise, or finit    -> decompress here, apply --force edits to
+//     returns ENOSYS                     the ELF, init_module(image, params)
+//
+// EEXIST is an outcome (AlreadyLoaded), not an error; every other kernel
+// errno comes back unchanged so callers can word it as kmod does
+// (include/kmodx/messages.hpp).
+#pragma once
+
+#include <kmodx/compression.hpp>
+#include <kmodx/kernel.hpp>
+#include <kmodx/module_image.hpp>
+#include <kmodx/result.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace kmodx {
+
+struct LoadRequest {
+    std::string path;
+    std::string params;
+    bool force_vermagic = false;
+    bool force_modversion = false;
+    ImageLimits limits = {};
+};
+
+enum class LoadOutcome { Inserted, AlreadyLoaded };
+
+enum class LoadSyscall { None, FinitModule, InitModule };
+
+struct LoadReport {
+    LoadOutcome outcome = LoadOutcome::Inserted;
+    Compression format = Compression::None;
+    LoadSyscall syscall = LoadSyscall::None;  // the call that gave the outcome
+    bool kernel_decompressed = false;         // finit with MODULE_INIT_COMPRESSED_FILE
+    bool finit_fell_back = false;             // finit said ENOSYS, init_module used
+    std::uint64_t file_bytes = 0;
+    // Decompressed size; 0 when the kernel decompressed (unknown here).
+    std::uint64_t image_bytes = 0;
+    std::uint64_t read_ns = 0;
+    std::uint64_t decompress_ns = 0;
+    std::uint64_t syscall_ns = 0;  // all load syscalls together
+};
+
+// Which finit_module flags the force options stand for.
+unsigned force_flags(const LoadRequest& req);
+
+// Failures: opening/reading/decompressing the file (their errno, a context
+// naming the path), ENOEXEC when a --force edit meets a corrupt ELF, or the
+// kernel's errno with context "finit_module"/"init_module".
+// `facts`, when given, receives the report on failure too (sizes, format and
+// timings known up to the failing step), for statistics of failed loads.
+Result<LoadReport> load_module(Kernel& kernel, const LoadRequest& req,
+                               LoadReport* facts = nullptr);
+
+}  // namespace kmodx

@@ -170,12 +170,14 @@ Result<std::vector<std::byte>> unzstd(std::span<const std::byte> in, std::size_t
     std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
     if (!dctx) return failure(ENOMEM, "zstd: ZSTD_createDCtx");
 
-    // The declared content size only sizes the first allocation; the bound is
-    // still enforced on what the decoder actually produces.
+    // The declared content size only sizes the first allocation, and only up
+    // to a plausible ratio: a header claiming GiBs for a few KiB of input must
+    // not reserve them. The bound applies to what the decoder really produces.
     std::size_t hint = in.size() * 4;
     unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
     if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR)
-        hint = static_cast<std::size_t>(std::min<unsigned long long>(declared, max_output));
+        hint = static_cast<std::size_t>(
+            std::min<unsigned long long>(declared, std::max(in.size() * 16, kMinChunk)));
 
     Sink sink(max_output, hint);
     ZSTD_inBuffer ib{in.data(), in.size(), 0};

@@ -1,0 +1,209 @@
+// A Kernel for unit tests: records every call and answers from tables the
+// test fills in. Load calls identify the module by the `name=` entry of
+// .modinfo in the image the kernel would see (decompressing it, like the
+// kernel, when finit is given MODULE_INIT_COMPRESSED_FILE); a successful load
+// makes the module Live.
+//
+// Also holds make_module(), a minimal ELF64 module writer, so tests can build
+// their inputs instead of shipping binaries.
+#pragma once
+
+#include <kmodx/kernel.hpp>
+
+#include "load/elf.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kmodx::test {
+
+struct LoadCall {
+    enum Kind { Finit, Init } kind = Finit;
+    std::string name;  // from .modinfo; empty when the image has none
+    std::string params;
+    unsigned flags = 0;  // finit only
+    std::vector<std::byte> bytes;  // init: the buffer; finit: the file via the fd
+    dev_t dev = 0;  // finit: identity of the file behind the fd
+    ino_t ino = 0;
+};
+
+struct DeleteCall {
+    std::string name;
+    unsigned flags = 0;
+};
+
+class FakeKernel : public Kernel {
+public:
+    // Answers, checked in this order: the next scripted errno (consumed, by
+    // call order), the module's errno queue (consumed; its last value sticks),
+    // default_errno. 0 means success.
+    std::deque<int> script;
+    std::map<std::string, std::deque<int>> results;
+    int default_errno = 0;
+    bool has_finit = true;  // false: finit_module fails with ENOSYS, unrecorded
+    std::optional<Compression> kernel_compression;
+
+    std::map<std::string, ModuleState, std::less<>> states;
+    std::map<std::string, int, std::less<>> refcounts;
+    std::map<std::string, std::vector<std::string>, std::less<>> holder_map;
+    std::map<std::string, int> delete_results;
+    std::string proc_modules_text;
+    std::string cmdline_text;
+
+    std::vector<LoadCall> loads;
+    std::vector<DeleteCall> deletes;
+
+    Status finit_module(int fd, const std::string& params, unsigned flags) override {
+        if (!has_finit) return failure(ENOSYS, "finit_module");
+        LoadCall c{LoadCall::Finit, {}, params, flags, read_fd(fd)};
+        struct stat st;
+        if (::fstat(fd, &st) == 0) c.dev = st.st_dev, c.ino = st.st_ino;
+        std::vector<std::byte> image = c.bytes;
+        if (flags & kInitCompressedFile) {
+            auto fmt = detect_compression(image);
+            if (!kernel_compression || fmt != *kernel_compression)
+                return record(std::move(c), EINVAL, "finit_module");
+            auto out = decompress(fmt, image, std::size_t{1} << 30);
+            image = out ? std::move(*out) : std::vector<std::byte>{};
+        }
+        c.name = elf::modinfo_value(image, "name").value_or("");
+        int err = answer(c.name);
+        return record(std::move(c), err, "finit_module");
+    }
+
+    Status init_module(std::span<const std::byte> image, const std::string& params) override {
+        LoadCall c{LoadCall::Init, {}, params, 0, {image.begin(), image.end()}};
+        c.name = elf::modinfo_value(image, "name").value_or("");
+        int err = answer(c.name);
+        return record(std::move(c), err, "init_module");
+    }
+
+    Status delete_module(const std::string& name, unsigned flags) override {
+        deletes.push_back({name, flags});
+        auto it = delete_results.find(name);
+        int err = it != delete_results.end() ? it->second : (state(name) == ModuleState::Absent ? ENOENT : 0);
+        if (err) return failure(err, "delete_module");
+        states.erase(name);
+        return {};
+    }
+
+    ModuleState module_state(std::string_view name) override { return state(name); }
+    Result<int> refcount(std::string_view name) override {
+        auto it = refcounts.find(name);
+        if (it != refcounts.end()) return it->second;
+        if (state(name) == ModuleState::Absent) return failure(ENOENT, "refcnt");
+        return 0;
+    }
+    Result<std::vector<std::string>> holders(std::string_view name) override {
+        auto it = holder_map.find(name);
+        if (it != holder_map.end()) return it->second;
+        if (state(name) == ModuleState::Absent) return failure(ENOENT, "holders");
+        return std::vector<std::string>{};
+    }
+    Result<std::string> proc_modules() override { return proc_modules_text; }
+    Result<std::string> cmdline() override { return cmdline_text; }
+    std::optional<Compression> compression() override { return kernel_compression; }
+
+private:
+    ModuleState state(std::string_view name) const {
+        auto it = states.find(name);
+        return it == states.end() ? ModuleState::Absent : it->second;
+    }
+
+    int answer(const std::string& name) {
+        if (!script.empty()) {
+            int e = script.front();
+            script.pop_front();
+            return e;
+        }
+        auto it = results.find(name);
+        if (it != results.end() && !it->second.empty()) {
+            int e = it->second.front();
+            if (it->second.size() > 1) it->second.pop_front();
+            return e;
+        }
+        return default_errno;
+    }
+
+    Status record(LoadCall c, int err, const char* what) {
+        std::string name = c.name;
+        loads.push_back(std::move(c));
+        if (err) return failure(err, what);
+        if (!name.empty()) states[name] = ModuleState::Live;
+        return {};
+    }
+
+    static std::vector<std::byte> read_fd(int fd) {
+        std::vector<std::byte> out;
+        std::byte buf[65536];
+        for (off_t off = 0;;) {
+            ssize_t n = ::pread(fd, buf, sizeof buf, off);
+            if (n <= 0) break;
+            out.insert(out.end(), buf, buf + n);
+            off += n;
+        }
+        return out;
+    }
+};
+
+// A minimal relocatable ELF64 little-endian module: sections .modinfo (the
+// given "key=value" entries, NUL-separated), optionally __versions (ALLOC),
+// and .shstrtab.
+inline std::vector<std::byte> make_module(const std::vector<std::string>& modinfo,
+                                          bool with_versions = true) {
+    std::string info;
+    for (const auto& e : modinfo) info += e + '\0';
+    std::string versions(64, '\x11');  // one fake {crc, "name"} record's worth
+    std::string shstrtab = std::string("\0.modinfo\0__versions\0.shstrtab\0", 31);
+    struct Sec {
+        std::uint32_t name, type;
+        std::uint64_t flags;
+        const std::string* data;
+    };
+    std::vector<Sec> secs{{0, 0, 0, nullptr}, {1, 1, elf::kShfAlloc, &info}};
+    if (with_versions) secs.push_back({10, 1, elf::kShfAlloc, &versions});
+    secs.push_back({21, 3, 0, &shstrtab});
+
+    std::string out(64, '\0');
+    auto put = [&out](std::size_t at, std::uint64_t v, int width) {
+        if (out.size() < at + width) out.resize(at + width);
+        for (int i = 0; i < width; ++i) out[at + i] = static_cast<char>(v >> (8 * i));
+    };
+    std::memcpy(out.data(), "\x7f" "ELF\x02\x01\x01", 7);
+    put(16, 1, 2);     // ET_REL
+    put(18, 62, 2);    // EM_X86_64
+    put(20, 1, 4);     // EV_CURRENT
+    put(52, 64, 2);    // e_ehsize
+    put(58, 64, 2);    // e_shentsize
+    put(60, secs.size(), 2);
+    put(62, secs.size() - 1, 2);  // .shstrtab is last
+    std::vector<std::uint64_t> offsets;
+    for (const auto& s : secs) {
+        offsets.push_back(out.size());
+        if (s.data) out += *s.data;
+    }
+    std::size_t shoff = (out.size() + 7) & ~std::size_t{7};
+    put(40, shoff, 8);
+    for (std::size_t i = 0; i < secs.size(); ++i) {
+        std::size_t h = shoff + i * 64;
+        put(h + 63, 0, 1);  // extend to the full header
+        put(h, secs[i].name, 4);
+        put(h + 4, secs[i].type, 4);
+        put(h + 8, secs[i].flags, 8);
+        put(h + 24, secs[i].data ? offsets[i] : 0, 8);
+        put(h + 32, secs[i].data ? secs[i].data->size() : 0, 8);
+        put(h + 48, 1, 8);  // sh_addralign
+    }
+    auto* p = reinterpret_cast<const std::byte*>(out.data());
+    return {p, p + out.size()};
+}
+
+}  // namespace kmodx::test

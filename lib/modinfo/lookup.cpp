@@ -16,6 +16,9 @@
 namespace kmodx::modinfo {
 namespace {
 
+// The kernel's MODULE_NAME_LEN (64) minus the terminating NUL and padding.
+constexpr std::size_t kMaxModuleName = 55;
+
 // The extensions Debian's kmod 30 was built to read (+XZ +ZSTD -ZLIB): a
 // .ko.gz argument falls through to an alias lookup there, and libkmod could
 // not parse its metadata here either.
@@ -81,9 +84,12 @@ int by_name(kmod_ctx* ctx, const std::string& name, const Options& opts) {
     kmod_module* raw = nullptr;
     int err = kmod_module_new_from_name(ctx, name.c_str(), &raw);
     ModulePtr mod(raw);
+    // libkmod 30's initstate overflows a stack buffer for names near
+    // PATH_MAX; a name longer than the kernel's limit is never builtin.
     const bool found = err >= 0 && mod &&
                        (kmod_module_get_path(mod.get()) != nullptr ||
-                        kmod_module_get_initstate(mod.get()) == KMOD_MODULE_BUILTIN);
+                        (name.size() <= kMaxModuleName &&
+                         kmod_module_get_initstate(mod.get()) == KMOD_MODULE_BUILTIN));
     if (!found) {
         KMODX_ERR("Module name %s not found.\n", name.c_str());
         return err < 0 ? err : -ENOENT;

@@ -1,0 +1,50 @@
+#include <kmodx/insmod.hpp>
+#include <kmodx/loader.hpp>
+#include <kmodx/log.hpp>
+#include <kmodx/messages.hpp>
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kmodx::insmod {
+
+std::string join_params(const std::vector<std::string>& args) {
+    std::string out;
+    for (const auto& a : args) {
+        if (!out.empty()) out += ' ';
+        out += a;
+    }
+    return out;
+}
+
+int run(Kernel& kernel, const Options& opts) {
+    log::set_priority(LOG_WARNING + opts.verbose);
+    if (opts.path == "-") {
+        KMODX_ERR("this tool does not support loading from stdin!\n");
+        return 1;
+    }
+    // kmod refuses a path it cannot stat before it reads anything ("could not
+    // load"); failures past that point are insertion failures.
+    struct stat st;
+    if (::stat(opts.path.c_str(), &st) != 0) {
+        KMODX_ERR("could not load module %s: %s\n", opts.path.c_str(), std::strerror(errno));
+        return 1;
+    }
+    LoadRequest req;
+    req.path = opts.path;
+    req.params = join_params(opts.args);
+    req.force_vermagic = req.force_modversion = opts.force;
+    auto r = load_module(kernel, req);
+    int err = 0;
+    if (!r)
+        err = r.error().code;
+    else if (r->outcome == LoadOutcome::AlreadyLoaded)
+        err = EEXIST;  // insmod, unlike modprobe, reports an existing module
+    if (err == 0) return 0;
+    KMODX_ERR("%s", messages::insert_failed(messages::Tool::Insmod, opts.path, err).c_str());
+    return 1;
+}
+
+}  // namespace kmodx::insmod

@@ -1,0 +1,112 @@
+#include <kmodx/kmod_handles.hpp>
+#include <kmodx/log.hpp>
+#include <kmodx/rmmod.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace kmodx::rmmod {
+
+Verdict check_removable(Kernel& kernel, std::string_view name, bool builtin) {
+    using messages::Refusal;
+    if (builtin) return {Refusal::Builtin, {}};
+    if (kernel.module_state(name) == ModuleState::Absent) return {Refusal::NotLoaded, {}};
+    // Unreadable holders mean none, as libkmod's holder list comes back empty.
+    if (auto h = kernel.holders(name); h && !h->empty()) return {Refusal::InUse, std::move(*h)};
+    // kmod compares libkmod's refcount (a negative errno when unreadable) with 0.
+    if (auto rc = kernel.refcount(name); !rc || *rc != 0) return {Refusal::InUse, {}};
+    return {};
+}
+
+unsigned delete_flags(bool force) { return O_NONBLOCK | (force ? O_TRUNC : 0); }
+
+namespace {
+
+// The kernel's MODULE_NAME_LEN (64) minus the terminating NUL and padding.
+constexpr std::size_t kMaxModuleName = 55;
+
+void report_refusal(const Verdict& v, std::string_view name) {
+    const std::string text =
+        messages::removal_refused(messages::Tool::Rmmod, *v.refusal, name, v.holders);
+    if (!log::using_syslog() || v.holders.empty()) {
+        KMODX_ERR("%s", text.c_str());
+        return;
+    }
+    // kmod logs the head and writes the holder names to stderr itself, so
+    // under -s the names still land on stderr.
+    const std::string head = text.substr(0, text.find(':') + 1);
+    KMODX_ERR("%s", head.c_str());
+    std::string tail;
+    for (const auto& h : v.holders) tail += " " + h;
+    std::fprintf(stderr, "%s\n", tail.c_str());
+}
+
+// Failure count for one argument; stop is set when kmod would leave its loop.
+int remove_one(Kernel& kernel, kmod_ctx* ctx, const std::string& arg, bool force, bool& stop) {
+    kmod_module* raw = nullptr;
+    struct stat st;
+    int err = ::stat(arg.c_str(), &st) == 0 ? kmod_module_new_from_path(ctx, arg.c_str(), &raw)
+                                            : kmod_module_new_from_name(ctx, arg.c_str(), &raw);
+    ModulePtr mod(raw);
+    if (err < 0) {
+        // kmod stops here without counting a failure.
+        KMODX_ERR("could not use module %s: %s\n", arg.c_str(), std::strerror(-err));
+        stop = true;
+        return 0;
+    }
+    const std::string name = kmod_module_get_name(mod.get());
+    if (!force) {
+        // Builtins are libkmod's to know (modules.builtin), the rest the
+        // kernel's. libkmod 30's initstate overflows a stack buffer for names
+        // near PATH_MAX (stock rmmod aborts); no such name can be builtin.
+        const bool builtin = name.size() <= kMaxModuleName &&
+                             kmod_module_get_initstate(mod.get()) == KMOD_MODULE_BUILTIN;
+        Verdict v = check_removable(kernel, name, builtin);
+        if (v.refusal) {
+            report_refusal(v, name);
+            return 1;
+        }
+    }
+    if (auto r = kernel.delete_module(name, delete_flags(force)); !r) {
+        // libkmod's own line (worded like modprobe's) precedes rmmod's.
+        const int code = r.error().code;
+        KMODX_ERR("%s", messages::remove_failed(messages::Tool::Modprobe, name, code).c_str());
+        KMODX_ERR("%s", messages::remove_failed(messages::Tool::Rmmod, arg, code).c_str());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int run(Kernel& kernel, const Options& opts) {
+    log::open(opts.syslog);
+    log::set_priority(LOG_ERR + opts.verbose);
+    int failures = 0;
+    if (opts.targets.empty()) {
+        KMODX_ERR("missing module name.\n");
+        failures = 1;
+    } else {
+        const char* no_config = nullptr;
+        CtxPtr ctx(kmod_new(nullptr, &no_config));
+        if (!ctx) {
+            KMODX_ERR("kmod_new() failed!\n");
+            failures = 1;
+        } else {
+            log::attach(ctx.get());
+            bool stop = false;
+            for (const auto& t : opts.targets) {
+                failures += remove_one(kernel, ctx.get(), t, opts.force, stop);
+                if (stop) break;
+            }
+        }
+    }
+    log::close();
+    return messages::exit_status(failures == 0);
+}
+
+}  // namespace kmodx::rmmod

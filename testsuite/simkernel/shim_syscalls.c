@@ -1,0 +1,106 @@
+/* The module syscalls as glibc functions and through syscall(2), and delete_module. */
+#include "shim.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+long sk_delete(const char *name, unsigned int flags)
+{
+    sk_init();
+    if (!sk_env.rootlen)
+        return sk_real.syscall(SYS_delete_module, name, flags);
+    struct sk_config cfg;
+    sk_config_load(&cfg);
+    char nm[SK_NAMELEN] = "", v[64];
+    int err = 0;
+    const char *outcome = "-";
+    if (!name) {
+        err = EFAULT;
+        goto log;
+    }
+    snprintf(nm, sizeof nm, "%s", name);
+    sk_lock();
+    struct sk_table t;
+    sk_table_read(&t);
+    struct sk_mod *m = sk_table_find(&t, nm);
+    if (m && m->state == SK_COMING && sk_reap(&t, nm)) {
+        sk_table_free(&t);
+        sk_table_read(&t);
+        m = sk_table_find(&t, nm);
+    }
+    if (!m)
+        err = ENOENT;
+    else if (m->holders[0]) /* other modules depend on us */
+        err = EWOULDBLOCK;
+    else if (m->state != SK_LIVE)
+        err = EBUSY;
+    else if (sk_config_mod(&cfg, "fail_remove", nm, v, sizeof v))
+        err = sk_errno_from_name(v) ? sk_errno_from_name(v) : EBUSY;
+    else if (m->refcnt > 0) /* no CONFIG_MODULE_FORCE_UNLOAD: O_TRUNC does not help */
+        err = EWOULDBLOCK;
+    if (!err) {
+        m->state = SK_GOING;
+        sk_sysfs_set(nm, "initstate", "going\n");
+        sk_table_write(&t);
+        if (cfg.unload_ns) {
+            sk_unlock();
+            sk_sleep_ns(cfg.unload_ns);
+            sk_lock();
+            sk_table_free(&t);
+            sk_table_read(&t);
+            m = sk_table_find(&t, nm);
+        }
+        long long size = m ? (long long)m->size : 0;
+        sk_teardown(&t, nm);
+        sk_mem_add(-size, -size);
+        outcome = "removed";
+    }
+    sk_table_free(&t);
+    sk_unlock();
+log:
+    sk_log("delete_module", nm, err, 0, 0, 0, 0, flags, "-", outcome);
+    sk_config_free(&cfg);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+SK_EXPORT int init_module(void *image, unsigned long len, const char *params)
+{
+    return (int)sk_load(0, -1, image, len, params, 0);
+}
+
+SK_EXPORT int finit_module(int fd, const char *params, int flags)
+{
+    return (int)sk_load(1, fd, NULL, 0, params, flags);
+}
+
+SK_EXPORT int delete_module(const char *name, unsigned int flags)
+{
+    return (int)sk_delete(name, flags);
+}
+
+SK_EXPORT long syscall(long nr, ...)
+{
+    va_list ap;
+    long a[6];
+    va_start(ap, nr);
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+    switch (nr) {
+    case SYS_init_module:
+        return sk_load(0, -1, (const void *)a[0], (unsigned long)a[1], (const char *)a[2], 0);
+    case SYS_finit_module:
+        return sk_load(1, (int)a[0], NULL, 0, (const char *)a[1], (int)a[2]);
+    case SYS_delete_module:
+        return sk_delete((const char *)a[0], (unsigned int)a[1]);
+    }
+    sk_init();
+    return sk_real.syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}

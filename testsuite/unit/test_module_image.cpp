@@ -1,0 +1,169 @@
+// ModuleImage: opening, refusing non-files and oversized inputs, format by
+// magic, and the size facts of the image.
+#include <kmodx/module_image.hpp>
+
+#include "load/elf.hpp"
+#include "fake_kernel.hpp"
+#include "scratch_dir.hpp"
+
+#include <lzma.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <string>
+
+#include "cmocka.hpp"
+
+using namespace kmodx;
+using Bytes = std::vector<std::byte>;
+
+namespace {
+
+std::string str(const Bytes& b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+
+Bytes xz(const Bytes& in) {
+    Bytes out(lzma_stream_buffer_bound(in.size()));
+    std::size_t pos = 0;
+    assert_int_equal(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC32, nullptr,
+                                             reinterpret_cast<const uint8_t*>(in.data()), in.size(),
+                                             reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
+                     LZMA_OK);
+    out.resize(pos);
+    return out;
+}
+
+Bytes module() { return test::make_module({"name=foo", "vermagic=6.1.0 SMP mod_unload"}); }
+
+}  // namespace
+
+static void uncompressed_file_is_its_own_image(void**) {
+    test::ScratchDir d;
+    Bytes m = module();
+    d.write("foo.ko", str(m));
+    auto img = ModuleImage::open(d.str() + "/foo.ko");
+    assert_true(img.has_value());
+    assert_true(img->format() == Compression::None);
+    assert_int_equal(img->file_bytes(), m.size());
+    assert_int_equal(img->image_bytes(), 0);  // not read yet
+    auto bytes = img->image();
+    assert_true(bytes.has_value());
+    assert_true(Bytes(bytes->begin(), bytes->end()) == m);
+    assert_int_equal(img->image_bytes(), m.size());
+    assert_false(img->decompressed());
+    // The fd offset is untouched for finit_module.
+    assert_int_equal(lseek(img->fd(), 0, SEEK_CUR), 0);
+}
+
+static void compressed_file_is_decompressed_on_demand(void**) {
+    test::ScratchDir d;
+    Bytes m = module(), packed = xz(m);
+    d.write("foo.ko.xz", str(packed));
+    auto img = ModuleImage::open(d.str() + "/foo.ko.xz");
+    assert_true(img.has_value());
+    assert_true(img->format() == Compression::Xz);
+    assert_int_equal(img->file_bytes(), packed.size());
+    auto raw = img->file_contents();
+    assert_true(raw.has_value());
+    assert_true(Bytes(raw->begin(), raw->end()) == packed);
+    auto bytes = img->image();
+    assert_true(bytes.has_value());
+    assert_true(Bytes(bytes->begin(), bytes->end()) == m);
+    assert_true(img->decompressed());
+    assert_int_equal(img->image_bytes(), m.size());
+}
+
+static void format_comes_from_magic_not_name(void**) {
+    test::ScratchDir d;
+    d.write("renamed.ko", str(xz(module())));
+    d.write("plain.ko.zst", str(module()));
+    auto a = ModuleImage::open(d.str() + "/renamed.ko");
+    auto b = ModuleImage::open(d.str() + "/plain.ko.zst");
+    assert_true(a.has_value() && b.has_value());
+    assert_true(a->format() == Compression::Xz);
+    assert_true(b->format() == Compression::None);
+}
+
+static void missing_file_is_enoent(void**) {
+    test::ScratchDir d;
+    auto img = ModuleImage::open(d.str() + "/nope.ko");
+    assert_false(img.has_value());
+    assert_int_equal(img.error().code, ENOENT);
+    assert_true(img.error().context.find("nope.ko") != std::string::npos);
+}
+
+static void directory_and_device_are_refused(void**) {
+    test::ScratchDir d;
+    d.mkdir("dir.ko");
+    auto dir = ModuleImage::open(d.str() + "/dir.ko");
+    assert_false(dir.has_value());
+    assert_int_equal(dir.error().code, EISDIR);
+    auto dev = ModuleImage::open("/dev/null");
+    assert_false(dev.has_value());
+    assert_int_equal(dev.error().code, EINVAL);
+    // A FIFO must neither hang the open nor be read.
+    std::string fifo = d.str() + "/fifo.ko";
+    assert_int_equal(mkfifo(fifo.c_str(), 0600), 0);
+    auto f = ModuleImage::open(fifo);
+    assert_false(f.has_value());
+    assert_int_equal(f.error().code, EINVAL);
+}
+
+static void oversized_file_is_efbig(void**) {
+    test::ScratchDir d;
+    d.write("big.ko", std::string(4096, 'x'));
+    auto img = ModuleImage::open(d.str() + "/big.ko", ImageLimits{4095, 1u << 20});
+    assert_false(img.has_value());
+    assert_int_equal(img.error().code, EFBIG);
+    assert_true(ModuleImage::open(d.str() + "/big.ko", ImageLimits{4096, 1u << 20}).has_value());
+}
+
+static void oversized_image_is_efbig(void**) {
+    test::ScratchDir d;
+    Bytes zeros(1u << 20);
+    d.write("bomb.ko.xz", str(xz(zeros)));
+    auto img = ModuleImage::open(d.str() + "/bomb.ko.xz", ImageLimits{1u << 20, 1u << 19});
+    assert_true(img.has_value());
+    auto bytes = img->image();
+    assert_false(bytes.has_value());
+    assert_int_equal(bytes.error().code, EFBIG);
+    assert_true(bytes.error().context.find("bomb.ko.xz") != std::string::npos);
+}
+
+static void corrupt_compressed_file_is_ebadmsg(void**) {
+    test::ScratchDir d;
+    Bytes packed = xz(module());
+    packed.resize(packed.size() - 9);
+    d.write("cut.ko.xz", str(packed));
+    auto img = ModuleImage::open(d.str() + "/cut.ko.xz");
+    assert_true(img.has_value());
+    auto bytes = img->image();
+    assert_false(bytes.has_value());
+    assert_int_equal(bytes.error().code, EBADMSG);
+}
+
+static void empty_file_opens_as_uncompressed(void**) {
+    test::ScratchDir d;
+    d.write("empty.ko", "");
+    auto img = ModuleImage::open(d.str() + "/empty.ko");
+    assert_true(img.has_value());
+    assert_true(img->format() == Compression::None);
+    assert_int_equal(img->file_bytes(), 0);
+    auto bytes = img->image();
+    assert_true(bytes.has_value());
+    assert_int_equal(bytes->size(), 0);
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(uncompressed_file_is_its_own_image),
+        cmocka_unit_test(compressed_file_is_decompressed_on_demand),
+        cmocka_unit_test(format_comes_from_magic_not_name),
+        cmocka_unit_test(missing_file_is_enoent),
+        cmocka_unit_test(directory_and_device_are_refused),
+        cmocka_unit_test(oversized_file_is_efbig),
+        cmocka_unit_test(oversized_image_is_efbig),
+        cmocka_unit_test(corrupt_compressed_file_is_ebadmsg),
+        cmocka_unit_test(empty_file_opens_as_uncompressed),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -41,6 +41,14 @@ struct Options {
     std::string dirname;              // -d: root prefix ("" = /)
     std::string kversion;             // -S ("" = uname -r)
     std::vector<std::string> args;    // positional: module [params...] or modules with -a/-r
+    // Added by the insert-path helper (kmod 30 semantics):
+    bool force = false;               // -f: KMOD_REMOVE_FORCE for -r; also sets force_vermagic
+                                      //     and force_modversion
+    bool ignore_loaded = false;       // -D: act as if nothing were loaded (-r -D: no refcount check)
+    bool show = false;                // -D: print actions even without -v (kmod's do_show)
+    std::string extra_options;        // args[1..] re-quoted and joined (kmod's options_from_array);
+                                      // empty with -a or -r, where every arg is a module
+    bool no_dedup = false;            // --no-dedup (kmodx only; accepted, no effect yet)
 };
 
 // Runs the parsed command; returns the exit status (0 or 1, as kmod).

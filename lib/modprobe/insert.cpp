@@ -1,0 +1,91 @@
+// modprobe NAME [PARAMS...] / modprobe -a NAME...: kmod 30's insmod() and
+// insmod_insert(), with the insertion itself done by kmodx.
+#include "modprobe/fatal_log.hpp"
+#include "modprobe/insert.hpp"
+
+#include <kmodx/log.hpp>
+#include <kmodx/messages.hpp>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kmodx::modprobe {
+namespace {
+
+struct NameResult {
+    int err = 0;
+    bool stop = false;  // kmod would have exited on a FATAL message here
+};
+
+int insert_one(kmod_module* mod, const Options& opts, Kernel& kernel, const std::string& extra) {
+    const bool show = opts.show || opts.verbosity > LOG_WARNING;
+    Plan plan = plan_probe(mod, probe_flags(opts), extra);
+    int err = plan.status;
+    if (err >= 0) {
+        // A positive status means blacklisted: nothing to do, not an error.
+        err = 0;
+        if (opts.dry_run) {
+            if (show)
+                for (const auto& s : plan.steps) std::fputs(StepRunner::action_line(s).c_str(), stdout);
+        } else if (!plan.steps.empty()) {
+            StepSettings settings{opts.first_time, opts.force_vermagic, opts.force_modversion, show};
+            err = StepRunner(kernel, settings).run(plan.steps);
+        }
+    }
+    if (err < 0)
+        KMODX_ERR("%s", messages::insert_failed(messages::Tool::Modprobe, kmod_module_get_name(mod), -err).c_str());
+    return err;
+}
+
+NameResult insert_name(kmod_ctx* ctx, const std::string& name, const Options& opts, Kernel& kernel,
+                       const std::string& extra) {
+    const int prio = action_log_priority(opts.all);
+    // Paths are accepted as kmod 31 does: "/..." or "./...".
+    if (name.starts_with("/") || name.starts_with("./")) {
+        kmod_module* raw = nullptr;
+        int err = kmod_module_new_from_path(ctx, name.c_str(), &raw);
+        if (err < 0) {
+            bool stop = action_log(prio, "Failed to get module from path %s: %s\n", name.c_str(),
+                                   std::strerror(-err));
+            return {-ENOENT, stop};
+        }
+        ModulePtr mod(raw);
+        return {insert_one(mod.get(), opts, kernel, extra), false};
+    }
+
+    kmod_list* raw = nullptr;
+    int err = kmod_module_new_from_lookup(ctx, name.c_str(), &raw);
+    ModuleList list(raw);
+    if (err < 0 || !list) {
+        const char* dir = kmod_get_dirname(ctx);
+        bool stop = action_log(prio, "Module %s not found in directory %s\n", name.c_str(), dir ? dir : "(missing)");
+        return {-ENOENT, stop};
+    }
+    // An alias may stand for several modules: each is probed, the last
+    // result counts (kmod's behaviour).
+    kmod_list* l;
+    kmod_list_foreach(l, list.get()) {
+        ModulePtr mod = module_of(l);
+        err = insert_one(mod.get(), opts, kernel, extra);
+    }
+    return {err, false};
+}
+
+}  // namespace
+
+int insert_modules(kmod_ctx* ctx, const Options& opts, Kernel& kernel) {
+    if (!opts.all) {
+        if (opts.args.empty()) return 1;
+        NameResult r = insert_name(ctx, opts.args.front(), opts, kernel, opts.extra_options);
+        return r.err < 0 ? 1 : 0;
+    }
+    int err = 0;
+    for (const auto& name : opts.args) {
+        NameResult r = insert_name(ctx, name, opts, kernel, {});
+        if (r.stop) return 1;
+        if (r.err < 0) err = r.err;
+    }
+    return err < 0 ? 1 : 0;
+}
+
+}  // namespace kmodx::modprobe

@@ -1,0 +1,94 @@
+// Carrying out a probe plan the way libkmod 30's kmod_module_probe_insert_module
+// does after its checks, but with kmodx's loader and kernel seam.
+#include "modprobe/insert.hpp"
+
+#include <kmodx/log.hpp>
+
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kmodx::modprobe {
+namespace {
+
+// Debian's kmod 30 is built with debug logging, so libkmod's own messages
+// carry their source location; the install-command failure is one of them
+// and the differential tests compare it byte for byte.
+constexpr const char* kInstallErrorWhere = "../libkmod/libkmod-module.c:1047 command_do() ";
+
+}  // namespace
+
+StepRunner::StepRunner(Kernel& kernel, StepSettings settings, InstallRunner install,
+                       ModuleLoader loader, std::FILE* out)
+    : kernel_(kernel), settings_(settings), install_(std::move(install)),
+      loader_(std::move(loader)), out_(out) {
+    if (!loader_)
+        loader_ = [](Kernel& k, const LoadRequest& r) { return load_module(k, r); };
+}
+
+std::string StepRunner::action_line(const Step& step) {
+    if (step.install) return "install " + *step.install + " " + step.options + "\n";
+    if (step.path.empty()) return {};
+    return "insmod " + step.path + " " + step.options + "\n";
+}
+
+int StepRunner::run_install(const Step& step) {
+    const std::string cmd = substitute_cmdline_opts(*step.install, step.options);
+    int status = install_(cmd, step.name);
+    if (status == -1) {
+        KMODX_ERR("%sCould not run install command '%s' for module %s: %s\n", kInstallErrorWhere,
+                  cmd.c_str(), step.name.c_str(), std::strerror(errno));
+        return -EINVAL;
+    }
+    // A command killed by a signal has exit status 0 here, as in libkmod.
+    if (WEXITSTATUS(status)) {
+        KMODX_ERR("%sError running install command '%s' for module %s: retcode %d\n",
+                  kInstallErrorWhere, cmd.c_str(), step.name.c_str(), WEXITSTATUS(status));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int StepRunner::load(const Step& step) {
+    if (step.path.empty()) {
+        KMODX_ERR("could not find module by name='%s'\n", step.name.c_str());
+        return -ENOENT;
+    }
+    LoadRequest req;
+    req.path = step.path;
+    req.params = step.options;
+    req.force_vermagic = settings_.force_vermagic;
+    req.force_modversion = settings_.force_modversion;
+    auto r = loader_(kernel_, req);
+    if (!r) return -r.error().code;
+    return r->outcome == LoadOutcome::AlreadyLoaded ? -EEXIST : 0;
+}
+
+int StepRunner::run_step(const Step& step) {
+    // The plan is a snapshot: another modprobe may have finished this module
+    // since, and libkmod checks again right before each insert too.
+    if (kernel_.module_state(step.name) == ModuleState::Live) return -EEXIST;
+    if (settings_.show) {
+        const std::string line = action_line(step);
+        // Buffered like kmod's printf: an install command's own output comes
+        // first when stdout is a file.
+        std::fputs(line.c_str(), out_);
+    }
+    return step.install ? run_install(step) : load(step);
+}
+
+int StepRunner::run(const std::vector<Step>& steps) {
+    int err = 0;
+    for (const Step& s : steps) {
+        err = run_step(s);
+        if (err == -EEXIST && s.target && settings_.first_time) break;
+        if (err == -EEXIST || !s.required)
+            err = 0;
+        else if (err < 0)
+            break;
+    }
+    return err;
+}
+
+}  // namespace kmodx::modprobe

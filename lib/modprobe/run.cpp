@@ -1,0 +1,63 @@
+// The libkmod context as kmod 30's modprobe builds it, and the dispatch to
+// the action the options chose (kmod's precedence: -c, --show-modversions,
+// --show-exports, -r, then the insert family where -R and -D live).
+#include <kmodx/log.hpp>
+#include <kmodx/modprobe.hpp>
+
+#include <linux/limits.h>
+#include <sys/utsname.h>
+
+#include <cstring>
+
+namespace kmodx::modprobe {
+
+Result<CtxPtr> make_context(const Options& opts) {
+    std::string dirname;
+    if (!opts.dirname.empty() || !opts.kversion.empty()) {
+        std::string kver = opts.kversion;
+        if (kver.empty()) {
+            struct utsname u;
+            if (::uname(&u) < 0) {
+                KMODX_ERR("uname() failed: %s\n", std::strerror(errno));
+                return failure_errno("uname");
+            }
+            kver = u.release;
+        }
+        dirname = opts.dirname + "/lib/modules/" + kver;
+        // kmod formats into a PATH_MAX buffer: longer names are cut there.
+        if (dirname.size() > PATH_MAX - 1) dirname.resize(PATH_MAX - 1);
+    }
+
+    std::vector<const char*> configs;
+    for (const auto& c : opts.config_paths) configs.push_back(c.c_str());
+    configs.push_back(nullptr);
+
+    CtxPtr ctx(kmod_new(dirname.empty() ? nullptr : dirname.c_str(),
+                        opts.config_paths.empty() ? nullptr : configs.data()));
+    if (!ctx) {
+        KMODX_ERR("kmod_new() failed!\n");
+        return failure(ENOMEM, "kmod_new");
+    }
+    log::set_priority(opts.verbosity);
+    log::attach(ctx.get());
+    kmod_load_resources(ctx.get());
+    return ctx;
+}
+
+int run(const Options& opts, Kernel& kernel) {
+    auto ctx = make_context(opts);
+    if (!ctx) return 1;
+    kmod_ctx* c = ctx->get();
+    switch (opts.action) {
+    case Action::ShowConfig: return show_config(c);
+    case Action::ShowModversions: return show_modversions(c, opts);
+    case Action::ShowExports: return show_exports(c, opts);
+    case Action::Remove: return remove_modules(c, opts, kernel);
+    case Action::ResolveAlias: return resolve_alias(c, opts);
+    case Action::ShowDepends: return show_depends(c, opts);
+    case Action::Insert: break;
+    }
+    return insert_modules(c, opts, kernel);
+}
+
+}  // namespace kmodx::modprobe

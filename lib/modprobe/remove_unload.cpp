@@ -1,0 +1,82 @@
+// The delete_module(2) step of modprobe -r, with kmod 30's -w retry loop, and
+// the shell runner for remove commands.
+#include "modprobe/remove.hpp"
+
+#include <kmodx/log.hpp>
+#include <kmodx/messages.hpp>
+
+#include <fcntl.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+namespace kmodx::modprobe {
+
+namespace {
+
+unsigned long long now_msec() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<unsigned long long>(ts.tv_sec) * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+void sleep_msec(unsigned long long ms) {
+    timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
+    }
+}
+
+}  // namespace
+
+Status Remover::unload(const std::string& module) {
+    show("rmmod " + module + "\n");
+    if (settings_.dry_run) return {};
+
+    // The kernel must never block us: O_NONBLOCK always, O_TRUNC only with -f.
+    unsigned flags = O_NONBLOCK | (settings_.force ? O_TRUNC : 0);
+    const bool waiting = settings_.wait_msec > 0;
+    unsigned long long deadline = 0, interval = 0;
+
+    Status st;
+    for (;;) {
+        st = kernel_.delete_module(module, flags);
+        if (st) break;
+        const int err = st.error().code;
+        // Under -w the retries make a single failure uninteresting.
+        if (!waiting)
+            KMODX_ERR("%s", messages::remove_failed(messages::Tool::Modprobe, module, err).c_str());
+        if (err == EEXIST) {
+            if (!settings_.first_time) {
+                st = {};
+            } else if (log("%s", messages::removal_refused(messages::Tool::Modprobe,
+                                                           messages::Refusal::NotLoaded, module))) {
+                return st;
+            }
+            break;
+        }
+        if (err != EAGAIN || !waiting) break;
+
+        // Back off exponentially, never sleeping past the deadline.
+        const unsigned long long now = now_msec();
+        if (deadline == 0) deadline = now + settings_.wait_msec;
+        if (now >= deadline) break;
+        interval = std::min(interval == 0 ? 1 : interval * 2, deadline - now);
+        sleep_msec(interval);
+    }
+
+    if (!st && waiting)
+        KMODX_ERR("%s",
+                  messages::remove_failed(messages::Tool::Modprobe, module, st.error().code).c_str());
+    return st;
+}
+
+int run_shell_command(const std::string& command, const std::string& module) {
+    ::setenv("MODPROBE_MODULE", module.c_str(), 1);
+    const int status = std::system(command.c_str());
+    ::unsetenv("MODPROBE_MODULE");
+    return status;
+}
+
+}  // namespace kmodx::modprobe

@@ -1,0 +1,45 @@
+// modprobe -c: the merged configuration, then the alias and symbol indexes.
+#include <kmodx/kmod_handles.hpp>
+#include <kmodx/modprobe.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace kmodx::modprobe {
+
+int show_config(kmod_ctx* ctx) {
+    // kmod 30's order; weakdep came later (kmod 33) and is not printed.
+    struct Section {
+        const char* keyword;
+        kmod_config_iter* (*iter)(const kmod_ctx*);
+    };
+    static constexpr Section sections[] = {
+        {"blacklist", kmod_config_get_blacklists},
+        {"install", kmod_config_get_install_commands},
+        {"remove", kmod_config_get_remove_commands},
+        {"alias", kmod_config_get_aliases},
+        {"options", kmod_config_get_options},
+        {"softdep", kmod_config_get_softdeps},
+    };
+
+    for (const auto& s : sections) {
+        ConfigIter it(s.iter(ctx));
+        if (!it) continue;
+        while (kmod_config_iter_next(it.get())) {
+            const char* value = kmod_config_iter_get_value(it.get());
+            std::printf("%s %s", s.keyword, kmod_config_iter_get_key(it.get()));
+            if (value) std::printf(" %s\n", value);
+            else std::putchar('\n');
+        }
+    }
+
+    std::fputs("\n# End of configuration files. Dumping indexes now:\n\n", stdout);
+    // libkmod writes the indexes straight to the fd, past stdio's buffer.
+    std::fflush(stdout);
+    kmod_dump_index(ctx, KMOD_INDEX_MODULES_ALIAS, STDOUT_FILENO);
+    kmod_dump_index(ctx, KMOD_INDEX_MODULES_SYMBOL, STDOUT_FILENO);
+    return 0;
+}
+
+}  // namespace kmodx::modprobe

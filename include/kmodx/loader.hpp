@@ -42,8 +42,10 @@ struct LoadReport {
     bool kernel_decompressed = false;         // finit with MODULE_INIT_COMPRESSED_FILE
     bool finit_fell_back = false;             // finit said ENOSYS, init_module used
     std::uint64_t file_bytes = 0;
-    // Decompressed size; 0 when the kernel decompressed (unknown here).
+    // Decompressed size. When the kernel decompressed, it is the size the
+    // file declares in its headers (image_bytes_declared), 0 if it has none.
     std::uint64_t image_bytes = 0;
+    bool image_bytes_declared = false;
     std::uint64_t read_ns = 0;
     std::uint64_t decompress_ns = 0;
     std::uint64_t syscall_ns = 0;  // all load syscalls together

@@ -1,5 +1,6 @@
 #include <kmodx/loader.hpp>
 
+#include "load/declared_size.hpp"
 #include "load/elf.hpp"
 
 #include <cerrno>
@@ -50,11 +51,17 @@ public:
             if (img->format() != Compression::None) flags |= kInitCompressedFile;
             rep_.syscall = LoadSyscall::FinitModule;
             rep_.kernel_decompressed = img->format() != Compression::None;
+            if (rep_.kernel_decompressed) {
+                auto size = declared_size(img->fd(), img->file_bytes(), img->format());
+                rep_.image_bytes = size.value_or(0);
+                rep_.image_bytes_declared = size.has_value();
+            }
             auto st = timed([&] { return k_.finit_module(img->fd(), req_.params, flags); });
             if (st || st.error().code != ENOSYS) return finish(st);
             // Kernels without finit_module still have init_module.
             rep_.finit_fell_back = true;
             rep_.kernel_decompressed = false;
+            rep_.image_bytes_declared = false;
         }
         return load_buffer(*img);
     }

@@ -155,8 +155,8 @@ static void output_exactly_at_bound_is_accepted(void**) {
 }
 
 static void bomb_fails_with_efbig(void**) {
-    // 16 MiB of zeros compress to a few KiB; a 1 MiB bound must stop it.
-    Bytes zeros(std::size_t{16} << 20);
+    // 4 MiB of zeros compress to a few KiB; a 1 MiB bound must stop it.
+    Bytes zeros(std::size_t{4} << 20);
     for (Compression c : kFormats) {
         Bytes bomb = compress(c, zeros);
         assert_true(bomb.size() < (std::size_t{1} << 20));
@@ -186,11 +186,11 @@ static bool within_memory(std::size_t extra, F f) {
 }
 
 static void concatenated_bomb_stops_at_bound(void**) {
-    // 64 members of 16 MiB of zeros: 1 GiB out of a few hundred KiB in.
-    Bytes zeros(std::size_t{16} << 20);
+    // 256 members of 4 MiB of zeros: 1 GiB out of about a MiB in.
+    Bytes zeros(std::size_t{4} << 20);
     for (Compression c : kFormats) {
         Bytes one = compress(c, zeros), bomb;
-        for (int i = 0; i < 64; ++i) bomb.insert(bomb.end(), one.begin(), one.end());
+        for (int i = 0; i < 256; ++i) bomb.insert(bomb.end(), one.begin(), one.end());
         assert_true(within_memory(std::size_t{128} << 20, [&] {
             auto r = decompress(c, bomb, std::size_t{4} << 20);
             return !r && r.error().code == EFBIG;

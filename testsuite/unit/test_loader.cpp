@@ -136,13 +136,49 @@ static void compressed_matching_kernel_uses_finit_compressed_flag(void**) {
         assert_true(r->kernel_decompressed);
         assert_true(r->syscall == LoadSyscall::FinitModule);
         assert_int_equal(r->file_bytes, packed.size());
-        assert_int_equal(r->image_bytes, 0);     // unknown: never decompressed here
+        // Never decompressed here: the size is what the file declares.
+        assert_int_equal(r->image_bytes, m.size());
+        assert_true(r->image_bytes_declared);
         assert_int_equal(r->decompress_ns, 0);
         assert_int_equal(f.kernel.loads.size(), 1);
         assert_int_equal(f.kernel.loads[0].kind, LoadCall::Finit);
         assert_int_equal(f.kernel.loads[0].flags, kInitCompressedFile);
         assert_true(f.kernel.loads[0].bytes == packed);
         assert_string_equal(f.kernel.loads[0].name.c_str(), "foo");
+    }
+}
+
+static void declared_size_missing_or_garbled_is_unknown(void**) {
+    Bytes m = foo_module();
+    // A zstd frame that does not declare its content size.
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+    Bytes nosize(ZSTD_compressBound(m.size()));
+    ZSTD_inBuffer ib{m.data(), m.size(), 0};
+    ZSTD_outBuffer ob{nosize.data(), nosize.size(), 0};
+    assert_int_equal(ZSTD_compressStream2(cctx, &ob, &ib, ZSTD_e_end), 0);
+    ZSTD_freeCCtx(cctx);
+    nosize.resize(ob.pos);
+    // An xz file whose footer was damaged: the kernel will judge it, the
+    // size peek must just give up.
+    Bytes garbled = xz(m);
+    garbled[garbled.size() - 6] ^= std::byte{0xff};
+    struct Case {
+        Compression fmt;
+        Bytes file;
+    } cases[] = {{Compression::Zstd, nosize}, {Compression::Xz, garbled}};
+    for (const Case& c : cases) {
+        Fixture f;
+        f.kernel.kernel_compression = c.fmt;
+        f.kernel.default_errno = EBADMSG;  // what a kernel says to a corrupt file
+        LoadReport facts;
+        LoadRequest req;
+        req.path = f.put("foo.ko", c.file);
+        auto r = load_module(f.kernel, req, &facts);
+        if (c.fmt == Compression::Zstd) assert_int_equal(r.error().code, EBADMSG);
+        assert_true(facts.kernel_decompressed);
+        assert_false(facts.image_bytes_declared);
+        assert_int_equal(facts.image_bytes, 0);
     }
 }
 
@@ -156,7 +192,9 @@ static void compressed_other_kernel_format_uses_init_with_decompressed_bytes(voi
         assert_true(r.has_value());
         assert_true(r->syscall == LoadSyscall::InitModule);
         assert_false(r->kernel_decompressed);
+        assert_false(r->image_bytes_declared);
         assert_int_equal(r->image_bytes, m.size());
+        assert_true(r->decompress_ns > 0);
         assert_int_equal(f.kernel.loads.size(), 1);
         const LoadCall& c = f.kernel.loads[0];
         assert_int_equal(c.kind, LoadCall::Init);
@@ -413,6 +451,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(uncompressed_uses_finit_without_flags),
         cmocka_unit_test(compressed_matching_kernel_uses_finit_compressed_flag),
+        cmocka_unit_test(declared_size_missing_or_garbled_is_unknown),
         cmocka_unit_test(compressed_other_kernel_format_uses_init_with_decompressed_bytes),
         cmocka_unit_test(renamed_file_is_detected_by_magic),
         cmocka_unit_test(enosys_falls_back_to_init_module),

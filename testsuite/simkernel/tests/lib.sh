@@ -76,3 +76,8 @@ report() { timeout 60 python3 "$SIMKERNEL_REPORT" "$ROOT" "$@"; }
 initstate() { cat "$ROOT/sys/module/$1/initstate" 2>/dev/null || echo absent; }
 config() { mkdir -p "$ROOT/.simkernel"; echo "$1" >> "$ROOT/.simkernel/config"; }
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected [$2], got [$1]"; }
+# kcall: the raw-syscall/path helper (tests/kcall.c), built once per test.
+build_kcall() {
+    gcc -O1 -o "$T/kcall" "$here/kcall.c" || fail "cannot build kcall"
+    KCALL=$T/kcall
+}

@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #define SK_EXPORT __attribute__((visibility("default")))
-#define SK_MAXMODS 4096
+#define SK_MAXMODS 2048
 #define SK_NAMELEN 64
 
 /* ---- real libc entry points (shim_paths.c) ---- */

@@ -231,8 +231,8 @@ void sk_compression(const struct sk_config *c, char *out, size_t n)
 }
 
 /* ---- global lock ---- */
-static int lock_fd = -1;
-static int lock_depth;
+static __thread int lock_fd = -1; /* per thread: flock excludes per open file */
+static __thread int lock_depth;
 
 void sk_lock(void)
 {

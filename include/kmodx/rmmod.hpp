@@ -5,7 +5,7 @@
 #include <kmodx/kernel.hpp>
 #include <kmodx/messages.hpp>
 
-#include <optional>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,13 +20,31 @@ struct Options {
 };
 
 struct Verdict {
-    std::optional<messages::Refusal> refusal;  // empty: go ahead
-    std::vector<std::string> holders;          // set with InUse when known
+    enum class Kind {
+        Removable,
+        Builtin,
+        NotLoaded,
+        HeldBy,             // holders non-empty
+        InUse,              // refcount > 0
+        UnloadUnsupported,  // no refcnt file: a kernel without module unloading
+        RefcountUnreadable, // refused without a word, as kmod does
+    };
+    Kind kind = Kind::Removable;
+    std::vector<std::string> holders;  // with HeldBy
 };
 
+// The holders of a module in the order they are to be printed.
+using HoldersFn = std::function<std::vector<std::string>(std::string_view name)>;
+
 // kmod 30's order: builtin, not loaded (a COMING module counts as loaded),
-// holders, then a refcount that is non-zero or unreadable.
-Verdict check_removable(Kernel& kernel, std::string_view name, bool builtin);
+// holders, then the refcount. Holders come from `holders` when given (kmod
+// prints them in directory order, which the production caller reads through
+// libkmod), else from the kernel seam; unreadable holders count as none.
+Verdict check_removable(Kernel& kernel, std::string_view name, bool builtin,
+                        const HoldersFn& holders = {});
+
+// The diagnostic for a refusal, newline included; empty when kmod says nothing.
+std::string refusal_text(const Verdict& v, std::string_view name);
 
 // delete_module(2) flags: never wait for the refcount to drop; -f adds O_TRUNC.
 unsigned delete_flags(bool force);

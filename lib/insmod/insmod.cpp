@@ -32,6 +32,12 @@ int run(Kernel& kernel, const Options& opts) {
         KMODX_ERR("could not load module %s: %s\n", opts.path.c_str(), std::strerror(errno));
         return 1;
     }
+    // kmod 30 maps the whole file before anything else, and mmap refuses a
+    // zero length: an empty file is "Invalid parameters" without a syscall.
+    if (S_ISREG(st.st_mode) && st.st_size == 0) {
+        KMODX_ERR("%s", messages::insert_failed(messages::Tool::Insmod, opts.path, EINVAL).c_str());
+        return 1;
+    }
     LoadRequest req;
     req.path = opts.path;
     req.params = join_params(opts.args);

@@ -11,14 +11,37 @@
 
 namespace kmodx::rmmod {
 
-Verdict check_removable(Kernel& kernel, std::string_view name, bool builtin) {
+Verdict check_removable(Kernel& kernel, std::string_view name, bool builtin,
+                        const HoldersFn& holders) {
+    using Kind = Verdict::Kind;
+    if (builtin) return {Kind::Builtin, {}};
+    if (kernel.module_state(name) == ModuleState::Absent) return {Kind::NotLoaded, {}};
+    std::vector<std::string> held;
+    if (holders) {
+        held = holders(name);
+    } else if (auto h = kernel.holders(name)) {
+        held = std::move(*h);
+    }
+    if (!held.empty()) return {Kind::HeldBy, std::move(held)};
+    auto rc = kernel.refcount(name);
+    if (rc && *rc > 0) return {Kind::InUse, {}};
+    if (!rc) return {rc.error().code == ENOENT ? Kind::UnloadUnsupported : Kind::RefcountUnreadable, {}};
+    return {};
+}
+
+std::string refusal_text(const Verdict& v, std::string_view name) {
+    using Kind = Verdict::Kind;
     using messages::Refusal;
-    if (builtin) return {Refusal::Builtin, {}};
-    if (kernel.module_state(name) == ModuleState::Absent) return {Refusal::NotLoaded, {}};
-    // Unreadable holders mean none, as libkmod's holder list comes back empty.
-    if (auto h = kernel.holders(name); h && !h->empty()) return {Refusal::InUse, std::move(*h)};
-    // kmod compares libkmod's refcount (a negative errno when unreadable) with 0.
-    if (auto rc = kernel.refcount(name); !rc || *rc != 0) return {Refusal::InUse, {}};
+    switch (v.kind) {
+    case Kind::Builtin: return messages::removal_refused(messages::Tool::Rmmod, Refusal::Builtin, name);
+    case Kind::NotLoaded: return messages::removal_refused(messages::Tool::Rmmod, Refusal::NotLoaded, name);
+    case Kind::HeldBy:
+        return messages::removal_refused(messages::Tool::Rmmod, Refusal::InUse, name, v.holders);
+    case Kind::InUse: return messages::removal_refused(messages::Tool::Rmmod, Refusal::InUse, name);
+    case Kind::UnloadUnsupported: return "Module unloading is not supported\n";
+    case Kind::Removable:
+    case Kind::RefcountUnreadable: break;
+    }
     return {};
 }
 
@@ -30,9 +53,9 @@ namespace {
 constexpr std::size_t kMaxModuleName = 55;
 
 void report_refusal(const Verdict& v, std::string_view name) {
-    const std::string text =
-        messages::removal_refused(messages::Tool::Rmmod, *v.refusal, name, v.holders);
-    if (!log::using_syslog() || v.holders.empty()) {
+    const std::string text = refusal_text(v, name);
+    if (text.empty()) return;
+    if (v.kind != Verdict::Kind::HeldBy || !log::using_syslog()) {
         KMODX_ERR("%s", text.c_str());
         return;
     }
@@ -44,6 +67,22 @@ void report_refusal(const Verdict& v, std::string_view name) {
     for (const auto& h : v.holders) tail += " " + h;
     std::fprintf(stderr, "%s\n", tail.c_str());
 }
+
+// Holders as libkmod lists them: directory order, and its own diagnostic
+// when the directory is missing, both as kmod's rmmod shows them.
+std::vector<std::string> libkmod_holders(kmod_module* mod) {
+    std::vector<std::string> out;
+    ModuleList list(kmod_module_get_holders(mod));
+    for (kmod_list* it = list.get(); it; it = kmod_list_next(list.get(), it))
+        out.emplace_back(kmod_module_get_name(module_of(it).get()));
+    return out;
+}
+
+// Where libkmod 30 reports a failed delete_module; Debian builds kmod with
+// debugging on, so its tools print this origin in front of libkmod's message.
+// kmodx calls the kernel itself (through the seam) and reproduces the line.
+constexpr const char* kLibkmodRemoveOrigin =
+    "../libkmod/libkmod-module.c:856 kmod_module_remove_module() ";
 
 // Failure count for one argument; stop is set when kmod would leave its loop.
 int remove_one(Kernel& kernel, kmod_ctx* ctx, const std::string& arg, bool force, bool& stop) {
@@ -65,8 +104,9 @@ int remove_one(Kernel& kernel, kmod_ctx* ctx, const std::string& arg, bool force
         // near PATH_MAX (stock rmmod aborts); no such name can be builtin.
         const bool builtin = name.size() <= kMaxModuleName &&
                              kmod_module_get_initstate(mod.get()) == KMOD_MODULE_BUILTIN;
-        Verdict v = check_removable(kernel, name, builtin);
-        if (v.refusal) {
+        Verdict v = check_removable(kernel, name, builtin,
+                                    [&](std::string_view) { return libkmod_holders(mod.get()); });
+        if (v.kind != Verdict::Kind::Removable) {
             report_refusal(v, name);
             return 1;
         }
@@ -74,7 +114,8 @@ int remove_one(Kernel& kernel, kmod_ctx* ctx, const std::string& arg, bool force
     if (auto r = kernel.delete_module(name, delete_flags(force)); !r) {
         // libkmod's own line (worded like modprobe's) precedes rmmod's.
         const int code = r.error().code;
-        KMODX_ERR("%s", messages::remove_failed(messages::Tool::Modprobe, name, code).c_str());
+        KMODX_ERR("%s%s", kLibkmodRemoveOrigin,
+                  messages::remove_failed(messages::Tool::Modprobe, name, code).c_str());
         KMODX_ERR("%s", messages::remove_failed(messages::Tool::Rmmod, arg, code).c_str());
         return 1;
     }

@@ -7,7 +7,7 @@
 #include "cmocka.hpp"
 
 using namespace kmodx;
-using messages::Refusal;
+using Kind = rmmod::Verdict::Kind;
 
 // A name no kernel tree has as a builtin, so libkmod's builtin check is moot.
 static const char* kMod = "kmodx_unit_fake_mod";
@@ -16,20 +16,20 @@ static void builtin_refused_first(void**) {
     test::FakeKernel k;
     k.states[kMod] = ModuleState::Live;
     auto v = rmmod::check_removable(k, kMod, true);
-    assert_true(v.refusal == Refusal::Builtin);
+    assert_true(v.kind == Kind::Builtin);
 }
 
 static void absent_is_not_loaded(void**) {
     test::FakeKernel k;
     auto v = rmmod::check_removable(k, kMod, false);
-    assert_true(v.refusal == Refusal::NotLoaded);
+    assert_true(v.kind == Kind::NotLoaded);
 }
 
 static void coming_counts_as_loaded(void**) {
     test::FakeKernel k;
     k.states[kMod] = ModuleState::Coming;
     auto v = rmmod::check_removable(k, kMod, false);
-    assert_false(v.refusal.has_value());
+    assert_true(v.kind == Kind::Removable);
 }
 
 static void holders_refuse_with_names(void**) {
@@ -38,7 +38,7 @@ static void holders_refuse_with_names(void**) {
     k.holder_map[kMod] = {"xfs", "btrfs"};
     k.refcounts[kMod] = 2;
     auto v = rmmod::check_removable(k, kMod, false);
-    assert_true(v.refusal == Refusal::InUse);
+    assert_true(v.kind == Kind::HeldBy);
     assert_int_equal(v.holders.size(), 2);
     assert_string_equal(v.holders[0].c_str(), "xfs");
 }
@@ -48,8 +48,47 @@ static void refcount_refuses_without_names(void**) {
     k.states[kMod] = ModuleState::Live;
     k.refcounts[kMod] = 1;
     auto v = rmmod::check_removable(k, kMod, false);
-    assert_true(v.refusal == Refusal::InUse);
+    assert_true(v.kind == Kind::InUse);
     assert_true(v.holders.empty());
+}
+
+static void holders_source_order_is_kept(void**) {
+    test::FakeKernel k;
+    k.states[kMod] = ModuleState::Live;
+    k.holder_map[kMod] = {"a", "b"};
+    auto v = rmmod::check_removable(k, kMod, false, [](std::string_view) {
+        return std::vector<std::string>{"xfs", "btrfs"};
+    });
+    assert_true(v.kind == Kind::HeldBy);
+    assert_string_equal(rmmod::refusal_text(v, kMod).c_str(),
+                        "Module kmodx_unit_fake_mod is in use by: xfs btrfs\n");
+}
+
+static void missing_refcount_means_no_unload_support(void**) {
+    struct NoRefcnt : test::FakeKernel {
+        Result<int> refcount(std::string_view) override { return failure(ENOENT, "refcnt"); }
+    } nr;
+    nr.states[kMod] = ModuleState::Live;
+    auto v = rmmod::check_removable(nr, kMod, false);
+    assert_true(v.kind == Kind::UnloadUnsupported);
+    assert_string_equal(rmmod::refusal_text(v, kMod).c_str(), "Module unloading is not supported\n");
+}
+
+static void garbage_refcount_refused_silently(void**) {
+    struct BadRefcnt : test::FakeKernel {
+        Result<int> refcount(std::string_view) override { return failure(EINVAL, "refcnt"); }
+    } k;
+    k.states[kMod] = ModuleState::Live;
+    auto v = rmmod::check_removable(k, kMod, false);
+    assert_true(v.kind == Kind::RefcountUnreadable);
+    assert_true(rmmod::refusal_text(v, kMod).empty());
+}
+
+static void refusal_texts_match_kmod(void**) {
+    assert_string_equal(rmmod::refusal_text({Kind::Builtin, {}}, "ext4").c_str(), "Module ext4 is builtin.\n");
+    assert_string_equal(rmmod::refusal_text({Kind::NotLoaded, {}}, "kvm").c_str(),
+                        "Module kvm is not currently loaded\n");
+    assert_string_equal(rmmod::refusal_text({Kind::InUse, {}}, "kvm").c_str(), "Module kvm is in use\n");
 }
 
 static void delete_flags_nonblocking(void**) {
@@ -116,6 +155,10 @@ int main() {
         cmocka_unit_test(coming_counts_as_loaded),
         cmocka_unit_test(holders_refuse_with_names),
         cmocka_unit_test(refcount_refuses_without_names),
+        cmocka_unit_test(holders_source_order_is_kept),
+        cmocka_unit_test(missing_refcount_means_no_unload_support),
+        cmocka_unit_test(garbage_refcount_refused_silently),
+        cmocka_unit_test(refusal_texts_match_kmod),
         cmocka_unit_test(delete_flags_nonblocking),
         cmocka_unit_test(run_removes_idle_module),
         cmocka_unit_test(run_normalizes_dashes),

@@ -17,9 +17,9 @@ struct NameResult {
     bool stop = false;  // kmod would have exited on a FATAL message here
 };
 
-int insert_one(kmod_module* mod, const Options& opts, Kernel& kernel, const std::string& extra) {
+int insert_one(kmod_ctx* ctx, kmod_module* mod, const Options& opts, Kernel& kernel, const std::string& extra) {
     const bool show = opts.show || opts.verbosity > LOG_WARNING;
-    Plan plan = plan_probe(mod, probe_flags(opts), extra);
+    Plan plan = plan_probe(ctx, mod, probe_flags(opts), extra);
     int err = plan.status;
     if (err >= 0) {
         // A positive status means blacklisted: nothing to do, not an error.
@@ -50,7 +50,7 @@ NameResult insert_name(kmod_ctx* ctx, const std::string& name, const Options& op
             return {-ENOENT, stop};
         }
         ModulePtr mod(raw);
-        return {insert_one(mod.get(), opts, kernel, extra), false};
+        return {insert_one(ctx, mod.get(), opts, kernel, extra), false};
     }
 
     kmod_list* raw = nullptr;
@@ -66,7 +66,7 @@ NameResult insert_name(kmod_ctx* ctx, const std::string& name, const Options& op
     kmod_list* l;
     kmod_list_foreach(l, list.get()) {
         ModulePtr mod = module_of(l);
-        err = insert_one(mod.get(), opts, kernel, extra);
+        err = insert_one(ctx, mod.get(), opts, kernel, extra);
     }
     return {err, false};
 }

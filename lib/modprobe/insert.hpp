@@ -39,7 +39,7 @@ struct Plan {
 int probe_flags(const Options& opts);
 
 // The dry run: what libkmod would do for MOD with these flags.
-Plan plan_probe(kmod_module* mod, int flags, const std::string& extra_options);
+Plan plan_probe(kmod_ctx* ctx, kmod_module* mod, int flags, const std::string& extra_options);
 
 // Runs an install command through /bin/sh with MODPROBE_MODULE set; returns
 // system(3)'s status.

@@ -4,6 +4,8 @@
 // callback records each module it would have inserted.
 #include "modprobe/insert.hpp"
 
+#include <syslog.h>
+
 #include <set>
 
 namespace kmodx::modprobe {
@@ -42,7 +44,7 @@ int probe_flags(const Options& opts) {
     return flags;
 }
 
-Plan plan_probe(kmod_module* mod, int flags, const std::string& extra_options) {
+Plan plan_probe(kmod_ctx* ctx, kmod_module* mod, int flags, const std::string& extra_options) {
     Plan plan;
     t_steps = &plan.steps;
     plan.status = kmod_module_probe_insert_module(mod, static_cast<unsigned>(flags) | KMOD_PROBE_DRY_RUN,
@@ -53,8 +55,14 @@ Plan plan_probe(kmod_module* mod, int flags, const std::string& extra_options) {
 
     // libkmod's "required": the target and everything modules.dep says it
     // needs; failures of anything else (softdeps and their deps) are ignored.
+    // libkmod already said what was wrong with modules.dep during the dry
+    // run (a dependency whose file is missing, say); asking again must not
+    // repeat it, since kmod asks only once.
     std::set<std::string> required{kmod_module_get_name(mod)};
+    const int prio = kmod_get_log_priority(ctx);
+    kmod_set_log_priority(ctx, LOG_EMERG);
     ModuleList deps(kmod_module_get_dependencies(mod));
+    kmod_set_log_priority(ctx, prio);
     kmod_list* l;
     kmod_list_foreach(l, deps.get()) {
         ModulePtr d = module_of(l);

@@ -286,6 +286,12 @@ static int idem_begin(struct load *L, const struct stat *st, char *path, int *ow
     sk_mkdir_p(dir);
     snprintf(path, PATH_MAX, "%s/%lu_%lu", dir, (unsigned long)st->st_dev, (unsigned long)st->st_ino);
     int fd = sk_real.openat(AT_FDCWD, path, O_RDWR | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        /* nobody holds it: its owner was killed before finishing; take over */
+        close(fd);
+        sk_real.unlink(path);
+        fd = -1;
+    }
     if (fd < 0) {
         *owner_fd = sk_real.openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (*owner_fd >= 0)

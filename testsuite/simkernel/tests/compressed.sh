@@ -23,7 +23,7 @@ expect_eq "$(sim "$KCALL" finit "$xzfile" "" 0 || true)" "ENOEXEC" "compressed w
 expect_eq "$(sim "$KCALL" finit "$xzfile" "" 4 || true)" "OK" "in-kernel xz"
 expect_eq "$(initstate bar)" "live" "bar live"
 expect_eq "$(tail -n1 "$ROOT/.simkernel/calls.log" | cut -f7,8)" "$(printf '%s\t%s' "$(stat -c %s "$xzfile")" "$(stat -c %s "$T/bar.ko")")" "file and decompressed bytes"
-xzsize=$(stat -c %s "$xzfile"); plain=$(stat -c %s "$T/bar.ko")
+xzsize=$(stat -c %s "$xzfile")
 expect_eq "$(report --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["totals"]; print(t["failed_decompress"], t["failed_decompress_bytes"], t["failed_becoming_bytes"])')" "1 $xzsize $xzsize" "report: ENOEXEC counts the raw buffer"
 if command -v zstd >/dev/null; then
     zstd -q "$T/bar.ko" -o "$T/bar.ko.zst"

@@ -27,7 +27,7 @@ expect_eq "$(report --json | python3 -c 'import json,sys; t=json.load(sys.stdin)
 config "hang.foo=1"
 config "load_ns_base=1ms"
 rm -f "$ROOT/.simkernel/calls.log"
-SIMKERNEL_ROOT= timeout 60 env -i PATH=/usr/bin:/bin SIMKERNEL_ROOT="$ROOT" LD_PRELOAD="$SIMKERNEL_LIB" /usr/sbin/insmod "$MODDIR/foo.ko" &
+timeout 60 env -i PATH=/usr/bin:/bin SIMKERNEL_ROOT="$ROOT" LD_PRELOAD="$SIMKERNEL_LIB" /usr/sbin/insmod "$MODDIR/foo.ko" &
 holder=$!
 n=0; while [ "$(initstate foo)" != coming ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n + 1)); done
 expect_eq "$(initstate foo)" "coming" "hung load is coming"

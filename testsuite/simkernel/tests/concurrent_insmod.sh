@@ -17,6 +17,7 @@ exists=$(cat "$T"/out.* | grep -c ': File exists$' || true)
 expect_eq "$exists" "31" "EEXIST messages"
 expect_eq "$(grep -c 'init_module' "$ROOT/.simkernel/calls.log")" "32" "load lines"
 expect_eq "$(report --calls foo)" "32" "report --calls"
+expect_eq "$(awk -F'\t' 'NF != 13' "$ROOT/.simkernel/calls.log")" "" "no interleaved log lines"
 size=$(stat -c %s "$MODDIR/foo.ko")
 expect_eq "$(report --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["totals"]; print(t["load_calls"], t["finit_calls"], t["successes"], t["eexist"], t["ebusy"], t["failed_becoming"], t["failed_becoming_bytes"], t["bytes_read"], t["modules_loaded"])')" \
     "32 32 1 31 0 31 $((31 * size)) $((32 * size)) 1" "report totals"

@@ -31,7 +31,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # name at offset 24, exports in __ksymtab_strings and undefined symbols depmod resolves.
 mkmod() {
     name=$1; shift
-    deps= vermagic="$KVER SMP preempt mod_unload modversions " pad=16 c=$T/$name.c
+    deps='' vermagic="$KVER SMP preempt mod_unload modversions " pad=16 c=$T/$name.c
     : > "$c.extra"
     while [ $# -gt 0 ]; do
         case $1 in

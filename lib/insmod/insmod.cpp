@@ -19,6 +19,21 @@ std::string join_params(const std::vector<std::string>& args) {
     return out;
 }
 
+namespace {
+
+// kmod 30 reports a compressed file it cannot decompress with the errno its
+// decompressor returns: EINVAL for xz ("Invalid parameters"), ENOEXEC for
+// zstd; gzip it cannot read at all, so the kernel answers ENOEXEC. kmodx's
+// decompressor says EBADMSG (corrupt) or EFBIG (a bomb): reword as kmod does.
+int kmod_errno(const Error& e, Compression format) {
+    const bool kernel_said = e.context == "finit_module" || e.context == "init_module";
+    if (kernel_said || format == Compression::None) return e.code;
+    if (e.code != EBADMSG && e.code != EFBIG) return e.code;
+    return format == Compression::Xz ? EINVAL : ENOEXEC;
+}
+
+}  // namespace
+
 int run(Kernel& kernel, const Options& opts) {
     log::set_priority(LOG_WARNING + opts.verbose);
     if (opts.path == "-") {
@@ -42,10 +57,11 @@ int run(Kernel& kernel, const Options& opts) {
     req.path = opts.path;
     req.params = join_params(opts.args);
     req.force_vermagic = req.force_modversion = opts.force;
-    auto r = load_module(kernel, req);
+    LoadReport facts;
+    auto r = load_module(kernel, req, &facts);
     int err = 0;
     if (!r)
-        err = r.error().code;
+        err = kmod_errno(r.error(), facts.format);
     else if (r->outcome == LoadOutcome::AlreadyLoaded)
         err = EEXIST;  // insmod, unlike modprobe, reports an existing module
     if (err == 0) return 0;

@@ -16,6 +16,11 @@ namespace kmodx::modprobe {
 
 namespace {
 
+// Where Debian's kmod 30 (built with --enable-debug) says libkmod's
+// kmod_module_remove_module() logged "could not remove".
+constexpr const char* kLibkmodRemoveLocation =
+    "../libkmod/libkmod-module.c:856 kmod_module_remove_module() ";
+
 unsigned long long now_msec() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -44,9 +49,12 @@ Status Remover::unload(const std::string& module) {
         st = kernel_.delete_module(module, flags);
         if (st) break;
         const int err = st.error().code;
-        // Under -w the retries make a single failure uninteresting.
+        // Under -w the retries make a single failure uninteresting. Otherwise
+        // kmod lets libkmod report it, whose messages Debian's debug-enabled
+        // build prefixes with their source location.
         if (!waiting)
-            KMODX_ERR("%s", messages::remove_failed(messages::Tool::Modprobe, module, err).c_str());
+            KMODX_ERR("%s%s", kLibkmodRemoveLocation,
+                      messages::remove_failed(messages::Tool::Modprobe, module, err).c_str());
         if (err == EEXIST) {
             if (!settings_.first_time) {
                 st = {};
@@ -58,10 +66,15 @@ Status Remover::unload(const std::string& module) {
         }
         if (err != EAGAIN || !waiting) break;
 
-        // Back off exponentially, never sleeping past the deadline.
+        // Back off exponentially, never sleeping past the deadline. Running
+        // out of time ends kmod 30's loop with its last sleep's success: the
+        // module stays, silently, and the removal goes on as if done.
         const unsigned long long now = now_msec();
         if (deadline == 0) deadline = now + settings_.wait_msec;
-        if (now >= deadline) break;
+        if (now >= deadline) {
+            st = {};
+            break;
+        }
         interval = std::min(interval == 0 ? 1 : interval * 2, deadline - now);
         sleep_msec(interval);
     }

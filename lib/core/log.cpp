@@ -42,8 +42,19 @@ void emit(int prio, const char* fmt, va_list ap) {
     std::free(msg);
 }
 
-void kmod_sink(void*, int prio, const char*, int, const char*, const char* fmt, va_list ap) {
-    emit(prio, fmt, ap);
+// Debian's libkmod reports where a message came from; kmod's tools print that
+// location, so scripts matching on stderr see the same text from kmodx.
+void kmod_sink(void*, int prio, const char* file, int line, const char* fn, const char* fmt,
+               va_list ap) {
+    char* msg = nullptr;
+    if (vasprintf(&msg, fmt, ap) < 0) return;
+    const std::string name = prio_name(prio);
+    if (g_syslog)
+        syslog(prio, "%s: %s:%d %s() %s", name.c_str(), file, line, fn, msg);
+    else
+        std::fprintf(stderr, "%s: %s: %s:%d %s() %s", program_invocation_short_name, name.c_str(),
+                     file, line, fn, msg);
+    std::free(msg);
 }
 
 }  // namespace

@@ -49,8 +49,14 @@ int system_install_runner(const std::string& command, const std::string& module)
 // $CMDLINE_OPTS replaced by the options, everywhere, as libkmod does.
 std::string substitute_cmdline_opts(const std::string& command, const std::string& options);
 
-// Inserts one module file; the shared loader in production.
-using ModuleLoader = std::function<Result<LoadReport>(Kernel&, const LoadRequest&)>;
+// Inserts one module file; the shared loader in production. `facts` gets
+// what is known even on failure (the file's compression, for the wording).
+using ModuleLoader = std::function<Result<LoadReport>(Kernel&, const LoadRequest&, LoadReport* facts)>;
+
+// kmod 30's errno for a load failure: its decompressors answer EINVAL (xz)
+// or ENOEXEC (zstd; gzip it cannot read, so the kernel says ENOEXEC) where
+// kmodx's say EBADMSG (corrupt) or EFBIG (bomb). Kernel answers pass through.
+int kmod_load_errno(const Error& e, Compression format);
 
 struct StepSettings {
     bool first_time = false;

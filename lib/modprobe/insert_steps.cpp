@@ -24,7 +24,14 @@ StepRunner::StepRunner(Kernel& kernel, StepSettings settings, InstallRunner inst
     : kernel_(kernel), settings_(settings), install_(std::move(install)),
       loader_(std::move(loader)), out_(out) {
     if (!loader_)
-        loader_ = [](Kernel& k, const LoadRequest& r) { return load_module(k, r); };
+        loader_ = [](Kernel& k, const LoadRequest& r, LoadReport* f) { return load_module(k, r, f); };
+}
+
+int kmod_load_errno(const Error& e, Compression format) {
+    const bool kernel_said = e.context == "finit_module" || e.context == "init_module";
+    if (kernel_said || format == Compression::None) return e.code;
+    if (e.code != EBADMSG && e.code != EFBIG) return e.code;
+    return format == Compression::Xz ? EINVAL : ENOEXEC;
 }
 
 std::string StepRunner::action_line(const Step& step) {
@@ -60,8 +67,9 @@ int StepRunner::load(const Step& step) {
     req.params = step.options;
     req.force_vermagic = settings_.force_vermagic;
     req.force_modversion = settings_.force_modversion;
-    auto r = loader_(kernel_, req);
-    if (!r) return -r.error().code;
+    LoadReport facts;
+    auto r = loader_(kernel_, req, &facts);
+    if (!r) return -kmod_load_errno(r.error(), facts.format);
     return r->outcome == LoadOutcome::AlreadyLoaded ? -EEXIST : 0;
 }
 

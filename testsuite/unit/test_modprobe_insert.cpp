@@ -31,7 +31,7 @@ Step module_step(const std::string& name, bool required, bool target = false, st
 // what is tested here is the step logic, not the file handling.
 struct RecordingLoader {
     std::vector<LoadRequest>* seen;
-    Result<LoadReport> operator()(Kernel& k, const LoadRequest& req) const {
+    Result<LoadReport> operator()(Kernel& k, const LoadRequest& req, LoadReport*) const {
         seen->push_back(req);
         auto& fk = static_cast<test::FakeKernel&>(k);
         std::string name = req.path.substr(req.path.rfind('/') + 1);
@@ -234,6 +234,26 @@ static void real_loader_inserts_the_file_through_the_kernel(void**) {
     assert_int_equal(StepRunner(k, {}).run({s}), 0);
 }
 
+static void decompression_failures_use_kmods_errno(void**) {
+    assert_int_equal(kmod_load_errno({EBADMSG, "x.ko.xz"}, Compression::Xz), EINVAL);
+    assert_int_equal(kmod_load_errno({EFBIG, "x.ko.zst"}, Compression::Zstd), ENOEXEC);
+    assert_int_equal(kmod_load_errno({EBADMSG, "x.ko.gz"}, Compression::Gzip), ENOEXEC);
+    // The kernel's own answers and plain files keep their errno.
+    assert_int_equal(kmod_load_errno({EBADMSG, "init_module"}, Compression::Xz), EBADMSG);
+    assert_int_equal(kmod_load_errno({EFBIG, "x.ko"}, Compression::None), EFBIG);
+    assert_int_equal(kmod_load_errno({ENOENT, "x.ko.xz"}, Compression::Xz), ENOENT);
+}
+
+static void corrupt_xz_file_fails_like_kmod(void**) {
+    test::ScratchDir d;
+    d.write("bad.ko.xz", std::string("\xfd" "7zXZ\0garbage-after-magic", 20));
+    test::FakeKernel k;
+    Step s = module_step("bad", true, true);
+    s.path = d.str() + "/bad.ko.xz";
+    assert_int_equal(StepRunner(k, {}).run({s}), -EINVAL);
+    assert_true(k.loads.empty());
+}
+
 static void real_loader_reports_missing_file(void**) {
     test::FakeKernel k;
     Step s = module_step("top", true, true);
@@ -258,6 +278,8 @@ int main() {
         cmocka_unit_test(step_without_file_fails_with_enoent),
         cmocka_unit_test(real_loader_inserts_the_file_through_the_kernel),
         cmocka_unit_test(real_loader_reports_missing_file),
+        cmocka_unit_test(decompression_failures_use_kmods_errno),
+        cmocka_unit_test(corrupt_xz_file_fails_like_kmod),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <charconv>
 #include <memory>
 
@@ -70,7 +69,8 @@ Result<std::vector<std::string>> holders(const std::string& sys_module, std::str
         if (n == "." || n == "..") continue;
         out.emplace_back(n);
     }
-    std::sort(out.begin(), out.end());
+    // Directory order, unsorted: kmod walks holders in this order and
+    // removes them last first, and drop-in output must follow it.
     return out;
 }
 

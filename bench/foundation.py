@@ -16,19 +16,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+
+MEASURE = None  # bench/measure in the build dir, set in main()
 
 
 def spawn(argv, env):
-    """Runs argv, returns (wall ns, max RSS KiB, exit status)."""
-    t0 = time.perf_counter_ns()
-    pid = os.posix_spawn(argv[0], argv, env,
-                         file_actions=[(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
-                                       (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
-                                       (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)])
-    _, status, usage = os.wait4(pid, 0)
-    t1 = time.perf_counter_ns()
-    return t1 - t0, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    """Runs argv through bench/measure: (wall ns, max RSS KiB, exit status)."""
+    out = subprocess.run([MEASURE] + argv, env=env, capture_output=True, text=True, check=True)
+    ns, kib, rc = out.stdout.split()[:3]
+    return int(ns), int(kib), int(rc)
 
 
 def make_root(fixture_root, tmp):
@@ -49,9 +46,11 @@ def main():
     args = ap.parse_args()
 
     build = os.path.abspath(args.build)
+    global MEASURE
+    MEASURE = os.path.join(build, "bench/measure")
     fixture_root = os.path.join(build, "testsuite/fixtures/root")
     shim = os.path.join(build, "testsuite/simkernel/libsimkernel.so")
-    for p in (fixture_root, shim, args.stock):
+    for p in (fixture_root, shim, args.stock, MEASURE):
         if not os.path.exists(p):
             sys.exit(f"bench: missing {p} (build first: ./dev test or ninja -C build)")
 

@@ -1,0 +1,118 @@
+// One load per module across processes (issue 3). Every module a process is
+// about to load is taken under an flock on a small file named after it in a
+// runtime directory; the holder loads and writes what happened into the file,
+// whoever waited behind it reads that instead of loading again. flock locks
+// die with their holder, so a crash or a reboot never leaves a lock behind.
+//
+// Nothing here may make a load fail: every problem with the directory or a
+// lock file is reported as a Degraded reason and the caller loads without
+// dedup, exactly as stock modprobe would.
+#pragma once
+
+#include <kmodx/fd.hpp>
+#include <kmodx/kernel.hpp>
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kmodx::dedup {
+
+enum class Degraded { Missing, ReadOnly, NoSpace, NotOwnedByRoot, Writable, Symlink, BadName, Other };
+
+// A short lowercase word for notes and stats ("symlink", "world-writable", ...).
+const char* degraded_name(Degraded reason);
+
+// Knobs; environment variables for now, a config file later.
+struct Settings {
+    std::string runtime_dir = "/run/kmodx";    // KMODX_RUNTIME_DIR
+    std::int64_t wait_bound_ms = 120'000;      // KMODX_LOCK_WAIT_MS
+    std::int64_t fail_window_s = 60;           // KMODX_FAIL_WINDOW_S; 0: never reuse a failure
+};
+Settings settings_from_env();
+
+class RuntimeDir {
+public:
+    // Creates PATH 0755 when missing and we are root (its parent must exist),
+    // then opens it without following a symlink and checks that only root can
+    // write into it.
+    static std::expected<RuntimeDir, Degraded> open(const std::string& path);
+
+    int fd() const { return fd_.get(); }
+
+private:
+    explicit RuntimeDir(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
+};
+
+// The lock file's name for a module: '-' read as '_', only [A-Za-z0-9_],
+// at most 56 characters (the kernel's MODULE_NAME_LEN). nullopt: refused.
+std::optional<std::string> lock_name(std::string_view module);
+
+// What the last holder did, as it left it in the lock file.
+struct Record {
+    pid_t pid = 0;
+    std::int64_t time_ns = 0;        // CLOCK_REALTIME: means something across a reboot
+    int err = 0;                     // 0: loaded; else the positive errno the load gave
+    std::uint64_t params_hash = 0;   // params_hash() of the options it loaded with
+};
+
+std::uint64_t params_hash(std::string_view params);
+std::string format_record(const Record& r);
+// Anything malformed, truncated or oversized reads as no record at all.
+std::optional<Record> parse_record(std::string_view text);
+std::int64_t realtime_ns();
+
+struct LockFailure {
+    bool timed_out = false;          // false: degraded for `reason`
+    Degraded reason = Degraded::Other;
+    std::int64_t waited_ns = 0;
+};
+
+class ModuleLock {
+public:
+    // Takes the module's lock, polling with a short backoff up to `wait_bound_ms`.
+    static std::expected<ModuleLock, LockFailure> acquire(const RuntimeDir& dir, std::string_view module,
+                                                          std::int64_t wait_bound_ms);
+
+    // True when another process held the lock at our first attempt.
+    bool contended() const { return contended_; }
+    std::int64_t waited_ns() const { return waited_ns_; }
+    const std::optional<Record>& previous() const { return previous_; }
+
+    // Replaces the record for the next holder; errors are ignored by callers
+    // (a missing record only costs the next holder a state check).
+    Status write_record(const Record& r);
+
+    // Closing the file releases the lock.
+    void release() { fd_.reset(); }
+
+private:
+    ModuleLock(UniqueFd fd, bool contended, std::int64_t waited, std::optional<Record> prev)
+        : fd_(std::move(fd)), contended_(contended), waited_ns_(waited), previous_(prev) {}
+    UniqueFd fd_;
+    bool contended_ = false;
+    std::int64_t waited_ns_ = 0;
+    std::optional<Record> previous_;
+};
+
+enum class Action { SkipLive, ReuseFailure, Load };
+struct Decision {
+    Action action = Action::Load;
+    int err = 0;  // ReuseFailure: the positive errno to return
+};
+
+// What to do under the lock. A live module is never loaded again. A recent
+// failure (younger than `fail_window_s`, 0 disables) is reused only for a
+// request with the same parameters: different parameters may be exactly what
+// makes the load work, so such a request loads on its own. EEXIST is never
+// reused (the state check is the authority on presence). Coming modules load:
+// the kernel itself waits for them and answers EEXIST or their error.
+Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_params_hash,
+                std::int64_t now_ns, std::int64_t fail_window_s);
+
+}  // namespace kmodx::dedup

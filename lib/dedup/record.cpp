@@ -1,0 +1,94 @@
+// The lock file's record and the decision taken from it. The format is a few
+// fixed lines of text so an admin can cat a lock file:
+//     kmodx-dedup 1
+//     pid 1234
+//     time 1700000000123456789
+//     err 19
+//     params 9f1c2e3d4b5a6978
+#include <kmodx/dedup.hpp>
+
+#include <time.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+
+namespace kmodx::dedup {
+namespace {
+
+constexpr std::string_view kMagic = "kmodx-dedup 1\n";
+constexpr std::size_t kMaxRecord = 256;
+
+// "KEY VALUE\n" at the front of `text`, VALUE parsed in `base`; advances text.
+template <class T>
+bool take(std::string_view& text, std::string_view key, T& out, int base = 10) {
+    if (!text.starts_with(key) || text.size() <= key.size() || text[key.size()] != ' ') return false;
+    text.remove_prefix(key.size() + 1);
+    auto nl = text.find('\n');
+    if (nl == std::string_view::npos || nl == 0) return false;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + nl, out, base);
+    if (ec != std::errc() || p != text.data() + nl) return false;
+    text.remove_prefix(nl + 1);
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::string> lock_name(std::string_view module) {
+    if (module.empty() || module.size() > 56) return std::nullopt;
+    std::string out(module);
+    for (char& c : out) {
+        if (c == '-') c = '_';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        if (!ok) return std::nullopt;
+    }
+    return out;
+}
+
+std::uint64_t params_hash(std::string_view params) {
+    // FNV-1a: only equality matters, and only between two requests on one machine.
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char c : params) h = (h ^ c) * 0x100000001b3ULL;
+    return h;
+}
+
+std::int64_t realtime_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::string format_record(const Record& r) {
+    char buf[kMaxRecord];
+    int n = std::snprintf(buf, sizeof buf, "%.*spid %d\ntime %lld\nerr %d\nparams %016llx\n", int(kMagic.size()),
+                          kMagic.data(), int(r.pid), static_cast<long long>(r.time_ns), r.err,
+                          static_cast<unsigned long long>(r.params_hash));
+    return std::string(buf, n > 0 ? std::size_t(n) : 0);
+}
+
+std::optional<Record> parse_record(std::string_view text) {
+    if (text.size() > kMaxRecord || !text.starts_with(kMagic)) return std::nullopt;
+    text.remove_prefix(kMagic.size());
+    Record r;
+    int pid = 0;
+    if (!take(text, "pid", pid) || !take(text, "time", r.time_ns) || !take(text, "err", r.err) ||
+        !take(text, "params", r.params_hash, 16) || !text.empty())
+        return std::nullopt;
+    if (pid <= 0 || r.err < 0 || r.time_ns < 0) return std::nullopt;
+    r.pid = pid;
+    return r;
+}
+
+Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_params_hash,
+                std::int64_t now_ns, std::int64_t fail_window_s) {
+    if (state == ModuleState::Live) return {Action::SkipLive, 0};
+    if (previous && previous->err != 0 && previous->err != EEXIST && fail_window_s > 0 &&
+        previous->params_hash == request_params_hash) {
+        const std::int64_t age = now_ns - previous->time_ns;
+        // A record from the future (clock set back) is not trusted.
+        if (age >= 0 && age < fail_window_s * 1'000'000'000) return {Action::ReuseFailure, previous->err};
+    }
+    return {Action::Load, 0};
+}
+
+}  // namespace kmodx::dedup

@@ -1,0 +1,290 @@
+#include <kmodx/dedup.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "scratch_dir.hpp"
+
+#include "cmocka.hpp"
+
+using namespace kmodx;
+using namespace kmodx::dedup;
+
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+RuntimeDir open_ok(const std::string& path) {
+    auto d = RuntimeDir::open(path);
+    if (!d) std::abort();
+    return std::move(*d);
+}
+
+// A child holding `module`'s lock: it says so on `ready`, then waits for a
+// byte on `go`, sleeps `linger_ms`, writes a record with `err` and exits.
+pid_t spawn_holder(const std::string& dir, const char* module, int err, int linger_ms, int& ready_rd, int& go_wr) {
+    int ready[2], go[2];
+    if (::pipe(ready) || ::pipe(go)) std::abort();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(ready[0]);
+        ::close(go[1]);
+        auto d = RuntimeDir::open(dir);
+        if (!d) ::_exit(2);
+        auto lock = ModuleLock::acquire(*d, module, 0);
+        if (!lock) ::_exit(3);
+        char c = 'r';
+        if (::write(ready[1], &c, 1) != 1) ::_exit(4);
+        if (::read(go[0], &c, 1) != 1) ::_exit(5);
+        ::usleep(linger_ms * 1000);
+        (void)lock->write_record(Record{::getpid(), realtime_ns(), err, params_hash("")});
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(go[0]);
+    char c;
+    if (::read(ready[0], &c, 1) != 1) std::abort();
+    ready_rd = ready[0];
+    go_wr = go[1];
+    return pid;
+}
+
+int reap(pid_t pid) {
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    return st;
+}
+
+}  // namespace
+
+static void lock_names_are_canonical_and_sanitized(void**) {
+    assert_string_equal(lock_name("dash-mod").value().c_str(), "dash_mod");
+    assert_string_equal(lock_name("Kvm_intel9").value().c_str(), "Kvm_intel9");
+    assert_false(lock_name("").has_value());
+    assert_false(lock_name("../etc/passwd").has_value());
+    assert_false(lock_name("a/b").has_value());
+    assert_false(lock_name("a.b").has_value());
+    assert_false(lock_name(std::string("x\0y", 3)).has_value());
+    assert_true(lock_name(std::string(56, 'a')).has_value());
+    assert_false(lock_name(std::string(57, 'a')).has_value());
+}
+
+static void record_round_trips(void**) {
+    Record r{4242, 1700000000123456789LL, 19, params_hash("foo=1 bar")};
+    auto back = parse_record(format_record(r));
+    assert_true(back.has_value());
+    assert_int_equal(back->pid, 4242);
+    assert_true(back->time_ns == r.time_ns);
+    assert_int_equal(back->err, 19);
+    assert_true(back->params_hash == r.params_hash);
+    assert_true(params_hash("a") != params_hash("b"));
+}
+
+static void garbage_records_read_as_none(void**) {
+    const std::string good = format_record(Record{1, 5, 0, 7});
+    assert_true(parse_record(good).has_value());
+    assert_false(parse_record("").has_value());
+    assert_false(parse_record("hello\n").has_value());
+    assert_false(parse_record(good.substr(0, good.size() - 1)).has_value());  // truncated
+    assert_false(parse_record(good + "extra\n").has_value());
+    assert_false(parse_record("kmodx-dedup 1\npid 0\ntime 5\nerr 0\nparams 7\n").has_value());
+    assert_false(parse_record("kmodx-dedup 1\npid 1\ntime 5\nerr -3\nparams 7\n").has_value());
+    assert_false(parse_record("kmodx-dedup 1\npid 1\ntime 5x\nerr 0\nparams 7\n").has_value());
+    assert_false(parse_record("kmodx-dedup 1\npid 99999999999999999999\ntime 5\nerr 0\nparams 7\n").has_value());
+    assert_false(parse_record("kmodx-dedup 2\npid 1\ntime 5\nerr 0\nparams 7\n").has_value());
+    assert_false(parse_record(std::string(300, 'k')).has_value());
+}
+
+static void decision_table(void**) {
+    const std::int64_t now = 1000 * kSecond;
+    const auto h = params_hash("");
+    const Record failed{7, now - 10 * kSecond, ENODEV, h};
+    const Record old_fail{7, now - 61 * kSecond, ENODEV, h};
+    const Record loaded{7, now - kSecond, 0, h};
+    const Record exists{7, now - kSecond, EEXIST, h};
+    const Record future{7, now + 10 * kSecond, ENODEV, h};
+
+    assert_true(decide(ModuleState::Live, failed, h, now, 60).action == Action::SkipLive);
+    assert_true(decide(ModuleState::Live, std::nullopt, h, now, 60).action == Action::SkipLive);
+    assert_true(decide(ModuleState::Absent, std::nullopt, h, now, 60).action == Action::Load);
+    auto d = decide(ModuleState::Absent, failed, h, now, 60);
+    assert_true(d.action == Action::ReuseFailure);
+    assert_int_equal(d.err, ENODEV);
+    assert_true(decide(ModuleState::Absent, old_fail, h, now, 60).action == Action::Load);
+    assert_true(decide(ModuleState::Absent, failed, h, now, 0).action == Action::Load);
+    assert_true(decide(ModuleState::Absent, failed, params_hash("x=1"), now, 60).action == Action::Load);
+    // Loaded by the holder, then removed again: load.
+    assert_true(decide(ModuleState::Absent, loaded, h, now, 60).action == Action::Load);
+    assert_true(decide(ModuleState::Coming, failed, h, now, 60).action == Action::ReuseFailure);
+    assert_true(decide(ModuleState::Coming, loaded, h, now, 60).action == Action::Load);
+    assert_true(decide(ModuleState::Absent, exists, h, now, 60).action == Action::Load);
+    assert_true(decide(ModuleState::Absent, future, h, now, 60).action == Action::Load);
+}
+
+static void runtime_dir_accepts_private_root_dir_and_creates_missing(void**) {
+    test::ScratchDir s;
+    assert_true(RuntimeDir::open(s.str()).has_value());
+    const std::string sub = s.str() + "/kmodx";
+    auto d = RuntimeDir::open(sub);
+    assert_true(d.has_value());
+    struct stat st;
+    assert_int_equal(::stat(sub.c_str(), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+}
+
+static void runtime_dir_degraded_cases(void**) {
+    test::ScratchDir s;
+    auto reason = [](const std::string& p) {
+        auto d = RuntimeDir::open(p);
+        return d ? static_cast<Degraded>(-1) : d.error();
+    };
+    assert_true(reason(s.str() + "/no/parent") == Degraded::Missing);
+
+    s.mkdir("real");
+    std::filesystem::create_symlink(s.path() / "real", s.path() / "link");
+    assert_true(reason(s.str() + "/link") == Degraded::Symlink);
+
+    s.mkdir("open");
+    ::chmod((s.path() / "open").c_str(), 0777);
+    assert_true(reason(s.str() + "/open") == Degraded::Writable);
+    s.mkdir("group");
+    ::chmod((s.path() / "group").c_str(), 0775);
+    assert_true(reason(s.str() + "/group") == Degraded::Writable);
+
+    s.write("file", "x");
+    assert_true(reason(s.str() + "/file") == Degraded::Other);
+
+    s.mkdir("nobody");
+    assert_int_equal(::chown((s.path() / "nobody").c_str(), 65534, 65534), 0);
+    assert_true(reason(s.str() + "/nobody") == Degraded::NotOwnedByRoot);
+}
+
+static void lock_is_reacquired_with_the_previous_record(void**) {
+    test::ScratchDir s;
+    RuntimeDir dir = open_ok(s.str());
+    {
+        auto l = ModuleLock::acquire(dir, "dash-mod", 0);
+        assert_true(l.has_value());
+        assert_false(l->contended());
+        assert_false(l->previous().has_value());
+        assert_true(l->write_record(Record{1234, 99, ENODEV, params_hash("p=1")}).has_value());
+    }
+    assert_true(std::filesystem::exists(s.path() / "dash_mod"));
+    auto l = ModuleLock::acquire(dir, "dash_mod", 0);
+    assert_true(l.has_value());
+    assert_true(l->previous().has_value());
+    assert_int_equal(l->previous()->pid, 1234);
+    assert_int_equal(l->previous()->err, ENODEV);
+    // A shorter record replaces a longer one completely.
+    assert_true(l->write_record(Record{5, 1, 0, 0}).has_value());
+    l->release();
+    auto again = ModuleLock::acquire(dir, "dash_mod", 0);
+    assert_true(again.has_value() && again->previous().has_value());
+    assert_int_equal(again->previous()->pid, 5);
+}
+
+static void contended_lock_times_out_then_gets_holders_record(void**) {
+    test::ScratchDir s;
+    RuntimeDir dir = open_ok(s.str());
+    int ready, go;
+    pid_t child = spawn_holder(s.str(), "evdev", ENODEV, 150, ready, go);
+
+    auto t = ModuleLock::acquire(dir, "evdev", 30);
+    assert_false(t.has_value());
+    assert_true(t.error().timed_out);
+    assert_true(t.error().waited_ns >= 30'000'000);
+    // Other modules are not affected.
+    assert_true(ModuleLock::acquire(dir, "serio_raw", 0).has_value());
+
+    char c = 'g';
+    assert_int_equal(::write(go, &c, 1), 1);
+    auto l = ModuleLock::acquire(dir, "evdev", 10'000);
+    assert_true(l.has_value());
+    assert_true(l->contended());
+    assert_true(l->waited_ns() >= 50'000'000);
+    assert_true(l->previous().has_value());
+    assert_int_equal(l->previous()->pid, child);
+    assert_int_equal(l->previous()->err, ENODEV);
+    int st = reap(child);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ::close(ready);
+    ::close(go);
+}
+
+static void killed_holder_releases_its_lock(void**) {
+    test::ScratchDir s;
+    RuntimeDir dir = open_ok(s.str());
+    int ready, go;
+    pid_t child = spawn_holder(s.str(), "nvme", 0, 0, ready, go);
+    assert_false(ModuleLock::acquire(dir, "nvme", 0).has_value());
+    ::kill(child, SIGKILL);
+    int st = reap(child);
+    assert_true(WIFSIGNALED(st));
+    auto l = ModuleLock::acquire(dir, "nvme", 0);
+    assert_true(l.has_value());
+    assert_false(l->previous().has_value());  // it died before writing one
+    ::close(ready);
+    ::close(go);
+}
+
+static void unusable_lock_files_degrade(void**) {
+    test::ScratchDir s;
+    RuntimeDir dir = open_ok(s.str());
+    std::filesystem::create_symlink("/etc/passwd", s.path() / "evil");
+    auto l = ModuleLock::acquire(dir, "evil", 0);
+    assert_false(l.has_value());
+    assert_false(l.error().timed_out);
+    assert_true(l.error().reason == Degraded::Symlink);
+
+    assert_int_equal(::mkfifo((s.path() / "fifo").c_str(), 0644), 0);
+    auto f = ModuleLock::acquire(dir, "fifo", 0);
+    assert_false(f.has_value());
+    assert_true(f.error().reason == Degraded::Other);
+
+    auto b = ModuleLock::acquire(dir, "../x", 0);
+    assert_false(b.has_value());
+    assert_true(b.error().reason == Degraded::BadName);
+}
+
+static void settings_come_from_the_environment(void**) {
+    ::setenv("KMODX_RUNTIME_DIR", "/tmp/x", 1);
+    ::setenv("KMODX_LOCK_WAIT_MS", "250", 1);
+    ::setenv("KMODX_FAIL_WINDOW_S", "0", 1);
+    Settings s = settings_from_env();
+    assert_string_equal(s.runtime_dir.c_str(), "/tmp/x");
+    assert_true(s.wait_bound_ms == 250);
+    assert_true(s.fail_window_s == 0);
+    ::setenv("KMODX_LOCK_WAIT_MS", "soon", 1);
+    ::unsetenv("KMODX_RUNTIME_DIR");
+    ::unsetenv("KMODX_FAIL_WINDOW_S");
+    s = settings_from_env();
+    assert_string_equal(s.runtime_dir.c_str(), "/run/kmodx");
+    assert_true(s.wait_bound_ms == 120'000);
+    assert_true(s.fail_window_s == 60);
+    ::unsetenv("KMODX_LOCK_WAIT_MS");
+}
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(lock_names_are_canonical_and_sanitized),
+        cmocka_unit_test(record_round_trips),
+        cmocka_unit_test(garbage_records_read_as_none),
+        cmocka_unit_test(decision_table),
+        cmocka_unit_test(runtime_dir_accepts_private_root_dir_and_creates_missing),
+        cmocka_unit_test(runtime_dir_degraded_cases),
+        cmocka_unit_test(lock_is_reacquired_with_the_previous_record),
+        cmocka_unit_test(contended_lock_times_out_then_gets_holders_record),
+        cmocka_unit_test(killed_holder_releases_its_lock),
+        cmocka_unit_test(unusable_lock_files_degrade),
+        cmocka_unit_test(settings_come_from_the_environment),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

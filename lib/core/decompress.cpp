@@ -6,6 +6,8 @@
 // with EFBIG having allocated at most max_output bytes.
 #include <kmodx/compression.hpp>
 
+#include "core/zlib_lazy.hpp"
+
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -72,13 +74,18 @@ std::unexpected<Error> too_big(std::string_view fmt, std::size_t max_output) {
 }
 
 Result<std::vector<std::byte>> gunzip(std::span<const std::byte> in, std::size_t max_output) {
+    auto z = zlib::api();
+    if (!z) return std::unexpected(z.error());
+    const zlib::Api& api = **z;
     z_stream zs{};
     // 16 + MAX_WBITS: gzip wrapper only, so a raw zlib stream is rejected.
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return failure(ENOMEM, "gzip: inflateInit2");
+    if (api.inflate_init2(&zs, 16 + MAX_WBITS, ZLIB_VERSION, static_cast<int>(sizeof(z_stream))) != Z_OK)
+        return failure(ENOMEM, "gzip: inflateInit2");
     struct Guard {
+        const zlib::Api& api;
         z_stream* s;
-        ~Guard() { inflateEnd(s); }
-    } guard{&zs};
+        ~Guard() { api.inflate_end(s); }
+    } guard{api, &zs};
 
     Sink sink(max_output, in.size() * 4);
     std::size_t offset = 0;
@@ -95,7 +102,7 @@ Result<std::vector<std::byte>> gunzip(std::span<const std::byte> in, std::size_t
         zs.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size(), 1u << 30));
         std::size_t out_before = zs.avail_out;
 
-        int rc = inflate(&zs, Z_NO_FLUSH);
+        int rc = api.inflate(&zs, Z_NO_FLUSH);
         std::size_t made = out_before - zs.avail_out;
         std::size_t used = avail - zs.avail_in;
         offset += used;
@@ -108,7 +115,7 @@ Result<std::vector<std::byte>> gunzip(std::span<const std::byte> in, std::size_t
             // after a member is garbage we refuse to guess about.
             if (!starts_with(in.subspan(offset), kGzipMagic))
                 return failure(EBADMSG, "gzip: trailing garbage after compressed data");
-            if (inflateReset(&zs) != Z_OK) return failure(EBADMSG, "gzip: inflateReset");
+            if (api.inflate_reset(&zs) != Z_OK) return failure(EBADMSG, "gzip: inflateReset");
             continue;
         }
         if (rc == Z_MEM_ERROR) return failure(ENOMEM, "gzip");

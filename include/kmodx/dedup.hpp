@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <expected>
 #include <optional>
 #include <string>
@@ -114,5 +115,23 @@ struct Decision {
 // the kernel itself waits for them and answers EEXIST or their error.
 Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_params_hash,
                 std::int64_t now_ns, std::int64_t fail_window_s);
+
+
+// What load_once() did, for -v and stats.
+struct GuardReport {
+    std::optional<Degraded> degraded;  // no dedup, and why
+    bool timed_out = false;            // waited past the bound, loaded on our own
+    bool by_other = false;             // answered by another process's load or failure
+    pid_t holder_pid = 0;
+    std::int64_t waited_ns = 0;
+};
+
+// Runs LOAD (0, -EEXIST or -errno, as modprobe's steps answer) for MODULE
+// under its lock, unless the kernel state or the last holder's record already
+// answers; then leaves a record for the next one. The runtime directory is
+// opened once per process, on the first call. Never fails on its own account:
+// any problem with the locks means LOAD runs unguarded.
+int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
+              GuardReport& report);
 
 }  // namespace kmodx::dedup

@@ -29,6 +29,8 @@ int insert_one(kmod_ctx* ctx, kmod_module* mod, const Options& opts, Kernel& ker
                 for (const auto& s : plan.steps) std::fputs(StepRunner::action_line(s).c_str(), stdout);
         } else if (!plan.steps.empty()) {
             StepSettings settings{opts.first_time, opts.force_vermagic, opts.force_modversion, show};
+            settings.dedup = !opts.no_dedup;
+            settings.quiet = opts.verbosity < LOG_WARNING;
             err = StepRunner(kernel, settings).run(plan.steps);
         }
     }

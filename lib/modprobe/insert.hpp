@@ -5,6 +5,7 @@
 // loader, with kmod 30's rules for which failures count.
 #pragma once
 
+#include <kmodx/dedup.hpp>
 #include <kmodx/kernel.hpp>
 #include <kmodx/kmod_handles.hpp>
 #include <kmodx/loader.hpp>
@@ -63,6 +64,8 @@ struct StepSettings {
     bool force_vermagic = false;
     bool force_modversion = false;
     bool show = false;  // print "insmod PATH OPTS" / "install CMD OPTS" (-v)
+    bool dedup = false;  // one load per module across processes (kmodx::dedup); off in unit tests
+    bool quiet = false;  // -q: no note about an unusable runtime directory
 };
 
 class StepRunner {
@@ -82,6 +85,7 @@ public:
 private:
     int run_install(const Step& step);
     int load(const Step& step);
+    void note(const Step& step, int err, const dedup::GuardReport& report);
 
     Kernel& kernel_;
     StepSettings settings_;

@@ -2,6 +2,7 @@
 // does after its checks, but with kmodx's loader and kernel seam.
 #include "modprobe/insert.hpp"
 
+#include <kmodx/dedup.hpp>
 #include <kmodx/log.hpp>
 
 #include <sys/wait.h>
@@ -67,10 +68,40 @@ int StepRunner::load(const Step& step) {
     req.params = step.options;
     req.force_vermagic = settings_.force_vermagic;
     req.force_modversion = settings_.force_modversion;
-    LoadReport facts;
-    auto r = loader_(kernel_, req, &facts);
-    if (!r) return -kmod_load_errno(r.error(), facts.format);
-    return r->outcome == LoadOutcome::AlreadyLoaded ? -EEXIST : 0;
+    auto insert = [&] {
+        LoadReport facts;
+        auto r = loader_(kernel_, req, &facts);
+        if (!r) return -kmod_load_errno(r.error(), facts.format);
+        return r->outcome == LoadOutcome::AlreadyLoaded ? -EEXIST : 0;
+    };
+    if (!settings_.dedup) return insert();
+    dedup::GuardReport report;
+    const int err = dedup::load_once(kernel_, step.name, step.options, insert, report);
+    note(step, err, report);
+    return err;
+}
+
+void StepRunner::note(const Step& step, int err, const dedup::GuardReport& report) {
+    // One note per process about the directory; a missing one is the normal
+    // state of an early initramfs and not worth a word.
+    static bool degraded_noted = false;
+    if (report.degraded && !degraded_noted) {
+        degraded_noted = true;
+        if (*report.degraded != dedup::Degraded::Missing && !settings_.quiet)
+            KMODX_WRN("kmodx: lock directory unusable (%s): loading without dedup\n",
+                      dedup::degraded_name(*report.degraded));
+    }
+    if (!settings_.show) return;
+    const long long ms = report.waited_ns / 1'000'000;
+    if (report.timed_out)
+        std::fprintf(out_, "kmodx: %s still locked after %lld ms, loaded without waiting longer\n",
+                     step.name.c_str(), ms);
+    else if (report.by_other && err < 0 && err != -EEXIST)
+        std::fprintf(out_, "kmodx: %s failed in pid %d (%s), waited %lld ms\n", step.name.c_str(),
+                     int(report.holder_pid), std::strerror(-err), ms);
+    else if (report.by_other)
+        std::fprintf(out_, "kmodx: %s loaded by pid %d, waited %lld ms\n", step.name.c_str(),
+                     int(report.holder_pid), ms);
 }
 
 int StepRunner::run_step(const Step& step) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 
+#include "fake_kernel.hpp"
 #include "scratch_dir.hpp"
 
 #include "cmocka.hpp"
@@ -272,6 +273,46 @@ static void settings_come_from_the_environment(void**) {
     ::unsetenv("KMODX_LOCK_WAIT_MS");
 }
 
+
+// The only test that calls load_once(): its runtime directory is opened once
+// per process, from the environment of the first call.
+static void load_once_loads_records_and_reuses(void**) {
+    test::ScratchDir s;
+    const std::string dir = s.str() + "/kmodx";
+    ::setenv("KMODX_RUNTIME_DIR", dir.c_str(), 1);
+    test::FakeKernel k;
+    int loads = 0;
+    auto failing = [&] { ++loads; return -ENODEV; };
+    GuardReport r1;
+    assert_int_equal(load_once(k, "evdev", "", failing, r1), -ENODEV);
+    assert_int_equal(loads, 1);
+    assert_false(r1.degraded.has_value());
+    assert_false(r1.by_other);
+    assert_true(std::filesystem::exists(dir + "/evdev"));
+
+    GuardReport r2;
+    assert_int_equal(load_once(k, "evdev", "", failing, r2), -ENODEV);
+    assert_int_equal(loads, 1);
+    assert_true(r2.by_other);
+    assert_int_equal(r2.holder_pid, ::getpid());
+
+    GuardReport r3;
+    assert_int_equal(load_once(k, "evdev", "x=1", failing, r3), -ENODEV);
+    assert_int_equal(loads, 2);
+
+    k.states["evdev"] = ModuleState::Live;
+    GuardReport r4;
+    assert_int_equal(load_once(k, "evdev", "", failing, r4), -EEXIST);
+    assert_int_equal(loads, 2);
+    assert_false(r4.by_other);  // nobody made us wait
+
+    GuardReport r5;
+    assert_int_equal(load_once(k, "bad/name", "", [&] { ++loads; return 0; }, r5), 0);
+    assert_int_equal(loads, 3);
+    assert_true(r5.degraded == Degraded::BadName);
+    ::unsetenv("KMODX_RUNTIME_DIR");
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(lock_names_are_canonical_and_sanitized),
@@ -285,6 +326,7 @@ int main() {
         cmocka_unit_test(killed_holder_releases_its_lock),
         cmocka_unit_test(unusable_lock_files_degrade),
         cmocka_unit_test(settings_come_from_the_environment),
+        cmocka_unit_test(load_once_loads_records_and_reuses),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

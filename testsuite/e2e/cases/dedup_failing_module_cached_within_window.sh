@@ -1,0 +1,64 @@
+#!/bin/sh
+# A module that fails (evdev with ENODEV) under a storm of 16 requests: one
+# load syscall inside the failure window, every process exits 1 with kmod's
+# message; after the window (0 here: off) a new request tries again, and a
+# request with other parameters is never given the cached failure.
+. "$(dirname "$0")/../lib.sh"
+
+storm() {
+    n=$1; shift
+    i=0
+    while [ "$i" -lt "$n" ]; do
+        i=$((i + 1))
+        (env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
+            ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
+            timeout -k 5 "$E2E_TIMEOUT" "$SIMRUN" "$ROOT" "$@" </dev/null \
+            >"$E2E_TMP/s.$i.out" 2>"$E2E_TMP/s.$i.err"; echo $? >"$E2E_TMP/s.$i.rc") &
+    done
+    wait
+}
+
+ROOT=$(new_root)
+mkdir -p "$ROOT/.simkernel"
+printf 'load_ns_base=20ms\nfail.evdev=ENODEV\n' >"$ROOT/.simkernel/config"
+run_stock "$ROOT" modprobe evdev
+assert_rc 1
+expected=$ERR
+[ -n "$expected" ] || die "stock kmod printed nothing"
+
+ROOT=$(new_root)
+mkdir -p "$ROOT/run" "$ROOT/.simkernel"
+printf 'load_ns_base=20ms\nfail.evdev=ENODEV\n' >"$ROOT/.simkernel/config"
+storm 16 "$KMODX_BUILD/tools/modprobe" evdev
+i=0
+while [ "$i" -lt 16 ]; do
+    i=$((i + 1))
+    assert_eq "$(cat "$E2E_TMP/s.$i.rc")" 1 "exit status of process $i"
+    ERR=$(cat "$E2E_TMP/s.$i.err"; echo x); ERR=${ERR%x}
+    assert_eq "$ERR" "$expected" "stderr of process $i"
+done
+assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls inside the window"
+
+# Still inside the window: answered from the record, with -v saying so.
+run_kmodx "$ROOT" modprobe -v evdev
+assert_rc 1
+assert_out_contains "kmodx: evdev failed in pid "
+assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls inside the window"
+
+# Other parameters: a request of its own.
+run_kmodx "$ROOT" modprobe evdev foo=1
+assert_rc 1
+assert_eq "$(load_calls "$ROOT" evdev)" 2 "load syscalls with other parameters"
+
+# --no-dedup: always the kernel.
+run_kmodx "$ROOT" modprobe --no-dedup evdev
+assert_rc 1
+assert_eq "$(load_calls "$ROOT" evdev)" 3 "load syscalls with --no-dedup"
+
+# After the window (KMODX_FAIL_WINDOW_S=0 turns it off): tried again.
+RC=0
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin KMODX_FAIL_WINDOW_S=0 ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
+    "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" -q evdev </dev/null >/dev/null 2>&1 || RC=$?
+assert_rc 1
+assert_eq "$(load_calls "$ROOT" evdev)" 4 "load syscalls after the window"
+echo "ok"

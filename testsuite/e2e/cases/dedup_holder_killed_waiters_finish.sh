@@ -1,0 +1,60 @@
+#!/bin/sh
+# The holder of evdev's lock is SIGKILLed during its (hanging) init: the lock
+# dies with it, the waiters go on, the module ends up loaded and exactly one
+# more load syscall is made (by the waiter that finds it coming; the kernel
+# answers it EEXIST once init finishes), every waiter exits 0.
+. "$(dirname "$0")/../lib.sh"
+
+launch() {  # launch TAG ARGS...: one modprobe in the background; pid in $LAST
+    tag=$1; shift
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
+        ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
+        "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" "$@" </dev/null \
+        >"$E2E_TMP/$tag.out" 2>"$E2E_TMP/$tag.err" &
+    LAST=$!
+}
+
+wait_for() {  # wait_for WHAT COMMAND...: up to 10 s
+    what=$1; shift
+    n=0
+    until "$@"; do
+        n=$((n + 1))
+        [ "$n" -lt 200 ] || die "timed out waiting for $what"
+        sleep 0.05
+    done
+}
+
+ROOT=$(new_root)
+mkdir -p "$ROOT/run" "$ROOT/.simkernel"
+printf 'hang.evdev=1\n' >"$ROOT/.simkernel/config"
+launch holder -q evdev
+holder=$LAST
+wait_for "the holder's syscall" test -d "$ROOT/sys/module/evdev"
+
+waiters=""
+i=0
+while [ "$i" -lt 8 ]; do
+    i=$((i + 1))
+    launch "w$i" -v evdev
+    waiters="$waiters $LAST"
+done
+sleep 0.3
+for p in $waiters; do kill -0 "$p" 2>/dev/null || die "waiter $p finished while the lock was held"; done
+
+kill -KILL "$holder"
+wait "$holder" 2>/dev/null || true
+# The kernel's init is still running for the dead holder: let it finish.
+sleep 0.2
+touch "$ROOT/.simkernel/release.evdev"
+for p in $waiters; do
+    wait "$p" || die "a waiter exited $?: $(cat "$E2E_TMP"/w*.err)"
+done
+grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "evdev not live: $(cat "$ROOT/proc/modules")"
+# The dead holder's syscall never returned, so the log has only the one
+# waiter's, which the kernel answered EEXIST once the init it was waiting
+# for finished; the other waiters found evdev live under the lock.
+assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls after the holder died"
+awk -F'\t' '$3=="finit_module" && $4=="evdev" && $6=="EEXIST"' "$ROOT/.simkernel/calls.log" | grep -q . ||
+    die "the waiter's load did not wait for the dead holder's init: $(cat "$ROOT/.simkernel/calls.log")"
+flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+echo "ok"

@@ -58,4 +58,53 @@ std::string removal_refused(Tool tool, Refusal why, std::string_view module,
     return text + "\n";
 }
 
+namespace {
+constexpr std::string_view kRemoveModuleOrigin = "../libkmod/libkmod-module.c:856 kmod_module_remove_module() ";
+constexpr std::string_view kCommandDoOrigin = "../libkmod/libkmod-module.c:1047 command_do() ";
+}  // namespace
+
+std::string libkmod_remove_failed(std::string_view module, int err) {
+    return std::string(kRemoveModuleOrigin) + remove_failed(Tool::Modprobe, module, err);
+}
+
+int load_errno(const Error& e, Compression format) {
+    const bool kernel_said = e.context == "finit_module" || e.context == "init_module";
+    if (kernel_said || format == Compression::None) return e.code;
+    if (e.code != EBADMSG && e.code != EFBIG) return e.code;
+    return format == Compression::Xz ? EINVAL : ENOEXEC;
+}
+
+std::string module_not_found(std::string_view name) {
+    return "Module " + std::string(name) + " not found.\n";
+}
+
+std::string module_not_found_in(std::string_view name, std::string_view dir) {
+    return "Module " + std::string(name) + " not found in directory " + std::string(dir) + "\n";
+}
+
+std::string remove_command_failed(std::string_view module) {
+    return "Error running remove command for " + std::string(module) + "\n";
+}
+
+std::string install_command_unrunnable(std::string_view command, std::string_view module, int err) {
+    return std::string(kCommandDoOrigin) + "Could not run install command '" + std::string(command) + "' for module " +
+           std::string(module) + ": " + std::strerror(err) + "\n";
+}
+
+std::string install_command_failed(std::string_view command, std::string_view module, int retcode) {
+    return std::string(kCommandDoOrigin) + "Error running install command '" + std::string(command) + "' for module " +
+           std::string(module) + ": retcode " + std::to_string(retcode) + "\n";
+}
+
+std::string fact_unavailable(ModuleFact what, std::string_view module, int err) {
+    const std::string m(module);
+    const std::string why = std::string(": ") + std::strerror(err) + "\n";
+    switch (what) {
+    case ModuleFact::Softdeps: return "could not get softdeps of '" + m + "'" + why;
+    case ModuleFact::Modversions: return "could not get modversions of " + m + why;
+    case ModuleFact::Symbols: return "could not get symbols of " + m + why;
+    }
+    return m + why;
+}
+
 }  // namespace kmodx::messages

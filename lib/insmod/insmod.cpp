@@ -19,21 +19,6 @@ std::string join_params(const std::vector<std::string>& args) {
     return out;
 }
 
-namespace {
-
-// kmod 30 reports a compressed file it cannot decompress with the errno its
-// decompressor returns: EINVAL for xz ("Invalid parameters"), ENOEXEC for
-// zstd; gzip it cannot read at all, so the kernel answers ENOEXEC. kmodx's
-// decompressor says EBADMSG (corrupt) or EFBIG (a bomb): reword as kmod does.
-int kmod_errno(const Error& e, Compression format) {
-    const bool kernel_said = e.context == "finit_module" || e.context == "init_module";
-    if (kernel_said || format == Compression::None) return e.code;
-    if (e.code != EBADMSG && e.code != EFBIG) return e.code;
-    return format == Compression::Xz ? EINVAL : ENOEXEC;
-}
-
-}  // namespace
-
 int run(Kernel& kernel, const Options& opts) {
     log::set_priority(LOG_WARNING + opts.verbose);
     if (opts.path == "-") {
@@ -61,7 +46,7 @@ int run(Kernel& kernel, const Options& opts) {
     auto r = load_module(kernel, req, &facts);
     int err = 0;
     if (!r)
-        err = kmod_errno(r.error(), facts.format);
+        err = messages::load_errno(r.error(), facts.format);
     else if (r->outcome == LoadOutcome::AlreadyLoaded)
         err = EEXIST;  // insmod, unlike modprobe, reports an existing module
     if (err == 0) return 0;

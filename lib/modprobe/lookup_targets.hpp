@@ -6,6 +6,7 @@
 #include "modprobe/fatal_log.hpp"
 
 #include <kmodx/kmod_handles.hpp>
+#include <kmodx/messages.hpp>
 #include <kmodx/modprobe.hpp>
 
 #include <cerrno>
@@ -25,8 +26,8 @@ int for_each_target(kmod_ctx* ctx, const Options& opts, Fn fn) {
         const int err = kmod_module_new_from_lookup(ctx, name.c_str(), &raw);
         ModuleList list(raw);
         if (!list || err < 0) {
-            stopped = action_log(prio, "Module %s not found in directory %s\n", name.c_str(),
-                                 kmod_get_dirname(ctx));
+            stopped = action_log(prio, "%s",
+                                 messages::module_not_found_in(name, kmod_get_dirname(ctx)).c_str());
             return -ENOENT;
         }
         int result = 0;

@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 
 #include <cerrno>
-#include <cstring>
 
 namespace kmodx::modprobe {
 
@@ -20,13 +19,8 @@ Remover::Remover(ModuleCatalog& catalog, Kernel& kernel, RemoveSettings settings
     : catalog_(catalog), kernel_(kernel), settings_(settings), runner_(std::move(runner)),
       out_(out) {}
 
-bool Remover::log(const char* fmt, const std::string& a) {
-    if (action_log(settings_.log_priority, fmt, a.c_str())) stopped_ = true;
-    return stopped_;
-}
-
-bool Remover::log(const char* fmt, const std::string& a, const std::string& b) {
-    if (action_log(settings_.log_priority, fmt, a.c_str(), b.c_str())) stopped_ = true;
+bool Remover::log(const std::string& message) {
+    if (action_log(settings_.log_priority, "%s", message.c_str())) stopped_ = true;
     return stopped_;
 }
 
@@ -41,7 +35,7 @@ Status Remover::remove_name(const std::string& name) {
     auto modules = catalog_.lookup(name);
     if (!modules) return std::unexpected(modules.error());
     if (modules->empty()) {
-        log("Module %s not found.\n", name);
+        log(msg::module_not_found(name));
         return failure(ENOENT, name);
     }
     for (const auto& m : *modules) {
@@ -68,8 +62,8 @@ Status Remover::remove_module(const std::string& module, bool with_holders,
     if (!settings_.ignore_commands) {
         auto sd = catalog_.softdeps(module);
         if (!sd) {
-            KMODX_WRN("could not get softdeps of '%s': %s\n", module.c_str(),
-                      std::strerror(sd.error().code));
+            KMODX_WRN("%s", msg::fact_unavailable(msg::ModuleFact::Softdeps, module,
+                                                  sd.error().code).c_str());
             return std::unexpected(sd.error());
         }
         softdeps = std::move(*sd);
@@ -80,12 +74,12 @@ Status Remover::remove_module(const std::string& module, bool with_holders,
     if (!cmd && !settings_.ignore_loaded) {
         if (catalog_.is_builtin(module)) {
             if (ignore_builtin) return {};
-            log("%s", msg::removal_refused(msg::Tool::Modprobe, msg::Refusal::Builtin, module));
+            log(msg::removal_refused(msg::Tool::Modprobe, msg::Refusal::Builtin, module));
             return failure(ENOENT, module);
         }
         if (kernel_.module_state(module) == ModuleState::Absent) {
             if (!settings_.first_time) return {};
-            log("%s", msg::removal_refused(msg::Tool::Modprobe, msg::Refusal::NotLoaded, module));
+            log(msg::removal_refused(msg::Tool::Modprobe, msg::Refusal::NotLoaded, module));
             return failure(ENOENT, module);
         }
     }
@@ -106,7 +100,7 @@ Status Remover::remove_module(const std::string& module, bool with_holders,
     if (!cmd && !settings_.ignore_loaded && settings_.wait_msec == 0) {
         auto usage = kernel_.refcount(module);
         if (usage && *usage > 0) {
-            log("%s", msg::removal_refused(msg::Tool::Modprobe, msg::Refusal::InUse, module));
+            log(msg::removal_refused(msg::Tool::Modprobe, msg::Refusal::InUse, module));
             return failure(EBUSY, module);
         }
     }
@@ -142,7 +136,7 @@ Status Remover::run_command(const std::string& module, const std::string& comman
 
     const int status = runner_(expanded, module);
     if (status == -1 || WEXITSTATUS(status) != 0) {
-        log("Error running %s command for %s\n", std::string("remove"), module);
+        log(msg::remove_command_failed(module));
         return failure(status == -1 ? EPERM : WEXITSTATUS(status), module);
     }
     return {};

@@ -79,8 +79,8 @@ private:
     Status unload(const std::string& module);
     Status run_command(const std::string& module, const std::string& command);
     void remove_unused_dependencies(const std::string& module);
-    bool log(const char* fmt, const std::string& a);
-    bool log(const char* fmt, const std::string& a, const std::string& b);
+    // Logs one line of the message table as kmod's LOG(); true once kmod would stop.
+    bool log(const std::string& message);
     void show(const std::string& line);
 
     ModuleCatalog& catalog_;

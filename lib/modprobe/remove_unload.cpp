@@ -16,11 +16,6 @@ namespace kmodx::modprobe {
 
 namespace {
 
-// Where Debian's kmod 30 (built with --enable-debug) says libkmod's
-// kmod_module_remove_module() logged "could not remove".
-constexpr const char* kLibkmodRemoveLocation =
-    "../libkmod/libkmod-module.c:856 kmod_module_remove_module() ";
-
 unsigned long long now_msec() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -53,13 +48,12 @@ Status Remover::unload(const std::string& module) {
         // kmod lets libkmod report it, whose messages Debian's debug-enabled
         // build prefixes with their source location.
         if (!waiting)
-            KMODX_ERR("%s%s", kLibkmodRemoveLocation,
-                      messages::remove_failed(messages::Tool::Modprobe, module, err).c_str());
+            KMODX_ERR("%s", messages::libkmod_remove_failed(module, err).c_str());
         if (err == EEXIST) {
             if (!settings_.first_time) {
                 st = {};
-            } else if (log("%s", messages::removal_refused(messages::Tool::Modprobe,
-                                                           messages::Refusal::NotLoaded, module))) {
+            } else if (log(messages::removal_refused(messages::Tool::Modprobe,
+                                                     messages::Refusal::NotLoaded, module))) {
                 return st;
             }
             break;

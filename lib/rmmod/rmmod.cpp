@@ -78,12 +78,6 @@ std::vector<std::string> libkmod_holders(kmod_module* mod) {
     return out;
 }
 
-// Where libkmod 30 reports a failed delete_module; Debian builds kmod with
-// debugging on, so its tools print this origin in front of libkmod's message.
-// kmodx calls the kernel itself (through the seam) and reproduces the line.
-constexpr const char* kLibkmodRemoveOrigin =
-    "../libkmod/libkmod-module.c:856 kmod_module_remove_module() ";
-
 // Failure count for one argument; stop is set when kmod would leave its loop.
 int remove_one(Kernel& kernel, kmod_ctx* ctx, const std::string& arg, bool force, bool& stop) {
     kmod_module* raw = nullptr;
@@ -114,8 +108,7 @@ int remove_one(Kernel& kernel, kmod_ctx* ctx, const std::string& arg, bool force
     if (auto r = kernel.delete_module(name, delete_flags(force)); !r) {
         // libkmod's own line (worded like modprobe's) precedes rmmod's.
         const int code = r.error().code;
-        KMODX_ERR("%s%s", kLibkmodRemoveOrigin,
-                  messages::remove_failed(messages::Tool::Modprobe, name, code).c_str());
+        KMODX_ERR("%s", messages::libkmod_remove_failed(name, code).c_str());
         KMODX_ERR("%s", messages::remove_failed(messages::Tool::Rmmod, arg, code).c_str());
         return 1;
     }

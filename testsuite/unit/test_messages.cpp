@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "cmocka.hpp"
 
@@ -87,6 +88,67 @@ static void modprobe_refusals(void**) {
            "Module snd is in use.\n");
 }
 
+// Each row: what the table gives, and kmod 30's text for it.
+using Rows = std::initializer_list<std::pair<std::string, const char*>>;
+static void expect_rows(Rows rows) {
+    for (const auto& [got, want] : rows) expect(got, want);
+}
+
+static void libkmod_lines_carry_their_origin(void**) {
+    expect_rows({
+        {libkmod_remove_failed("dummy", EBUSY),
+         "../libkmod/libkmod-module.c:856 kmod_module_remove_module() "
+         "could not remove 'dummy': Device or resource busy\n"},
+        {install_command_unrunnable("/bin/true x=1", "dummy", ENOMEM),
+         "../libkmod/libkmod-module.c:1047 command_do() "
+         "Could not run install command '/bin/true x=1' for module dummy: Cannot allocate memory\n"},
+        {install_command_failed("/bin/false", "dummy", 3),
+         "../libkmod/libkmod-module.c:1047 command_do() "
+         "Error running install command '/bin/false' for module dummy: retcode 3\n"},
+    });
+}
+
+static void modprobe_lookup_and_command_lines(void**) {
+    expect_rows({
+        {module_not_found("nosuch"), "Module nosuch not found.\n"},
+        {module_not_found_in("nosuch", "/lib/modules/6.1.0"),
+         "Module nosuch not found in directory /lib/modules/6.1.0\n"},
+        {remove_command_failed("dummy"), "Error running remove command for dummy\n"},
+        {fact_unavailable(ModuleFact::Softdeps, "dummy", ENOMEM),
+         "could not get softdeps of 'dummy': Cannot allocate memory\n"},
+        {fact_unavailable(ModuleFact::Modversions, "/tmp/x.ko", ENOEXEC),
+         "could not get modversions of /tmp/x.ko: Exec format error\n"},
+        {fact_unavailable(ModuleFact::Symbols, "/tmp/x.ko", ENOENT),
+         "could not get symbols of /tmp/x.ko: No such file or directory\n"},
+    });
+}
+
+static void load_errno_follows_kmod_decompressors(void**) {
+    using kmodx::Compression;
+    using kmodx::Error;
+    // What kmodx's decompressor says about a corrupt file or a bomb becomes
+    // what kmod 30's says: xz EINVAL ("Invalid parameters" from insmod),
+    // zstd and gzip ENOEXEC ("Invalid module format").
+    for (int code : {EBADMSG, EFBIG}) {
+        assert_int_equal(load_errno(Error{code, "decompress"}, Compression::Xz), EINVAL);
+        assert_int_equal(load_errno(Error{code, "decompress"}, Compression::Zstd), ENOEXEC);
+        assert_int_equal(load_errno(Error{code, "decompress"}, Compression::Gzip), ENOEXEC);
+        // A plain file has no decompressor to blame.
+        assert_int_equal(load_errno(Error{code, "read"}, Compression::None), code);
+    }
+    // The kernel's answer passes through whatever the file's format.
+    assert_int_equal(load_errno(Error{EBADMSG, "finit_module"}, Compression::Xz), EBADMSG);
+    assert_int_equal(load_errno(Error{EFBIG, "init_module"}, Compression::Zstd), EFBIG);
+    // Other failures while reading are not the decompressor's.
+    assert_int_equal(load_errno(Error{ENOMEM, "decompress"}, Compression::Xz), ENOMEM);
+    expect(insert_failed(Tool::Insmod, "/tmp/x.ko.xz",
+                         load_errno(Error{EBADMSG, "decompress"}, Compression::Xz)),
+           "could not insert module /tmp/x.ko.xz: Invalid parameters\n");
+    expect(insert_failed(Tool::Insmod, "/tmp/x.ko.zst",
+                         load_errno(Error{EBADMSG, "decompress"}, Compression::Zstd)),
+           "could not insert module /tmp/x.ko.zst: Invalid module format\n");
+}
+
 static void exit_status_is_zero_or_one(void**) {
     assert_int_equal(exit_status(true), 0);
     assert_int_equal(exit_status(false), 1);
@@ -101,6 +163,9 @@ int main() {
         cmocka_unit_test(remove_lines),
         cmocka_unit_test(rmmod_refusals),
         cmocka_unit_test(modprobe_refusals),
+        cmocka_unit_test(libkmod_lines_carry_their_origin),
+        cmocka_unit_test(modprobe_lookup_and_command_lines),
+        cmocka_unit_test(load_errno_follows_kmod_decompressors),
         cmocka_unit_test(exit_status_is_zero_or_one),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

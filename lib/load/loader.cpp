@@ -2,18 +2,12 @@
 
 #include "load/declared_size.hpp"
 #include "load/elf.hpp"
+#include "load/stopwatch.hpp"
 
 #include <cerrno>
-#include <chrono>
 
 namespace kmodx {
 namespace {
-
-std::uint64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 // What kmod does to a module image before init_module() under --force. A
 // missing __versions or vermagic is fine (nothing to strip, as in kmod, which
@@ -81,9 +75,9 @@ private:
 
     template <class F>
     Status timed(F call) {
-        std::uint64_t t0 = now_ns();
+        const Stopwatch watch;
         Status st = call();
-        rep_.syscall_ns += now_ns() - t0;
+        rep_.syscall_ns += watch.elapsed_ns();
         return st;
     }
 

@@ -1,21 +1,16 @@
 #include <kmodx/module_image.hpp>
 
+#include "load/stopwatch.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
-#include <chrono>
 
 namespace kmodx {
 namespace {
-
-std::uint64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 // Reads up to buf.size() bytes at offset; short only at end of file.
 Result<std::size_t> pread_full(int fd, std::span<std::byte> buf, off_t offset) {
@@ -61,7 +56,7 @@ Result<ModuleImage> ModuleImage::open(const std::string& path, ImageLimits limit
 
 Result<std::span<const std::byte>> ModuleImage::file_contents() {
     if (!read_) {
-        std::uint64_t t0 = now_ns();
+        const Stopwatch watch;
         file_.resize(file_bytes_);
         auto got = pread_full(fd_.get(), file_, 0);
         if (!got) return failure(got.error().code, "could not read " + path_);
@@ -69,7 +64,7 @@ Result<std::span<const std::byte>> ModuleImage::file_contents() {
         // would see the same bytes through the fd.
         file_.resize(*got);
         read_ = true;
-        read_ns_ = now_ns() - t0;
+        read_ns_ = watch.elapsed_ns();
     }
     return std::span<const std::byte>(file_);
 }
@@ -82,9 +77,9 @@ Result<std::span<std::byte>> ModuleImage::image() {
         return std::span<std::byte>(file_);
     }
     if (!image_ready_) {
-        std::uint64_t t0 = now_ns();
+        const Stopwatch watch;
         auto out = decompress(format_, *raw, limits_.max_image_bytes);
-        decompress_ns_ = now_ns() - t0;
+        decompress_ns_ = watch.elapsed_ns();
         if (!out) {
             return failure(out.error().code,
                            "could not decompress " + path_ + " (" + out.error().context + ")");

@@ -1,16 +1,9 @@
 // modinfo front end: kmod 30's option table, then kmodx::modinfo::run.
+#include "option_loop.hpp"
 #include "tools.hpp"
-
-#include "kmodx_config.h"
 
 #include <kmodx/log.hpp>
 #include <kmodx/modinfo.hpp>
-#include <kmodx/tool_version.hpp>
-
-#include <getopt.h>
-
-#include <cstdio>
-#include <cstdlib>
 
 namespace kmodx::tools {
 namespace {
@@ -27,54 +20,48 @@ constexpr option kLong[] = {
     {"field", required_argument, nullptr, 'F'},
     {"set-version", required_argument, nullptr, 'k'},
     {"basedir", required_argument, nullptr, 'b'},
-    {"version", no_argument, nullptr, 'V'},
-    {"help", no_argument, nullptr, 'h'},
-    {nullptr, 0, nullptr, 0},
+    kVersionOption, kHelpOption, kOptionsEnd,
 };
 
-void help() {
-    std::printf("Usage:\n"
-                "\t%s [options] <modulename|filename> [args]\n"
-                "Options:\n"
-                "\t-a, --author                Print only 'author'\n"
-                "\t-d, --description           Print only 'description'\n"
-                "\t-l, --license               Print only 'license'\n"
-                "\t-p, --parameters            Print only 'parm'\n"
-                "\t-n, --filename              Print only 'filename'\n"
-                "\t-0, --null                  Use \\0 instead of \\n\n"
-                "\t-m, --modname               Handle argument as module name instead of alias or filename\n"
-                "\t-F, --field=FIELD           Print only provided FIELD\n"
-                "\t-k, --set-version=VERSION   Use VERSION instead of `uname -r`\n"
-                "\t-b, --basedir=DIR           Use DIR as filesystem root for /lib/modules\n"
-                "\t-V, --version               Show version\n"
-                "\t-h, --help                  Show this help\n",
-                program_invocation_short_name);
-}
+constexpr char kUsage[] =
+    "Usage:\n"
+    "\t%s [options] <modulename|filename> [args]\n"
+    "Options:\n"
+    "\t-a, --author                Print only 'author'\n"
+    "\t-d, --description           Print only 'description'\n"
+    "\t-l, --license               Print only 'license'\n"
+    "\t-p, --parameters            Print only 'parm'\n"
+    "\t-n, --filename              Print only 'filename'\n"
+    "\t-0, --null                  Use \\0 instead of \\n\n"
+    "\t-m, --modname               Handle argument as module name instead of alias or filename\n"
+    "\t-F, --field=FIELD           Print only provided FIELD\n"
+    "\t-k, --set-version=VERSION   Use VERSION instead of `uname -r`\n"
+    "\t-b, --basedir=DIR           Use DIR as filesystem root for /lib/modules\n"
+    "\t-V, --version               Show version\n"
+    "\t-h, --help                  Show this help\n";
+
+constexpr OptionTable kOptions{kShort, kLong, kUsage, true};
 
 }  // namespace
 
 int modinfo_main(int argc, char** argv) {
     modinfo::Options opts;
-    optind = 0;  // glibc: full re-initialisation, so repeated calls parse afresh
-    for (;;) {
-        int c = getopt_long(argc, argv, kShort, kLong, nullptr);
-        if (c == -1) break;
+    auto done = parse_options(argc, argv, kOptions, [&](int c) {
         switch (c) {
-        case 'a': opts.field = "author"; break;
-        case 'd': opts.field = "description"; break;
-        case 'l': opts.field = "license"; break;
-        case 'p': opts.field = "parm"; break;
-        case 'n': opts.field = "filename"; break;
-        case '0': opts.separator = '\0'; break;
-        case 'm': opts.by_name = true; break;
-        case 'F': opts.field = optarg; break;
-        case 'k': opts.kversion = optarg; break;
-        case 'b': opts.basedir = optarg; break;
-        case 'h': help(); return EXIT_SUCCESS;
-        case 'V': print_tool_version(KMODX_VERSION, true); return EXIT_SUCCESS;
-        default: return EXIT_FAILURE;  // getopt already said why
+        case 'a': opts.field = "author"; return true;
+        case 'd': opts.field = "description"; return true;
+        case 'l': opts.field = "license"; return true;
+        case 'p': opts.field = "parm"; return true;
+        case 'n': opts.field = "filename"; return true;
+        case '0': opts.separator = '\0'; return true;
+        case 'm': opts.by_name = true; return true;
+        case 'F': opts.field = optarg; return true;
+        case 'k': opts.kversion = optarg; return true;
+        case 'b': opts.basedir = optarg; return true;
         }
-    }
+        return false;
+    });
+    if (done) return *done;
     for (int i = optind; i < argc; ++i) opts.targets.emplace_back(argv[i]);
     return modinfo::run(opts);
 }

@@ -1,16 +1,9 @@
 // rmmod front end: kmod 30's option table, then kmodx::rmmod::run.
+#include "option_loop.hpp"
 #include "tools.hpp"
-
-#include "kmodx_config.h"
 
 #include <kmodx/kernel.hpp>
 #include <kmodx/rmmod.hpp>
-#include <kmodx/tool_version.hpp>
-
-#include <getopt.h>
-
-#include <cstdio>
-#include <cstdlib>
 
 namespace kmodx::tools {
 namespace {
@@ -20,42 +13,36 @@ constexpr option kLong[] = {
     {"force", no_argument, nullptr, 'f'},
     {"syslog", no_argument, nullptr, 's'},
     {"verbose", no_argument, nullptr, 'v'},
-    {"version", no_argument, nullptr, 'V'},
-    {"help", no_argument, nullptr, 'h'},
-    {nullptr, 0, nullptr, 0},
+    kVersionOption, kHelpOption, kOptionsEnd,
 };
 
-void help() {
-    std::printf("Usage:\n"
-                "\t%s [options] modulename ...\n"
-                "Options:\n"
-                "\t-f, --force       forces a module unload and may crash your\n"
-                "\t                  machine. This requires Forced Module Removal\n"
-                "\t                  option in your kernel. DANGEROUS\n"
-                "\t-s, --syslog      print to syslog, not stderr\n"
-                "\t-v, --verbose     enables more messages\n"
-                "\t-V, --version     show version\n"
-                "\t-h, --help        show this help\n",
-                program_invocation_short_name);
-}
+constexpr char kUsage[] =
+    "Usage:\n"
+    "\t%s [options] modulename ...\n"
+    "Options:\n"
+    "\t-f, --force       forces a module unload and may crash your\n"
+    "\t                  machine. This requires Forced Module Removal\n"
+    "\t                  option in your kernel. DANGEROUS\n"
+    "\t-s, --syslog      print to syslog, not stderr\n"
+    "\t-v, --verbose     enables more messages\n"
+    "\t-V, --version     show version\n"
+    "\t-h, --help        show this help\n";
+
+constexpr OptionTable kOptions{kShort, kLong, kUsage, false};
 
 }  // namespace
 
 int rmmod_main(int argc, char** argv) {
     rmmod::Options opts;
-    optind = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, kShort, kLong, nullptr);
-        if (c == -1) break;
+    auto done = parse_options(argc, argv, kOptions, [&](int c) {
         switch (c) {
-        case 'f': opts.force = true; break;
-        case 's': opts.syslog = true; break;
-        case 'v': ++opts.verbose; break;
-        case 'h': help(); return EXIT_SUCCESS;
-        case 'V': print_tool_version(KMODX_VERSION, false); return EXIT_SUCCESS;
-        default: return EXIT_FAILURE;
+        case 'f': opts.force = true; return true;
+        case 's': opts.syslog = true; return true;
+        case 'v': ++opts.verbose; return true;
         }
-    }
+        return false;
+    });
+    if (done) return *done;
     for (int i = optind; i < argc; ++i) opts.targets.emplace_back(argv[i]);
     return rmmod::run(system_kernel(), opts);
 }

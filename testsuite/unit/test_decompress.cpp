@@ -2,10 +2,6 @@
 // encoders, so every case is built from known bytes.
 #include <kmodx/compression.hpp>
 
-#include <lzma.h>
-#include <zlib.h>
-#include <zstd.h>
-
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,10 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
 #include "cmocka.hpp"
 
 using namespace kmodx;
-using Bytes = std::vector<std::byte>;
+using test::Bytes;
+using test::gzip;
+using test::zstd;
 
 namespace {
 
@@ -33,61 +32,9 @@ Bytes pattern(std::size_t n) {
     return b;
 }
 
-Bytes gzip(const Bytes& in) {
-    z_stream zs{};
-    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    Bytes out(deflateBound(&zs, in.size()) + 64);
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
-    zs.avail_in = in.size();
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = out.size();
-    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
-
-Bytes xz(const Bytes& in) {
-    Bytes out(lzma_stream_buffer_bound(in.size()));
-    std::size_t pos = 0;
-    assert_int_equal(lzma_easy_buffer_encode(1, LZMA_CHECK_CRC32, nullptr,
-                                             reinterpret_cast<const uint8_t*>(in.data()), in.size(),
-                                             reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
-                     LZMA_OK);
-    out.resize(pos);
-    return out;
-}
-
-Bytes zstd(const Bytes& in) {
-    Bytes out(ZSTD_compressBound(in.size()));
-    std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
-    assert_false(ZSTD_isError(n));
-    out.resize(n);
-    return out;
-}
-
-// A zstd frame that does not declare its content size (streaming encoder).
-Bytes zstd_stream(const Bytes& in) {
-    ZSTD_CCtx* cctx = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
-    Bytes out(ZSTD_compressBound(in.size()));
-    ZSTD_inBuffer ib{in.data(), in.size(), 0};
-    ZSTD_outBuffer ob{out.data(), out.size(), 0};
-    assert_int_equal(ZSTD_compressStream2(cctx, &ob, &ib, ZSTD_e_end), 0);
-    ZSTD_freeCCtx(cctx);
-    out.resize(ob.pos);
-    return out;
-}
-
-Bytes compress(Compression c, const Bytes& in) {
-    switch (c) {
-    case Compression::Gzip: return gzip(in);
-    case Compression::Xz: return xz(in);
-    case Compression::Zstd: return zstd(in);
-    case Compression::None: break;
-    }
-    return in;
-}
+// These cases have always been built with xz preset 1.
+Bytes xz(const Bytes& in) { return test::xz(in, 1); }
+Bytes compress(Compression c, const Bytes& in) { return test::compress(c, in, 1); }
 
 const Compression kFormats[] = {Compression::Gzip, Compression::Xz, Compression::Zstd};
 
@@ -126,7 +73,7 @@ static void round_trips_every_format(void**) {
 
 static void zstd_without_declared_size_decodes(void**) {
     Bytes data = pattern(500000);
-    auto r = decompress(Compression::Zstd, zstd_stream(data), std::size_t{1} << 20);
+    auto r = decompress(Compression::Zstd, test::zstd_without_size(data), std::size_t{1} << 20);
     assert_true(r.has_value());
     assert_true(*r == data);
 }

@@ -5,67 +5,23 @@
 #include "fake_kernel.hpp"
 #include "scratch_dir.hpp"
 
-#include <lzma.h>
 #include <sys/stat.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
 
+#include "test_files.hpp"
 #include "cmocka.hpp"
 
 using namespace kmodx;
+using test::Bytes;
 using test::FakeKernel;
 using test::LoadCall;
-using Bytes = std::vector<std::byte>;
+using test::str;
+using test::xz;
 
 namespace {
-
-std::string str(const Bytes& b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
-
-Bytes xz(const Bytes& in) {
-    Bytes out(lzma_stream_buffer_bound(in.size()));
-    std::size_t pos = 0;
-    assert_int_equal(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC32, nullptr,
-                                             reinterpret_cast<const uint8_t*>(in.data()), in.size(),
-                                             reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
-                     LZMA_OK);
-    out.resize(pos);
-    return out;
-}
-
-Bytes gz(const Bytes& in) {
-    z_stream zs{};
-    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    Bytes out(deflateBound(&zs, in.size()) + 64);
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
-    zs.avail_in = in.size();
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = out.size();
-    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
-
-Bytes zst(const Bytes& in) {
-    Bytes out(ZSTD_compressBound(in.size()));
-    std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
-    out.resize(n);
-    return out;
-}
-
-Bytes pack(Compression c, const Bytes& m) {
-    switch (c) {
-    case Compression::Gzip: return gz(m);
-    case Compression::Xz: return xz(m);
-    case Compression::Zstd: return zst(m);
-    case Compression::None: break;
-    }
-    return m;
-}
 
 const char* kVermagic = "vermagic=6.1.0-21-amd64 SMP preempt mod_unload modversions ";
 
@@ -76,10 +32,7 @@ Bytes foo_module() {
 struct Fixture {
     test::ScratchDir dir;
     FakeKernel kernel;
-    std::string put(const std::string& name, const Bytes& content) {
-        dir.write(name, str(content));
-        return dir.str() + "/" + name;
-    }
+    std::string put(const std::string& name, const Bytes& content) { return test::put(dir, name, content); }
 };
 
 Result<LoadReport> load(FakeKernel& k, const std::string& path, std::string params = "",
@@ -128,7 +81,7 @@ static void compressed_matching_kernel_uses_finit_compressed_flag(void**) {
     for (Compression fmt : {Compression::Gzip, Compression::Xz, Compression::Zstd}) {
         Fixture f;
         f.kernel.kernel_compression = fmt;
-        Bytes m = foo_module(), packed = pack(fmt, m);
+        Bytes m = foo_module(), packed = test::compress(fmt, m);
         auto path = f.put("foo.ko." + std::string(compression_name(fmt)), packed);
         auto r = load(f.kernel, path);
         assert_true(r.has_value());
@@ -150,15 +103,7 @@ static void compressed_matching_kernel_uses_finit_compressed_flag(void**) {
 
 static void declared_size_missing_or_garbled_is_unknown(void**) {
     Bytes m = foo_module();
-    // A zstd frame that does not declare its content size.
-    ZSTD_CCtx* cctx = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
-    Bytes nosize(ZSTD_compressBound(m.size()));
-    ZSTD_inBuffer ib{m.data(), m.size(), 0};
-    ZSTD_outBuffer ob{nosize.data(), nosize.size(), 0};
-    assert_int_equal(ZSTD_compressStream2(cctx, &ob, &ib, ZSTD_e_end), 0);
-    ZSTD_freeCCtx(cctx);
-    nosize.resize(ob.pos);
+    Bytes nosize = test::zstd_without_size(m);
     // An xz file whose footer was damaged: the kernel will judge it, the
     // size peek must just give up.
     Bytes garbled = xz(m);
@@ -235,7 +180,7 @@ static void enosys_falls_back_to_init_module(void**) {
         f.kernel.has_finit = false;
         f.kernel.kernel_compression = Compression::Xz;
         Bytes m = foo_module();
-        auto r = load(f.kernel, f.put("foo.ko", pack(fmt, m)), "p=2");
+        auto r = load(f.kernel, f.put("foo.ko", test::compress(fmt, m)), "p=2");
         assert_true(r.has_value());
         assert_true(r->finit_fell_back);
         assert_false(r->kernel_decompressed);
@@ -268,7 +213,7 @@ static void other_errors_propagate_unchanged(void**) {
             f.kernel.script = {err};
             LoadReport facts;
             LoadRequest req;
-            req.path = f.put("foo.ko", pack(fmt, foo_module()));
+            req.path = f.put("foo.ko", test::compress(fmt, foo_module()));
             auto r = load_module(f.kernel, req, &facts);
             assert_false(r.has_value());
             assert_int_equal(r.error().code, err);
@@ -294,7 +239,7 @@ static void force_flags_map_to_finit_flags(void**) {
         f.kernel.kernel_compression = Compression::Gzip;
         Bytes m = foo_module();
         assert_true(load(f.kernel, f.put("a.ko", m), "", c.vermagic, c.modversion).has_value());
-        assert_true(load(f.kernel, f.put("b.ko.gz", gz(m)), "", c.vermagic, c.modversion).has_value());
+        assert_true(load(f.kernel, f.put("b.ko.gz", test::gzip(m)), "", c.vermagic, c.modversion).has_value());
         assert_int_equal(f.kernel.loads.size(), 2);
         assert_int_equal(f.kernel.loads[0].flags, c.flags);
         assert_int_equal(f.kernel.loads[1].flags, c.flags | kInitCompressedFile);
@@ -358,7 +303,7 @@ static void elf32_and_big_endian_are_stripped(void**) {
     for (auto [e32, msb] : {std::pair{true, false}, std::pair{false, true}, std::pair{true, true}}) {
         Fixture f;
         Bytes m = test::make_module(test::ModuleSpec{{"name=foo", kVermagic}, true, e32, msb});
-        assert_true(load(f.kernel, f.put("foo.ko.zst", zst(m)), "", true, true).has_value());
+        assert_true(load(f.kernel, f.put("foo.ko.zst", test::zstd(m)), "", true, true).has_value());
         const Bytes& got = f.kernel.loads[0].bytes;
         assert_string_equal(f.kernel.loads[0].name.c_str(), "foo");
         assert_false(elf::modinfo_value(got, "vermagic").has_value());

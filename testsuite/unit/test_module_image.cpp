@@ -6,31 +6,20 @@
 #include "fake_kernel.hpp"
 #include "scratch_dir.hpp"
 
-#include <lzma.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <string>
 
+#include "test_files.hpp"
 #include "cmocka.hpp"
 
 using namespace kmodx;
-using Bytes = std::vector<std::byte>;
+using test::Bytes;
+using test::str;
+using test::xz;
 
 namespace {
-
-std::string str(const Bytes& b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
-
-Bytes xz(const Bytes& in) {
-    Bytes out(lzma_stream_buffer_bound(in.size()));
-    std::size_t pos = 0;
-    assert_int_equal(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC32, nullptr,
-                                             reinterpret_cast<const uint8_t*>(in.data()), in.size(),
-                                             reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
-                     LZMA_OK);
-    out.resize(pos);
-    return out;
-}
 
 Bytes module() { return test::make_module({"name=foo", "vermagic=6.1.0 SMP mod_unload"}); }
 
@@ -39,8 +28,7 @@ Bytes module() { return test::make_module({"name=foo", "vermagic=6.1.0 SMP mod_u
 static void uncompressed_file_is_its_own_image(void**) {
     test::ScratchDir d;
     Bytes m = module();
-    d.write("foo.ko", str(m));
-    auto img = ModuleImage::open(d.str() + "/foo.ko");
+    auto img = ModuleImage::open(test::put(d, "foo.ko", m));
     assert_true(img.has_value());
     assert_true(img->format() == Compression::None);
     assert_int_equal(img->file_bytes(), m.size());
@@ -57,8 +45,7 @@ static void uncompressed_file_is_its_own_image(void**) {
 static void compressed_file_is_decompressed_on_demand(void**) {
     test::ScratchDir d;
     Bytes m = module(), packed = xz(m);
-    d.write("foo.ko.xz", str(packed));
-    auto img = ModuleImage::open(d.str() + "/foo.ko.xz");
+    auto img = ModuleImage::open(test::put(d, "foo.ko.xz", packed));
     assert_true(img.has_value());
     assert_true(img->format() == Compression::Xz);
     assert_int_equal(img->file_bytes(), packed.size());
@@ -120,8 +107,7 @@ static void oversized_file_is_efbig(void**) {
 static void oversized_image_is_efbig(void**) {
     test::ScratchDir d;
     Bytes zeros(1u << 20);
-    d.write("bomb.ko.xz", str(xz(zeros)));
-    auto img = ModuleImage::open(d.str() + "/bomb.ko.xz", ImageLimits{1u << 20, 1u << 19});
+    auto img = ModuleImage::open(test::put(d, "bomb.ko.xz", xz(zeros)), ImageLimits{1u << 20, 1u << 19});
     assert_true(img.has_value());
     auto bytes = img->image();
     assert_false(bytes.has_value());
@@ -133,8 +119,7 @@ static void corrupt_compressed_file_is_ebadmsg(void**) {
     test::ScratchDir d;
     Bytes packed = xz(module());
     packed.resize(packed.size() - 9);
-    d.write("cut.ko.xz", str(packed));
-    auto img = ModuleImage::open(d.str() + "/cut.ko.xz");
+    auto img = ModuleImage::open(test::put(d, "cut.ko.xz", packed));
     assert_true(img.has_value());
     auto bytes = img->image();
     assert_false(bytes.has_value());

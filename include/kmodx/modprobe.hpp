@@ -48,7 +48,7 @@ struct Options {
     bool show = false;                // -D: print actions even without -v (kmod's do_show)
     std::string extra_options;        // args[1..] re-quoted and joined (kmod's options_from_array);
                                       // empty with -a or -r, where every arg is a module
-    bool no_dedup = false;            // --no-dedup (kmodx only; accepted, no effect yet)
+    bool no_dedup = false;            // --no-dedup (kmodx only): load without kmodx::dedup locks
 };
 
 // Runs the parsed command; returns the exit status (0 or 1, as kmod).

@@ -60,7 +60,7 @@ NameResult insert_name(kmod_ctx* ctx, const std::string& name, const Options& op
     ModuleList list(raw);
     if (err < 0 || !list) {
         const char* dir = kmod_get_dirname(ctx);
-        bool stop = action_log(prio, "Module %s not found in directory %s\n", name.c_str(), dir ? dir : "(missing)");
+        bool stop = action_log(prio, "%s", messages::module_not_found_in(name, dir ? dir : "(missing)").c_str());
         return {-ENOENT, stop};
     }
     // An alias may stand for several modules: each is probed, the last

@@ -54,11 +54,6 @@ std::string substitute_cmdline_opts(const std::string& command, const std::strin
 // what is known even on failure (the file's compression, for the wording).
 using ModuleLoader = std::function<Result<LoadReport>(Kernel&, const LoadRequest&, LoadReport* facts)>;
 
-// kmod 30's errno for a load failure: its decompressors answer EINVAL (xz)
-// or ENOEXEC (zstd; gzip it cannot read, so the kernel says ENOEXEC) where
-// kmodx's say EBADMSG (corrupt) or EFBIG (bomb). Kernel answers pass through.
-int kmod_load_errno(const Error& e, Compression format);
-
 struct StepSettings {
     bool first_time = false;
     bool force_vermagic = false;

@@ -4,6 +4,7 @@
 
 #include <kmodx/dedup.hpp>
 #include <kmodx/log.hpp>
+#include <kmodx/messages.hpp>
 
 #include <sys/wait.h>
 
@@ -13,11 +14,6 @@
 namespace kmodx::modprobe {
 namespace {
 
-// Debian's kmod 30 is built with debug logging, so libkmod's own messages
-// carry their source location; the install-command failure is one of them
-// and the differential tests compare it byte for byte.
-constexpr const char* kInstallErrorWhere = "../libkmod/libkmod-module.c:1047 command_do() ";
-
 }  // namespace
 
 StepRunner::StepRunner(Kernel& kernel, StepSettings settings, InstallRunner install,
@@ -26,13 +22,6 @@ StepRunner::StepRunner(Kernel& kernel, StepSettings settings, InstallRunner inst
       loader_(std::move(loader)), out_(out) {
     if (!loader_)
         loader_ = [](Kernel& k, const LoadRequest& r, LoadReport* f) { return load_module(k, r, f); };
-}
-
-int kmod_load_errno(const Error& e, Compression format) {
-    const bool kernel_said = e.context == "finit_module" || e.context == "init_module";
-    if (kernel_said || format == Compression::None) return e.code;
-    if (e.code != EBADMSG && e.code != EFBIG) return e.code;
-    return format == Compression::Xz ? EINVAL : ENOEXEC;
 }
 
 std::string StepRunner::action_line(const Step& step) {
@@ -45,14 +34,12 @@ int StepRunner::run_install(const Step& step) {
     const std::string cmd = substitute_cmdline_opts(*step.install, step.options);
     int status = install_(cmd, step.name);
     if (status == -1) {
-        KMODX_ERR("%sCould not run install command '%s' for module %s: %s\n", kInstallErrorWhere,
-                  cmd.c_str(), step.name.c_str(), std::strerror(errno));
+        KMODX_ERR("%s", messages::install_command_unrunnable(cmd, step.name, errno).c_str());
         return -EINVAL;
     }
     // A command killed by a signal has exit status 0 here, as in libkmod.
     if (WEXITSTATUS(status)) {
-        KMODX_ERR("%sError running install command '%s' for module %s: retcode %d\n",
-                  kInstallErrorWhere, cmd.c_str(), step.name.c_str(), WEXITSTATUS(status));
+        KMODX_ERR("%s", messages::install_command_failed(cmd, step.name, WEXITSTATUS(status)).c_str());
         return -EINVAL;
     }
     return 0;
@@ -71,7 +58,7 @@ int StepRunner::load(const Step& step) {
     auto insert = [&] {
         LoadReport facts;
         auto r = loader_(kernel_, req, &facts);
-        if (!r) return -kmod_load_errno(r.error(), facts.format);
+        if (!r) return -messages::load_errno(r.error(), facts.format);
         return r->outcome == LoadOutcome::AlreadyLoaded ? -EEXIST : 0;
     };
     if (!settings_.dedup) return insert();

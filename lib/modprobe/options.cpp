@@ -192,7 +192,8 @@ std::string usage_text(std::string_view prog_view) {
          "\t-h, --help                  show this help\n"
          "\n"
          "kmodx Options:\n"
-         "\t    --no-dedup              Accepted for compatibility with later kmodx; no effect\n";
+         "\t    --no-dedup              Load even when another process is loading the same\n"
+         "\t                            module (no lock files in /run/kmodx)\n";
     return t;
 }
 

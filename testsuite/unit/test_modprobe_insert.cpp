@@ -3,6 +3,8 @@
 #include "fake_kernel.hpp"
 #include "scratch_dir.hpp"
 
+#include <kmodx/messages.hpp>
+
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -235,13 +237,13 @@ static void real_loader_inserts_the_file_through_the_kernel(void**) {
 }
 
 static void decompression_failures_use_kmods_errno(void**) {
-    assert_int_equal(kmod_load_errno({EBADMSG, "x.ko.xz"}, Compression::Xz), EINVAL);
-    assert_int_equal(kmod_load_errno({EFBIG, "x.ko.zst"}, Compression::Zstd), ENOEXEC);
-    assert_int_equal(kmod_load_errno({EBADMSG, "x.ko.gz"}, Compression::Gzip), ENOEXEC);
+    assert_int_equal(messages::load_errno({EBADMSG, "x.ko.xz"}, Compression::Xz), EINVAL);
+    assert_int_equal(messages::load_errno({EFBIG, "x.ko.zst"}, Compression::Zstd), ENOEXEC);
+    assert_int_equal(messages::load_errno({EBADMSG, "x.ko.gz"}, Compression::Gzip), ENOEXEC);
     // The kernel's own answers and plain files keep their errno.
-    assert_int_equal(kmod_load_errno({EBADMSG, "init_module"}, Compression::Xz), EBADMSG);
-    assert_int_equal(kmod_load_errno({EFBIG, "x.ko"}, Compression::None), EFBIG);
-    assert_int_equal(kmod_load_errno({ENOENT, "x.ko.xz"}, Compression::Xz), ENOENT);
+    assert_int_equal(messages::load_errno({EBADMSG, "init_module"}, Compression::Xz), EBADMSG);
+    assert_int_equal(messages::load_errno({EFBIG, "x.ko"}, Compression::None), EFBIG);
+    assert_int_equal(messages::load_errno({ENOENT, "x.ko.xz"}, Compression::Xz), ENOENT);
 }
 
 static void corrupt_xz_file_fails_like_kmod(void**) {

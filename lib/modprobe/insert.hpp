@@ -11,6 +11,8 @@
 #include <kmodx/loader.hpp>
 #include <kmodx/modprobe.hpp>
 
+#include "modprobe/module_command.hpp"
+
 #include <cstdio>
 #include <functional>
 #include <optional>
@@ -42,10 +44,9 @@ int probe_flags(const Options& opts);
 // The dry run: what libkmod would do for MOD with these flags.
 Plan plan_probe(kmod_ctx* ctx, kmod_module* mod, int flags, const std::string& extra_options);
 
-// Runs an install command through /bin/sh with MODPROBE_MODULE set; returns
+// Runs an install command (run_shell_command in production); returns
 // system(3)'s status.
 using InstallRunner = std::function<int(const std::string& command, const std::string& module)>;
-int system_install_runner(const std::string& command, const std::string& module);
 
 // $CMDLINE_OPTS replaced by the options, everywhere, as libkmod does.
 std::string substitute_cmdline_opts(const std::string& command, const std::string& options);
@@ -65,7 +66,7 @@ struct StepSettings {
 
 class StepRunner {
 public:
-    StepRunner(Kernel& kernel, StepSettings settings, InstallRunner install = system_install_runner,
+    StepRunner(Kernel& kernel, StepSettings settings, InstallRunner install = run_shell_command,
                ModuleLoader loader = nullptr, std::FILE* out = stdout);
 
     // Carries the plan out; 0 or a negative errno as libkmod's probe returns.

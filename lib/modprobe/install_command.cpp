@@ -2,6 +2,7 @@
 // replaced by the merged options, MODPROBE_MODULE in the environment, and
 // system(3) (so /bin/sh -c, SIGINT/SIGQUIT ignored while it runs).
 #include "modprobe/insert.hpp"
+#include "modprobe/module_command.hpp"
 
 #include <cstdlib>
 
@@ -22,7 +23,7 @@ std::string substitute_cmdline_opts(const std::string& command, const std::strin
     return out;
 }
 
-int system_install_runner(const std::string& command, const std::string& module) {
+int run_shell_command(const std::string& command, const std::string& module) {
     ::setenv("MODPROBE_MODULE", module.c_str(), 1);
     int status = std::system(command.c_str());
     ::unsetenv("MODPROBE_MODULE");

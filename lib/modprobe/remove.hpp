@@ -10,6 +10,8 @@
 
 #include <kmodx/kernel.hpp>
 #include <kmodx/modprobe.hpp>
+
+#include "modprobe/module_command.hpp"
 #include <kmodx/result.hpp>
 
 #include <cstdio>
@@ -57,9 +59,6 @@ RemoveSettings remove_settings(const Options& opts);
 
 // Runs a remove command for MODULE; returns system(3)'s status.
 using CommandRunner = std::function<int(const std::string& command, const std::string& module)>;
-
-// system(3) with MODPROBE_MODULE set, as kmod runs install/remove commands.
-int run_shell_command(const std::string& command, const std::string& module);
 
 class Remover {
 public:

@@ -79,11 +79,4 @@ Status Remover::unload(const std::string& module) {
     return st;
 }
 
-int run_shell_command(const std::string& command, const std::string& module) {
-    ::setenv("MODPROBE_MODULE", module.c_str(), 1);
-    const int status = std::system(command.c_str());
-    ::unsetenv("MODPROBE_MODULE");
-    return status;
-}
-
 }  // namespace kmodx::modprobe

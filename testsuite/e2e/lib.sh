@@ -40,19 +40,43 @@ new_root() {
     echo "$r"
 }
 
-# run_in ROOT PROGRAM ARGS... -> $OUT $ERR $RC (stdin from /dev/null).
-# A clean environment: only what a boot-time modprobe would see, plus the shim.
-run_in() {
+# sim_run ROOT PROGRAM ARGS...: PROGRAM in ROOT's simulated kernel, in a clean
+# environment (only what a boot-time modprobe would see, plus the shim and any
+# NAME=VALUE words in $SIM_ENV), bounded by E2E_TIMEOUT. Stdio as the caller sets it.
+sim_run() {
     local root=$1; shift
-    local out="$E2E_TMP/out.$$" err="$E2E_TMP/err.$$"
-    RC=0
+    # shellcheck disable=SC2086 # SIM_ENV is a list of words
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
         ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
-        ${MODPROBE_OPTIONS+MODPROBE_OPTIONS="$MODPROBE_OPTIONS"} \
-        timeout -k 5 "$E2E_TIMEOUT" "$SIMRUN" "$root" "$@" </dev/null >"$out" 2>"$err" || RC=$?
+        ${MODPROBE_OPTIONS+MODPROBE_OPTIONS="$MODPROBE_OPTIONS"} ${SIM_ENV:-} \
+        timeout -k 5 "$E2E_TIMEOUT" "$SIMRUN" "$root" "$@"
+}
+
+# run_in ROOT PROGRAM ARGS... -> $OUT $ERR $RC (stdin from /dev/null).
+run_in() {
+    local out="$E2E_TMP/out.$$" err="$E2E_TMP/err.$$"
+    RC=0
+    sim_run "$@" </dev/null >"$out" 2>"$err" || RC=$?
     [ "$RC" -ne 124 ] || die "timed out after ${E2E_TIMEOUT}s: $*"
     OUT=$(cat "$out"; echo x); OUT=${OUT%x}
     ERR=$(cat "$err"; echo x); ERR=${ERR%x}
+}
+
+# spawn TAG ROOT PROGRAM ARGS...: one sim_run in the background; its stdout,
+# stderr and exit status land in $E2E_TMP/TAG.out, TAG.err and TAG.rc.
+spawn() {
+    local tag=$1; shift
+    (sim_run "$@" </dev/null >"$E2E_TMP/$tag.out" 2>"$E2E_TMP/$tag.err"; echo $? >"$E2E_TMP/$tag.rc") &
+}
+
+# storm N ROOT PROGRAM ARGS...: N copies at once (tags s.1 .. s.N), all finished on return.
+storm() {
+    local n=$1 i=0; shift
+    while [ "$i" -lt "$n" ]; do
+        i=$((i + 1))
+        spawn "s.$i" "$@"
+    done
+    wait
 }
 
 run_kmodx() { local root=$1 tool=$2; shift 2; run_in "$root" "$KMODX_BUILD/tools/$tool" "$@"; }

@@ -68,7 +68,7 @@ struct Captured {
 static void steps_run_in_order_with_their_options(void**) {
     test::FakeKernel k;
     std::vector<LoadRequest> seen;
-    StepRunner r(k, {}, system_install_runner, RecordingLoader{&seen});
+    StepRunner r(k, {}, run_shell_command, RecordingLoader{&seen});
     int err = r.run({module_step("dep", true), module_step("top", true, true, "a=1 ")});
     assert_int_equal(err, 0);
     assert_int_equal(seen.size(), 2);
@@ -82,7 +82,7 @@ static void live_module_is_skipped_without_a_load(void**) {
     k.states["dep"] = ModuleState::Live;
     std::vector<LoadRequest> seen;
     Captured out;
-    StepRunner r(k, {.show = true}, system_install_runner, RecordingLoader{&seen}, out.f);
+    StepRunner r(k, {.show = true}, run_shell_command, RecordingLoader{&seen}, out.f);
     assert_int_equal(r.run({module_step("dep", true), module_step("top", true, true)}), 0);
     assert_int_equal(seen.size(), 1);
     assert_string_equal(seen[0].path.c_str(), "/lib/modules/v/top.ko");
@@ -94,7 +94,7 @@ static void required_failure_stops_the_plan(void**) {
     test::FakeKernel k;
     k.results["dep"] = {ENOEXEC};
     std::vector<LoadRequest> seen;
-    StepRunner r(k, {}, system_install_runner, RecordingLoader{&seen});
+    StepRunner r(k, {}, run_shell_command, RecordingLoader{&seen});
     assert_int_equal(r.run({module_step("dep", true), module_step("top", true, true)}), -ENOEXEC);
     assert_int_equal(seen.size(), 1);
 }
@@ -104,7 +104,7 @@ static void softdep_failure_is_ignored(void**) {
     k.results["pre"] = {ENODEV};
     k.results["post"] = {ENODEV};
     std::vector<LoadRequest> seen;
-    StepRunner r(k, {}, system_install_runner, RecordingLoader{&seen});
+    StepRunner r(k, {}, run_shell_command, RecordingLoader{&seen});
     int err = r.run({module_step("pre", false), module_step("top", true, true), module_step("post", false)});
     assert_int_equal(err, 0);
     assert_int_equal(seen.size(), 3);
@@ -114,24 +114,24 @@ static void already_loaded_target_is_success_unless_first_time(void**) {
     test::FakeKernel k;
     k.results["top"] = {EEXIST};
     std::vector<LoadRequest> seen;
-    assert_int_equal(StepRunner(k, {}, system_install_runner, RecordingLoader{&seen})
+    assert_int_equal(StepRunner(k, {}, run_shell_command, RecordingLoader{&seen})
                          .run({module_step("top", true, true)}),
                      0);
-    assert_int_equal(StepRunner(k, {.first_time = true}, system_install_runner, RecordingLoader{&seen})
+    assert_int_equal(StepRunner(k, {.first_time = true}, run_shell_command, RecordingLoader{&seen})
                          .run({module_step("top", true, true), module_step("post", false)}),
                      -EEXIST);
     // --first-time stops at the target: the post-softdep was not tried.
     assert_int_equal(seen.size(), 2);
     // A live target found by the re-check counts the same way.
     k.states["top"] = ModuleState::Live;
-    assert_int_equal(StepRunner(k, {.first_time = true}, system_install_runner, RecordingLoader{&seen})
+    assert_int_equal(StepRunner(k, {.first_time = true}, run_shell_command, RecordingLoader{&seen})
                          .run({module_step("top", true, true)}),
                      -EEXIST);
     // ... but a live dependency never does.
     k.states["dep"] = ModuleState::Live;
     k.states.erase("top");
     k.results.erase("top");
-    assert_int_equal(StepRunner(k, {.first_time = true}, system_install_runner, RecordingLoader{&seen})
+    assert_int_equal(StepRunner(k, {.first_time = true}, run_shell_command, RecordingLoader{&seen})
                          .run({module_step("dep", true), module_step("top", true, true)}),
                      0);
 }
@@ -139,7 +139,7 @@ static void already_loaded_target_is_success_unless_first_time(void**) {
 static void force_flags_reach_the_loader(void**) {
     test::FakeKernel k;
     std::vector<LoadRequest> seen;
-    StepRunner(k, {.force_vermagic = true, .force_modversion = false}, system_install_runner,
+    StepRunner(k, {.force_vermagic = true, .force_modversion = false}, run_shell_command,
                RecordingLoader{&seen})
         .run({module_step("top", true, true)});
     assert_true(seen.at(0).force_vermagic);
@@ -190,7 +190,7 @@ static void install_command_killed_by_signal_counts_as_success(void**) {
 static void system_runner_sets_module_name(void**) {
     test::ScratchDir d;
     const std::string out = d.str() + "/env";
-    int st = system_install_runner("printf %s \"$MODPROBE_MODULE\" > " + out + "; exit 4", "foo_bar");
+    int st = run_shell_command("printf %s \"$MODPROBE_MODULE\" > " + out + "; exit 4", "foo_bar");
     assert_int_equal(WEXITSTATUS(st), 4);
     std::FILE* f = std::fopen(out.c_str(), "r");
     assert_non_null(f);
@@ -214,7 +214,7 @@ static void step_without_file_fails_with_enoent(void**) {
     Step s = module_step("ghost", true, true);
     s.path.clear();
     std::vector<LoadRequest> seen;
-    assert_int_equal(StepRunner(k, {}, system_install_runner, RecordingLoader{&seen}).run({s}), -ENOENT);
+    assert_int_equal(StepRunner(k, {}, run_shell_command, RecordingLoader{&seen}).run({s}), -ENOENT);
     assert_true(seen.empty());
 }
 

@@ -24,16 +24,13 @@ i=0
 while [ "$i" -lt 400 ]; do
     i=$((i + 1))
     t=$(echo $targets | cut -d' ' -f$((i % 10 + 1)))
-    (env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
-        ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
-        timeout -k 5 "$E2E_TIMEOUT" "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" -q -- "$t" </dev/null \
-        >"$E2E_TMP/s.$i.out" 2>&1; echo $? >"$E2E_TMP/s.$i.rc") &
+    spawn "s.$i" "$ROOT" "$KMODX_BUILD/tools/modprobe" -q -- "$t"
 done
 wait
 i=0
 while [ "$i" -lt 400 ]; do
     i=$((i + 1))
-    assert_eq "$(cat "$E2E_TMP/s.$i.rc")" 0 "exit status of process $i ($(cat "$E2E_TMP/s.$i.out"))"
+    assert_eq "$(cat "$E2E_TMP/s.$i.rc")" 0 "exit status of process $i ($(cat "$E2E_TMP/s.$i.out" "$E2E_TMP/s.$i.err"))"
 done
 got=$(cut -d' ' -f1 "$ROOT/proc/modules" | LC_ALL=C sort)
 assert_eq "$got" "$want" "loaded modules"

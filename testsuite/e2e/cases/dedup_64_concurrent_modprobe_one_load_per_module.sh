@@ -4,27 +4,13 @@
 # exits 0; stock kmod, the baseline, loads some module more than once.
 . "$(dirname "$0")/../lib.sh"
 
-# storm N PROGRAM ARGS...: N copies at once under simrun in $ROOT, results
-# in $E2E_TMP/s.I.{out,err,rc}.
-storm() {
-    n=$1; shift
-    i=0
-    while [ "$i" -lt "$n" ]; do
-        i=$((i + 1))
-        (env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
-            ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
-            timeout -k 5 "$E2E_TIMEOUT" "$SIMRUN" "$ROOT" "$@" </dev/null \
-            >"$E2E_TMP/s.$i.out" 2>"$E2E_TMP/s.$i.err"; echo $? >"$E2E_TMP/s.$i.rc") &
-    done
-    wait
-}
 
 chain="nvme nvme_core t10_pi crc64_rocksoft crc64"
 
 ROOT=$(new_root)
 mkdir -p "$ROOT/run" "$ROOT/.simkernel"
 echo "load_ns_base=20ms" >"$ROOT/.simkernel/config"
-storm 64 "$KMODX_BUILD/tools/modprobe" -q -- nvme
+storm 64 "$ROOT" "$KMODX_BUILD/tools/modprobe" -q -- nvme
 i=0
 while [ "$i" -lt 64 ]; do
     i=$((i + 1))
@@ -46,7 +32,7 @@ grep -q "^err 0$" "$ROOT/run/kmodx/nvme" || die "nvme's record is not a success:
 ROOT=$(new_root)
 mkdir -p "$ROOT/.simkernel"
 echo "load_ns_base=20ms" >"$ROOT/.simkernel/config"
-storm 64 "$E2E_TMP/stock/modprobe" -q -- nvme
+storm 64 "$ROOT" "$E2E_TMP/stock/modprobe" -q -- nvme
 total=0
 for m in $chain; do total=$((total + $(load_calls "$ROOT" "$m"))); done
 [ "$total" -gt 5 ] || die "stock kmod made only $total load syscalls; the storm did not overlap"

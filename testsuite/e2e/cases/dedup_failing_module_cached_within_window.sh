@@ -5,18 +5,6 @@
 # request with other parameters is never given the cached failure.
 . "$(dirname "$0")/../lib.sh"
 
-storm() {
-    n=$1; shift
-    i=0
-    while [ "$i" -lt "$n" ]; do
-        i=$((i + 1))
-        (env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
-            ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
-            timeout -k 5 "$E2E_TIMEOUT" "$SIMRUN" "$ROOT" "$@" </dev/null \
-            >"$E2E_TMP/s.$i.out" 2>"$E2E_TMP/s.$i.err"; echo $? >"$E2E_TMP/s.$i.rc") &
-    done
-    wait
-}
 
 ROOT=$(new_root)
 mkdir -p "$ROOT/.simkernel"
@@ -29,7 +17,7 @@ expected=$ERR
 ROOT=$(new_root)
 mkdir -p "$ROOT/run" "$ROOT/.simkernel"
 printf 'load_ns_base=20ms\nfail.evdev=ENODEV\n' >"$ROOT/.simkernel/config"
-storm 16 "$KMODX_BUILD/tools/modprobe" evdev
+storm 16 "$ROOT" "$KMODX_BUILD/tools/modprobe" evdev
 i=0
 while [ "$i" -lt 16 ]; do
     i=$((i + 1))
@@ -56,9 +44,9 @@ assert_rc 1
 assert_eq "$(load_calls "$ROOT" evdev)" 3 "load syscalls with --no-dedup"
 
 # After the window (KMODX_FAIL_WINDOW_S=0 turns it off): tried again.
-RC=0
-env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin KMODX_FAIL_WINDOW_S=0 ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
-    "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" -q evdev </dev/null >/dev/null 2>&1 || RC=$?
+SIM_ENV=KMODX_FAIL_WINDOW_S=0
+run_kmodx "$ROOT" modprobe -q evdev
+SIM_ENV=
 assert_rc 1
 assert_eq "$(load_calls "$ROOT" evdev)" 4 "load syscalls after the window"
 echo "ok"

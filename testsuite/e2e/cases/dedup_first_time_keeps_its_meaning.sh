@@ -14,15 +14,7 @@ expected=$ERR
 ROOT=$(new_root)
 mkdir -p "$ROOT/run" "$ROOT/.simkernel"
 echo "load_ns_base=30ms" >"$ROOT/.simkernel/config"
-i=0
-while [ "$i" -lt 8 ]; do
-    i=$((i + 1))
-    (env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
-        ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
-        timeout -k 5 "$E2E_TIMEOUT" "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" --first-time evdev </dev/null \
-        >"$E2E_TMP/s.$i.out" 2>"$E2E_TMP/s.$i.err"; echo $? >"$E2E_TMP/s.$i.rc") &
-done
-wait
+storm 8 "$ROOT" "$KMODX_BUILD/tools/modprobe" --first-time evdev
 ok=0
 i=0
 while [ "$i" -lt 8 ]; do

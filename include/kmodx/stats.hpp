@@ -104,11 +104,16 @@ std::string encode(const Event& e);
 // nullopt for anything that is not one whole, intact record.
 std::optional<Event> decode(std::string_view line);
 
+// This boot's id from /proc/sys/kernel/random/boot_id (36 characters), read
+// once per process; empty when unreadable.
+const std::string& current_boot_id();
+
 struct StoreSettings {
     std::string runtime_dir = "/run/kmodx";   // KMODX_RUNTIME_DIR; the store is <dir>/stats/
     std::string state_dir = "/var/lib/kmodx"; // KMODX_STATE_DIR; archived boots in <dir>/boots/
     std::uint64_t max_bytes = 4u << 20;       // one boot's store; past it old detail is compacted
     unsigned keep_boots = 10;                 // archived boots kept besides the current one
+    std::string boot_id;                      // empty: current_boot_id() (tests set another)
 };
 StoreSettings store_settings_from_env();
 
@@ -118,6 +123,8 @@ struct BootEvents {
     std::vector<Event> events;
     std::uint64_t skipped = 0;     // records that were torn or corrupt, not counted anywhere else
     bool torn_tail = false;        // the last record was cut short (a writer died mid-write)
+    std::uint64_t dropped = 0;     // records writers could not append (full disk, EFBIG) but counted
+    std::int64_t created_ns = 0;   // CLOCK_REALTIME when this boot's store was created; 0 unknown
 };
 
 class Store {

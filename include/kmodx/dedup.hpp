@@ -9,6 +9,7 @@
 // dedup, exactly as stock modprobe would.
 #pragma once
 
+#include <kmodx/config.hpp>
 #include <kmodx/fd.hpp>
 #include <kmodx/kernel.hpp>
 
@@ -28,13 +29,15 @@ enum class Degraded { Missing, ReadOnly, NoSpace, NotOwnedByRoot, Writable, Syml
 // A short lowercase word for notes and stats ("symlink", "world-writable", ...).
 const char* degraded_name(Degraded reason);
 
-// Knobs; environment variables for now, a config file later.
+// The knobs dedup uses, taken from kmodx::config() (kmodx.conf, then the
+// environment); --no-dedup is the caller's business.
 struct Settings {
-    std::string runtime_dir = "/run/kmodx";    // KMODX_RUNTIME_DIR
-    std::int64_t wait_bound_ms = 120'000;      // KMODX_LOCK_WAIT_MS
-    std::int64_t fail_window_s = 60;           // KMODX_FAIL_WINDOW_S; 0: never reuse a failure
+    bool enabled = true;
+    std::string runtime_dir = "/run/kmodx";
+    std::int64_t wait_bound_ms = 120'000;
+    std::int64_t fail_window_s = 60;  // 0: never reuse a failure
 };
-Settings settings_from_env();
+Settings settings_from(const Config& c);
 
 class RuntimeDir {
 public:
@@ -60,6 +63,9 @@ struct Record {
     std::int64_t time_ns = 0;        // CLOCK_REALTIME: means something across a reboot
     int err = 0;                     // 0: loaded; else the positive errno the load gave
     std::uint64_t params_hash = 0;   // params_hash() of the options it loaded with
+    // Written before the syscall, replaced after it: a pending record found by
+    // the next holder means its writer died mid-load ("err pending").
+    bool pending = false;
 };
 
 std::uint64_t params_hash(std::string_view params);
@@ -101,7 +107,7 @@ private:
     std::optional<Record> previous_;
 };
 
-enum class Action { SkipLive, ReuseFailure, Load };
+enum class Action { SkipLive, ReuseFailure, Settle, Load };
 struct Decision {
     Action action = Action::Load;
     int err = 0;  // ReuseFailure: the positive errno to return
@@ -111,8 +117,12 @@ struct Decision {
 // failure (younger than `fail_window_s`, 0 disables) is reused only for a
 // request with the same parameters: different parameters may be exactly what
 // makes the load work, so such a request loads on its own. EEXIST is never
-// reused (the state check is the authority on presence). Coming modules load:
-// the kernel itself waits for them and answers EEXIST or their error.
+// reused (the state check is the authority on presence). A coming or going
+// module is being loaded or removed by someone outside kmodx: Settle (wait
+// until it is live or gone, then decide again). The exception is a coming
+// module a kmodx holder that died left behind (a pending record): the kernel
+// is still running that init, and its own duplicate wait answers a load with
+// the init's outcome, so that one just loads.
 Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_params_hash,
                 std::int64_t now_ns, std::int64_t fail_window_s);
 
@@ -122,8 +132,14 @@ struct GuardReport {
     std::optional<Degraded> degraded;  // no dedup, and why
     bool timed_out = false;            // waited past the bound, loaded on our own
     bool by_other = false;             // answered by another process's load or failure
-    pid_t holder_pid = 0;
-    std::int64_t waited_ns = 0;
+    pid_t holder_pid = 0;              // 0 with by_other: a loader outside kmodx
+    std::int64_t waited_ns = 0;        // for the lock
+    bool disabled = false;             // the configuration turned dedup off
+    bool held_by_parent = false;       // an install command's parent holds the lock
+    // Found coming or going (a loader outside kmodx) and waited under the lock.
+    bool settled = false;
+    bool settle_timed_out = false;     // still coming after the bound: loaded anyway
+    std::int64_t settle_ns = 0;
 };
 
 // Runs LOAD (0, -EEXIST or -errno, as modprobe's steps answer) for MODULE
@@ -133,5 +149,14 @@ struct GuardReport {
 // any problem with the locks means LOAD runs unguarded.
 int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
               GuardReport& report);
+
+// Runs an install command (COMMAND: 0 or -errno) for MODULE under MODULE's
+// lock, so concurrent ones never overlap. It is skipped (-EEXIST) when the
+// module is live once the lock is taken, as libkmod skips it for a live
+// module; otherwise it runs every time, as in kmod: what a command does is
+// not ours to cache. The command's environment names the locks this process
+// holds (KMODX_LOCKS_HELD), so a modprobe it runs for the same module does
+// not wait for its own parent.
+int run_serialised(Kernel& kernel, std::string_view module, const std::function<int()>& command, GuardReport& report);
 
 }  // namespace kmodx::dedup

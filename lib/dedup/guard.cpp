@@ -1,33 +1,114 @@
-// load_once(): the lock protocol around one module's load.
+// load_once() and run_serialised(): the lock protocol around one module's
+// load or install command.
 #include <kmodx/dedup.hpp>
 
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 
 namespace kmodx::dedup {
 namespace {
 
+constexpr const char* kHeldVar = "KMODX_LOCKS_HELD";
+
 struct Process {
-    Settings settings = settings_from_env();
-    std::expected<RuntimeDir, Degraded> dir = RuntimeDir::open(settings.runtime_dir);
+    Settings settings = settings_from(config());
+    std::expected<RuntimeDir, Degraded> dir =
+        settings.enabled ? RuntimeDir::open(settings.runtime_dir) : std::unexpected(Degraded::Other);
 };
 
 Process& process() {
     // Built on first need only: the already-live fast path never gets here,
-    // so it never touches the runtime directory.
+    // so it never reads the configuration or touches the runtime directory.
     static Process p;
     return p;
 }
 
-}  // namespace
+std::int64_t monotonic_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
-int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
-              GuardReport& report) {
+// True when an ancestor (the modprobe whose install command we run under)
+// holds NAME's lock: waiting for it would wait for ourselves.
+bool held_by_parent(const std::string& name) {
+    const char* v = std::getenv(kHeldVar);
+    if (!v) return false;
+    std::string_view rest(v);
+    while (!rest.empty()) {
+        const std::size_t colon = rest.find(':');
+        if (rest.substr(0, colon) == name) return true;
+        if (colon == std::string_view::npos) break;
+        rest.remove_prefix(colon + 1);
+    }
+    return false;
+}
+
+// Waits, bounded, while someone outside kmodx loads or removes MODULE. The
+// kernel offers nothing to wait on from userspace; the state file is cheap
+// to read and loads take milliseconds, so a short backoff is enough.
+ModuleState settle(Kernel& kernel, std::string_view module, std::int64_t bound_ms, GuardReport& report) {
+    const std::int64_t start = monotonic_ns();
+    const std::int64_t bound = bound_ms * 1'000'000;
+    std::int64_t pause = 200'000;
+    report.settled = true;
+    ModuleState s = kernel.module_state(module);
+    while (s == ModuleState::Coming || s == ModuleState::Going) {
+        const std::int64_t waited = monotonic_ns() - start;
+        if (waited >= bound) {
+            report.settle_timed_out = true;
+            break;
+        }
+        const std::int64_t ns = std::min(pause, bound - waited);
+        timespec ts{ns / 1'000'000'000, long(ns % 1'000'000'000)};
+        while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        pause = std::min<std::int64_t>(pause * 2, 10'000'000);
+        s = kernel.module_state(module);
+    }
+    report.settle_ns = monotonic_ns() - start;
+    return s;
+}
+
+// Sets the variable naming our held locks for the duration of one command.
+class HeldForChildren {
+public:
+    explicit HeldForChildren(const std::string& name) {
+        const char* v = std::getenv(kHeldVar);
+        if (v) old_ = v;
+        const std::string now = old_ ? *old_ + ":" + name : name;
+        ::setenv(kHeldVar, now.c_str(), 1);
+    }
+    ~HeldForChildren() {
+        if (old_)
+            ::setenv(kHeldVar, old_->c_str(), 1);
+        else
+            ::unsetenv(kHeldVar);
+    }
+    HeldForChildren(const HeldForChildren&) = delete;
+    HeldForChildren& operator=(const HeldForChildren&) = delete;
+
+private:
+    std::optional<std::string> old_;
+};
+
+// Takes MODULE's lock, or says in REPORT why not (nullopt: run unguarded).
+std::optional<ModuleLock> take(std::string_view module, GuardReport& report) {
     Process& p = process();
+    if (!p.settings.enabled) {
+        report.disabled = true;
+        return std::nullopt;
+    }
     if (!p.dir) {
         report.degraded = p.dir.error();
-        return load();
+        return std::nullopt;
+    }
+    if (auto name = lock_name(module); name && held_by_parent(*name)) {
+        report.held_by_parent = true;
+        return std::nullopt;
     }
     auto lock = ModuleLock::acquire(*p.dir, module, p.settings.wait_bound_ms);
     if (!lock) {
@@ -36,16 +117,34 @@ int load_once(Kernel& kernel, std::string_view module, const std::string& params
             report.timed_out = true;
         else
             report.degraded = lock.error().reason;
-        return load();
+        return std::nullopt;
     }
     report.waited_ns = lock->waited_ns();
+    return std::move(*lock);
+}
+
+}  // namespace
+
+int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
+              GuardReport& report) {
+    auto lock = take(module, report);
+    if (!lock) return load();
+    const Settings& s = process().settings;
     const auto& prev = lock->previous();
     const std::uint64_t hash = params_hash(params);
     // Re-checked under the lock: the holder we waited for may have loaded it.
-    const Decision d = decide(kernel.module_state(module), prev, hash, realtime_ns(), p.settings.fail_window_s);
+    Decision d = decide(kernel.module_state(module), prev, hash, realtime_ns(), s.fail_window_s);
+    if (d.action == Action::Settle) {
+        const ModuleState now = settle(kernel, module, s.wait_bound_ms, report);
+        d = decide(now, prev, hash, realtime_ns(), s.fail_window_s);
+        // Still in transition after the bound: the kernel's own wait decides.
+        if (d.action == Action::Settle) d = {Action::Load, 0};
+    }
     switch (d.action) {
         case Action::SkipLive:
-            if (lock->contended() && prev && prev->err == 0 && prev->pid != ::getpid()) {
+            if (report.settled) {
+                report.by_other = true;  // holder_pid 0: outside kmodx
+            } else if (lock->contended() && prev && prev->err == 0 && prev->pid != ::getpid()) {
                 report.by_other = true;
                 report.holder_pid = prev->pid;
             }
@@ -54,13 +153,32 @@ int load_once(Kernel& kernel, std::string_view module, const std::string& params
             report.by_other = true;
             report.holder_pid = prev->pid;
             return -d.err;
+        case Action::Settle:
         case Action::Load: break;
     }
+    // Says "someone was loading this and died" to the next holder if we do.
+    (void)lock->write_record(Record{::getpid(), realtime_ns(), 0, hash, true});
     const int r = load();
     // EEXIST is kept as such (decide() never reuses it); anything else the
     // next holder may reuse within the failure window.
     (void)lock->write_record(Record{::getpid(), realtime_ns(), r < 0 ? -r : 0, hash});
     return r;
+}
+
+int run_serialised(Kernel& kernel, std::string_view module, const std::function<int()>& command, GuardReport& report) {
+    auto lock = take(module, report);
+    if (!lock) return command();
+    ModuleState state = kernel.module_state(module);
+    if (state == ModuleState::Coming || state == ModuleState::Going)
+        state = settle(kernel, module, process().settings.wait_bound_ms, report);
+    if (state == ModuleState::Live) {
+        // Whoever held the lock before us (or the loader we waited for) did it.
+        if (lock->contended() || report.settled) report.by_other = true;
+        return -EEXIST;
+    }
+    // No record: a command's outcome is not a load's, and is never reused.
+    HeldForChildren held(lock_name(module).value_or(std::string(module)));
+    return command();
 }
 
 }  // namespace kmodx::dedup

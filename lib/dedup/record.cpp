@@ -3,7 +3,7 @@
 //     kmodx-dedup 1
 //     pid 1234
 //     time 1700000000123456789
-//     err 19
+//     err 19            ("err pending" while its writer is loading)
 //     params 9f1c2e3d4b5a6978
 #include <kmodx/dedup.hpp>
 
@@ -60,8 +60,13 @@ std::int64_t realtime_ns() {
 
 std::string format_record(const Record& r) {
     char buf[kMaxRecord];
-    int n = std::snprintf(buf, sizeof buf, "%.*spid %d\ntime %lld\nerr %d\nparams %016llx\n", int(kMagic.size()),
-                          kMagic.data(), int(r.pid), static_cast<long long>(r.time_ns), r.err,
+    char err[16];
+    if (r.pending)
+        std::snprintf(err, sizeof err, "pending");
+    else
+        std::snprintf(err, sizeof err, "%d", r.err);
+    int n = std::snprintf(buf, sizeof buf, "%.*spid %d\ntime %lld\nerr %s\nparams %016llx\n", int(kMagic.size()),
+                          kMagic.data(), int(r.pid), static_cast<long long>(r.time_ns), err,
                           static_cast<unsigned long long>(r.params_hash));
     return std::string(buf, n > 0 ? std::size_t(n) : 0);
 }
@@ -71,8 +76,15 @@ std::optional<Record> parse_record(std::string_view text) {
     text.remove_prefix(kMagic.size());
     Record r;
     int pid = 0;
-    if (!take(text, "pid", pid) || !take(text, "time", r.time_ns) || !take(text, "err", r.err) ||
-        !take(text, "params", r.params_hash, 16) || !text.empty())
+    if (!take(text, "pid", pid) || !take(text, "time", r.time_ns)) return std::nullopt;
+    constexpr std::string_view kPending = "err pending\n";
+    if (text.starts_with(kPending)) {
+        r.pending = true;
+        text.remove_prefix(kPending.size());
+    } else if (!take(text, "err", r.err)) {
+        return std::nullopt;
+    }
+    if (!take(text, "params", r.params_hash, 16) || !text.empty())
         return std::nullopt;
     if (pid <= 0 || r.err < 0 || r.time_ns < 0) return std::nullopt;
     r.pid = pid;
@@ -82,12 +94,15 @@ std::optional<Record> parse_record(std::string_view text) {
 Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_params_hash,
                 std::int64_t now_ns, std::int64_t fail_window_s) {
     if (state == ModuleState::Live) return {Action::SkipLive, 0};
-    if (previous && previous->err != 0 && previous->err != EEXIST && fail_window_s > 0 &&
+    if (previous && !previous->pending && previous->err != 0 && previous->err != EEXIST && fail_window_s > 0 &&
         previous->params_hash == request_params_hash) {
         const std::int64_t age = now_ns - previous->time_ns;
         // A record from the future (clock set back) is not trusted.
         if (age >= 0 && age < fail_window_s * 1'000'000'000) return {Action::ReuseFailure, previous->err};
     }
+    const bool dead_holders_init = state == ModuleState::Coming && previous && previous->pending;
+    if ((state == ModuleState::Coming || state == ModuleState::Going) && !dead_holders_init)
+        return {Action::Settle, 0};
     return {Action::Load, 0};
 }
 

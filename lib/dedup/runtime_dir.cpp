@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 
 namespace kmodx::dedup {
 namespace {
@@ -22,16 +21,6 @@ Degraded reason_for(int err) {
         case ELOOP: return Degraded::Symlink;
         default: return Degraded::Other;
     }
-}
-
-std::int64_t env_int(const char* name, std::int64_t fallback) {
-    const char* v = std::getenv(name);
-    if (!v || !*v) return fallback;
-    char* end = nullptr;
-    errno = 0;
-    long long n = std::strtoll(v, &end, 10);
-    if (errno || *end || n < 0) return fallback;
-    return n;
 }
 
 }  // namespace
@@ -50,12 +39,8 @@ const char* degraded_name(Degraded reason) {
     return "unusable";
 }
 
-Settings settings_from_env() {
-    Settings s;
-    if (const char* d = std::getenv("KMODX_RUNTIME_DIR"); d && *d) s.runtime_dir = d;
-    s.wait_bound_ms = env_int("KMODX_LOCK_WAIT_MS", s.wait_bound_ms);
-    s.fail_window_s = env_int("KMODX_FAIL_WINDOW_S", s.fail_window_s);
-    return s;
+Settings settings_from(const Config& c) {
+    return Settings{c.dedup, c.runtime_dir, c.lock_wait_ms, c.fail_window_s};
 }
 
 std::expected<RuntimeDir, Degraded> RuntimeDir::open(const std::string& path) {

@@ -80,6 +80,7 @@ public:
 
 private:
     int run_install(const Step& step);
+    int run_command(const Step& step);
     int load(const Step& step);
     void note(const Step& step, int err, const dedup::GuardReport& report);
 

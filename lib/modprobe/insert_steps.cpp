@@ -31,6 +31,16 @@ std::string StepRunner::action_line(const Step& step) {
 }
 
 int StepRunner::run_install(const Step& step) {
+    if (!settings_.dedup) return run_command(step);
+    // Serialised under the module's lock, skipped when it is live by then
+    // (docs/dedup.md, "Install commands").
+    dedup::GuardReport report;
+    const int err = dedup::run_serialised(kernel_, step.name, [&] { return run_command(step); }, report);
+    note(step, err, report);
+    return err;
+}
+
+int StepRunner::run_command(const Step& step) {
     const std::string cmd = substitute_cmdline_opts(*step.install, step.options);
     int status = install_(cmd, step.name);
     if (status == -1) {
@@ -80,12 +90,24 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
     }
     if (!settings_.show) return;
     const long long ms = report.waited_ns / 1'000'000;
+    const long long settle_ms = report.settle_ns / 1'000'000;
+    if (report.settle_timed_out)
+        std::fprintf(out_, "kmodx: %s still loading outside kmodx after %lld ms, loading it anyway\n",
+                     step.name.c_str(), settle_ms);
+    else if (report.settled && report.by_other)
+        std::fprintf(out_, "kmodx: %s loaded outside kmodx, waited %lld ms\n", step.name.c_str(), ms + settle_ms);
+    else if (report.settled)
+        std::fprintf(out_, "kmodx: %s was not loaded outside kmodx after all (waited %lld ms), loading it\n",
+                     step.name.c_str(), settle_ms);
+    if (report.settled) return;
     if (report.timed_out)
         std::fprintf(out_, "kmodx: %s still locked after %lld ms, loaded without waiting longer\n",
                      step.name.c_str(), ms);
     else if (report.by_other && err < 0 && err != -EEXIST)
         std::fprintf(out_, "kmodx: %s failed in pid %d (%s), waited %lld ms\n", step.name.c_str(),
                      int(report.holder_pid), std::strerror(-err), ms);
+    else if (report.by_other && report.holder_pid == 0)
+        std::fprintf(out_, "kmodx: %s loaded by another process, waited %lld ms\n", step.name.c_str(), ms);
     else if (report.by_other)
         std::fprintf(out_, "kmodx: %s loaded by pid %d, waited %lld ms\n", step.name.c_str(),
                      int(report.holder_pid), ms);

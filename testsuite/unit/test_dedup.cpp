@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -58,6 +59,20 @@ pid_t spawn_holder(const std::string& dir, const char* module, int err, int ling
     return pid;
 }
 
+// Reports a module Coming for its first `settle_after` state reads, then
+// `settle_to`, as a loader outside kmodx finishing (or failing) would.
+struct SettlingKernel : test::FakeKernel {
+    int settle_after = 0;
+    ModuleState settle_to = ModuleState::Live;
+    ModuleState module_state(std::string_view name) override {
+        if (settle_after > 0) {
+            --settle_after;
+            return FakeKernel::module_state(name);
+        }
+        return settle_to;
+    }
+};
+
 int reap(pid_t pid) {
     int st = 0;
     ::waitpid(pid, &st, 0);
@@ -87,6 +102,15 @@ static void record_round_trips(void**) {
     assert_int_equal(back->err, 19);
     assert_true(back->params_hash == r.params_hash);
     assert_true(params_hash("a") != params_hash("b"));
+    assert_false(back->pending);
+
+    Record p{17, 5, 0, 9, true};
+    const std::string text = format_record(p);
+    assert_non_null(std::strstr(text.c_str(), "\nerr pending\n"));
+    auto pb = parse_record(text);
+    assert_true(pb.has_value());
+    assert_true(pb->pending);
+    assert_int_equal(pb->pid, 17);
 }
 
 static void garbage_records_read_as_none(void**) {
@@ -102,6 +126,7 @@ static void garbage_records_read_as_none(void**) {
     assert_false(parse_record("kmodx-dedup 1\npid 99999999999999999999\ntime 5\nerr 0\nparams 7\n").has_value());
     assert_false(parse_record("kmodx-dedup 2\npid 1\ntime 5\nerr 0\nparams 7\n").has_value());
     assert_false(parse_record(std::string(300, 'k')).has_value());
+    assert_false(parse_record("kmodx-dedup 1\npid 1\ntime 5\nerr pendingx\nparams 7\n").has_value());
 }
 
 static void decision_table(void**) {
@@ -125,7 +150,16 @@ static void decision_table(void**) {
     // Loaded by the holder, then removed again: load.
     assert_true(decide(ModuleState::Absent, loaded, h, now, 60).action == Action::Load);
     assert_true(decide(ModuleState::Coming, failed, h, now, 60).action == Action::ReuseFailure);
-    assert_true(decide(ModuleState::Coming, loaded, h, now, 60).action == Action::Load);
+    // Coming or going outside kmodx: wait for it to settle under the lock.
+    assert_true(decide(ModuleState::Coming, loaded, h, now, 60).action == Action::Settle);
+    assert_true(decide(ModuleState::Coming, std::nullopt, h, now, 60).action == Action::Settle);
+    assert_true(decide(ModuleState::Going, std::nullopt, h, now, 60).action == Action::Settle);
+    // ... unless a kmodx holder died loading it: the kernel's own wait answers.
+    const Record pending{7, now - kSecond, 0, h, true};
+    assert_true(decide(ModuleState::Coming, pending, h, now, 60).action == Action::Load);
+    assert_true(decide(ModuleState::Going, pending, h, now, 60).action == Action::Settle);
+    assert_true(decide(ModuleState::Live, pending, h, now, 60).action == Action::SkipLive);
+    assert_true(decide(ModuleState::Absent, pending, h, now, 60).action == Action::Load);
     assert_true(decide(ModuleState::Absent, exists, h, now, 60).action == Action::Load);
     assert_true(decide(ModuleState::Absent, future, h, now, 60).action == Action::Load);
 }
@@ -255,24 +289,58 @@ static void unusable_lock_files_degrade(void**) {
     assert_true(b.error().reason == Degraded::BadName);
 }
 
-static void settings_come_from_the_environment(void**) {
-    ::setenv("KMODX_RUNTIME_DIR", "/tmp/x", 1);
-    ::setenv("KMODX_LOCK_WAIT_MS", "250", 1);
-    ::setenv("KMODX_FAIL_WINDOW_S", "0", 1);
-    Settings s = settings_from_env();
+static void settings_follow_the_configuration(void**) {
+    Config c;
+    c.dedup = false;
+    c.runtime_dir = "/tmp/x";
+    c.lock_wait_ms = 250;
+    c.fail_window_s = 0;
+    Settings s = settings_from(c);
+    assert_false(s.enabled);
     assert_string_equal(s.runtime_dir.c_str(), "/tmp/x");
     assert_true(s.wait_bound_ms == 250);
     assert_true(s.fail_window_s == 0);
-    ::setenv("KMODX_LOCK_WAIT_MS", "soon", 1);
-    ::unsetenv("KMODX_RUNTIME_DIR");
-    ::unsetenv("KMODX_FAIL_WINDOW_S");
-    s = settings_from_env();
+    s = settings_from(Config{});
+    assert_true(s.enabled);
     assert_string_equal(s.runtime_dir.c_str(), "/run/kmodx");
     assert_true(s.wait_bound_ms == 120'000);
     assert_true(s.fail_window_s == 60);
-    ::unsetenv("KMODX_LOCK_WAIT_MS");
 }
 
+// Install commands: serialised, skipped once live, never answered from a
+// record. Called from the load_once test, whose runtime directory it shares.
+static void run_serialised_runs_commands_under_the_lock() {
+    test::FakeKernel k;
+    int runs = 0;
+    std::string seen;
+    auto command = [&] {
+        ++runs;
+        const char* v = std::getenv("KMODX_LOCKS_HELD");
+        seen = v ? v : "";
+        return -EINVAL;
+    };
+    ::setenv("KMODX_LOCKS_HELD", "other", 1);
+    GuardReport r1;
+    assert_int_equal(run_serialised(k, "snd-pcm", command, r1), -EINVAL);
+    assert_string_equal(seen.c_str(), "other:snd_pcm");
+    assert_string_equal(std::getenv("KMODX_LOCKS_HELD"), "other");
+    GuardReport r2;
+    assert_int_equal(run_serialised(k, "snd-pcm", command, r2), -EINVAL);  // failures are not reused
+    assert_int_equal(runs, 2);
+    k.states["snd_pcm"] = ModuleState::Live;
+    GuardReport r3;
+    assert_int_equal(run_serialised(k, "snd_pcm", command, r3), -EEXIST);
+    assert_int_equal(runs, 2);
+
+    // A child of a process holding the lock does not wait for it.
+    ::setenv("KMODX_LOCKS_HELD", "a:evdev:b", 1);
+    int loads = 0;
+    GuardReport r4;
+    assert_int_equal(load_once(k, "evdev", "", [&] { ++loads; return 0; }, r4), 0);
+    assert_true(r4.held_by_parent);
+    assert_int_equal(loads, 1);
+    ::unsetenv("KMODX_LOCKS_HELD");
+}
 
 // The only test that calls load_once(): its runtime directory is opened once
 // per process, from the environment of the first call.
@@ -280,6 +348,8 @@ static void load_once_loads_records_and_reuses(void**) {
     test::ScratchDir s;
     const std::string dir = s.str() + "/kmodx";
     ::setenv("KMODX_RUNTIME_DIR", dir.c_str(), 1);
+    ::setenv("KMODX_CONFIG", "/dev/null", 1);
+    ::setenv("KMODX_LOCK_WAIT_MS", "2000", 1);
     test::FakeKernel k;
     int loads = 0;
     auto failing = [&] { ++loads; return -ENODEV; };
@@ -310,6 +380,28 @@ static void load_once_loads_records_and_reuses(void**) {
     assert_int_equal(load_once(k, "bad/name", "", [&] { ++loads; return 0; }, r5), 0);
     assert_int_equal(loads, 3);
     assert_true(r5.degraded == Degraded::BadName);
+
+    // Coming outside kmodx: waited for under the lock, no load once live.
+    SettlingKernel sk;
+    sk.states["usbcore"] = ModuleState::Coming;
+    sk.settle_after = 3;
+    sk.settle_to = ModuleState::Live;
+    GuardReport r6;
+    assert_int_equal(load_once(sk, "usbcore", "", [&] { ++loads; return 0; }, r6), -EEXIST);
+    assert_int_equal(loads, 3);
+    assert_true(r6.settled);
+    assert_true(r6.by_other);
+    assert_int_equal(r6.holder_pid, 0);
+    // ... and loaded by us once the outside loader gave up.
+    sk.states["usbhid"] = ModuleState::Coming;
+    sk.settle_after = 2;
+    sk.settle_to = ModuleState::Absent;
+    GuardReport r7;
+    assert_int_equal(load_once(sk, "usbhid", "", [&] { ++loads; return 0; }, r7), 0);
+    assert_int_equal(loads, 4);
+    assert_true(r7.settled);
+    assert_false(r7.settle_timed_out);
+    run_serialised_runs_commands_under_the_lock();
     ::unsetenv("KMODX_RUNTIME_DIR");
 }
 
@@ -325,7 +417,7 @@ int main() {
         cmocka_unit_test(contended_lock_times_out_then_gets_holders_record),
         cmocka_unit_test(killed_holder_releases_its_lock),
         cmocka_unit_test(unusable_lock_files_degrade),
-        cmocka_unit_test(settings_come_from_the_environment),
+        cmocka_unit_test(settings_follow_the_configuration),
         cmocka_unit_test(load_once_loads_records_and_reuses),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

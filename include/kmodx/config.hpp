@@ -1,0 +1,51 @@
+// kmodx's own settings (kmodx.conf(5)): built-in defaults, then
+// /etc/kmodx.conf, then /etc/kmodx.d/*.conf in name order, then the
+// environment; the command line (--no-dedup) is applied by its callers.
+// Lines are `key = value`; `#` starts a comment at the start of a line or
+// after a blank. An unknown key or a bad value costs a one-line warning and
+// is otherwise ignored (the setting keeps what it had), never a failed load.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace kmodx {
+
+struct Config {
+    std::string runtime_dir = "/run/kmodx";     // runtime_dir, KMODX_RUNTIME_DIR
+    bool dedup = true;                          // dedup, KMODX_DEDUP
+    std::int64_t lock_wait_ms = 120'000;        // lock_wait_ms, KMODX_LOCK_WAIT_MS
+    std::int64_t fail_window_s = 60;            // fail_window_s, KMODX_FAIL_WINDOW_S; 0: off
+    std::string state_dir = "/var/lib/kmodx";   // state_dir, KMODX_STATE_DIR
+    bool stats = true;                          // stats, KMODX_STATS: recording on/off
+    unsigned stats_keep_boots = 10;             // stats_keep_boots, KMODX_STATS_KEEP_BOOTS
+    std::uint64_t stats_max_bytes = 4u << 20;   // stats_max_bytes, KMODX_STATS_MAX_BYTES
+};
+
+inline constexpr const char* kConfigPath = "/etc/kmodx.conf";
+inline constexpr const char* kConfigDropinDir = "/etc/kmodx.d";
+
+// The process's settings, read on first use and kept. Warnings go through
+// KMODX_WRN at that moment (so -q, which lowers the log threshold, silences
+// them). KMODX_CONFIG=PATH reads PATH instead of /etc/kmodx.conf.
+const Config& config();
+
+// The pieces config() is made of, for tests.
+using ConfigWarn = std::function<void(const std::string& message)>;
+using ConfigGetenv = std::function<const char*(const char* name)>;
+
+// Applies one file's text; ORIGIN names it in warnings ("FILE:LINE: ...").
+void apply_config_text(Config& c, std::string_view text, const std::string& origin, const ConfigWarn& warn);
+// Applies one file; a missing file is no file, an unreadable one a warning.
+void apply_config_file(Config& c, const std::string& path, const ConfigWarn& warn);
+// Applies DIR/*.conf in name order (byte order, as systemd and udev sort).
+void apply_config_dropins(Config& c, const std::string& dir, const ConfigWarn& warn);
+// Applies the KMODX_* variables.
+void apply_config_env(Config& c, const ConfigGetenv& getenv, const ConfigWarn& warn);
+// All of it, in order: defaults, MAIN (or $KMODX_CONFIG), DROPIN_DIR, environment.
+Config load_config(const std::string& main_path, const std::string& dropin_dir, const ConfigGetenv& getenv,
+                   const ConfigWarn& warn);
+
+}  // namespace kmodx

@@ -1,0 +1,179 @@
+// The report side of the stats store (issue 4): what `modprobe --stats`
+// prints from one boot's events. Four renderings of one Summary:
+//   text        the kernel's debugfs section (exact format), then kmodx's own
+//   json        --stats=json, schema in docs/stats.schema.json
+//   prometheus  --stats=prometheus, node_exporter textfile collector format
+// The debugfs figures are computed from kmodx's events by the kernel's own
+// rules (docs/stats.md, "Report"); when the kernel's file is readable its
+// figures are shown beside them.
+#pragma once
+
+#include <kmodx/result.hpp>
+#include <kmodx/stats.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kmodx::stats {
+
+// The kernel's CONFIG_MODULE_STATS counters (kernel/module/stats.c).
+struct DebugfsStats {
+    std::uint64_t loaded = 0;             // Mods ever loaded
+    std::uint64_t failed_kread = 0;
+    std::uint64_t failed_decompress = 0;
+    std::uint64_t failed_becoming = 0;
+    std::uint64_t failed_load = 0;
+    std::uint64_t total_size = 0;         // Total module size
+    std::uint64_t text_size = 0;          // Total mod text size
+    std::uint64_t kread_bytes = 0;
+    std::uint64_t decompress_bytes = 0;
+    std::uint64_t becoming_bytes = 0;
+    std::uint64_t load_bytes = 0;         // "Failed kmod bytes"
+
+    struct Duplicate {
+        std::string module;
+        std::uint64_t count = 0;
+        bool becoming = false;
+        bool load = false;
+    };
+    std::vector<Duplicate> duplicates;   // newest first, as the kernel lists them
+
+    std::uint64_t wasted_bytes() const {
+        return kread_bytes + decompress_bytes + becoming_bytes + load_bytes;
+    }
+};
+
+// "Becoming", "Load" or "Becoming & Load".
+const char* duplicate_reason(const DebugfsStats::Duplicate& d);
+
+// Where a load that reached the kernel and failed lands in its accounting.
+// (Named apart from costs.hpp's KernelStage, which has no NotCounted.)
+enum class DebugfsStage { NotCounted, Becoming, Load };
+// FailedKernel / DuplicateInKernel only (NotCounted for anything else).
+// EEXIST/EBUSY: the stage the recorder charged (costs.hpp: kernel_alloc_bytes
+// is 2 x decompressed (+ compressed) for Load, 1 x for Becoming; Becoming
+// when it charged nothing); ENOENT (unknown symbol/parameter): Load;
+// ENOEXEC, EKEYREJECTED, EBADMSG, EPERM: Becoming; anything else is the
+// module's init failing: NotCounted.
+DebugfsStage debugfs_stage(const Event& e);
+// The bytes the kernel counts for such a failure: kernel_alloc_bytes (the
+// recorder's charge), or by the kernel's formula from the event's sizes when
+// the recorder left it at zero.
+std::uint64_t debugfs_wasted_bytes(const Event& e, DebugfsStage stage);
+
+DebugfsStats debugfs_from_events(const std::vector<Event>& events);
+// The kernel's exact text: "%25s\t%u\n" lines, optional averages, and the
+// duplicate table (at most 111 rows, as the kernel's buffer allows).
+std::string format_debugfs(const DebugfsStats& s);
+// Reads the kernel's text back (any padding). nullopt when it is not that file.
+std::optional<DebugfsStats> parse_debugfs(std::string_view text);
+// /sys/kernel/debug/modules/stats (root only, Linux >= 6.4 with
+// CONFIG_MODULE_STATS); an error when it cannot be read.
+Result<DebugfsStats> read_kernel_debugfs(const std::string& path = "/sys/kernel/debug/modules/stats");
+
+// Everything kmodx's own sections show, computed once from one boot.
+struct Summary {
+    std::string boot_id;
+    int boot = 0;                        // 0 this boot, -1 the one before, ...
+    std::uint64_t records = 0;           // records read
+    std::uint64_t events = 0;            // events they stand for (sum of count)
+    std::uint64_t skipped = 0;           // torn or corrupt records the store skipped
+    bool torn_tail = false;
+    std::uint64_t dropped = 0;           // records writers could not append
+    std::int64_t created_ns = 0;         // when the boot's store was created; 0 unknown
+    static constexpr std::size_t kOutcomes = 11;
+    std::uint64_t by_outcome[kOutcomes] = {};  // events, indexed by Outcome
+
+    struct Saved {                       // Suppressed / SuppressedFailure
+        std::string module;
+        std::uint64_t suppressed = 0, suppressed_failure = 0;
+        std::uint64_t read_bytes = 0;    // kernel_read_bytes: what the kernel would have read
+        std::uint64_t alloc_bytes = 0;   // kernel_alloc_bytes: what its stats would count as wasted
+    };
+    std::vector<Saved> saved;            // most bytes saved first
+
+    struct Parent {
+        std::string comm;
+        std::uint64_t requests = 0;
+    };
+    struct ByRequester {
+        Requester requester = Requester::Other;
+        std::uint64_t requests = 0;      // load requests: every outcome but Removed/FailedRemove
+        std::uint64_t loaded = 0;
+        std::uint64_t already_live = 0;
+        std::uint64_t suppressed = 0;    // Suppressed + SuppressedFailure
+        std::uint64_t kernel_duplicates = 0;  // DuplicateInKernel
+        std::uint64_t failed = 0;
+        std::vector<Parent> parents;     // most requests first
+    };
+    std::vector<ByRequester> requesters; // in Requester order, only those seen
+
+    struct Decompression {
+        Compression format = Compression::None;
+        DecompressPath path = DecompressPath::None;
+        std::uint64_t count = 0, bytes_in = 0, bytes_out = 0, ns = 0;
+    };
+    std::vector<Decompression> decompression;  // by format, then path
+
+    struct SlowLoad {
+        std::string module, tool;
+        Requester requester = Requester::Other;
+        std::int64_t time_ns = 0;
+        std::uint64_t count = 1;
+        // Per load (a compacted record's sums divided by its count).
+        std::uint64_t wait_ns = 0, read_ns = 0, decompress_ns = 0, syscall_ns = 0;
+        std::uint64_t total_ns() const { return wait_ns + read_ns + decompress_ns + syscall_ns; }
+    };
+    std::vector<SlowLoad> slowest;       // at most kSlowest, slowest first
+    static constexpr std::size_t kSlowest = 10;
+
+    struct Failure {
+        std::string module;
+        Outcome outcome = Outcome::FailedKernel;
+        int err = 0;
+        std::uint64_t count = 0;
+        std::int64_t last_ns = 0;
+    };
+    std::vector<Failure> failures;       // most frequent first
+
+    struct TaintedUnload {
+        std::string module, taint;
+        std::uint64_t count = 0;
+    };
+    std::vector<TaintedUnload> tainted;  // by module
+
+    struct Degraded {
+        std::uint32_t bits = 0;
+        std::string reason;
+        std::uint64_t count = 0;
+    };
+    std::vector<Degraded> degraded;      // most frequent first
+
+    DebugfsStats debugfs;                      // computed from the events
+    std::optional<DebugfsStats> kernel;        // the kernel's own, when readable
+};
+
+Summary summarize(const BootEvents& boot, int boot_index);
+
+// Names used in all three formats.
+const char* decompress_path_name(DecompressPath p);   // "none", "kernel", "userspace"
+std::string degraded_names(std::uint32_t bits);       // "no_dedup,lock_timed_out"; "" for none
+// errno's symbolic name ("ENOENT"), or its number when unknown.
+std::string errno_name(int err);
+// The message kmodx's tools print for this failure (messages.hpp, else strerror).
+std::string failure_message(Outcome outcome, int err);
+
+std::string render_text(const Summary& s);
+std::string render_json(const Summary& s);
+std::string render_prometheus(const Summary& s);
+
+// JSON string body escaping (RFC 8259): quotes, backslash, control chars as
+// \uXXXX; bytes >= 0x80 that are not valid UTF-8 become U+FFFD.
+std::string json_escape(std::string_view s);
+// Prometheus label value escaping: backslash, double quote, newline.
+std::string prometheus_label_escape(std::string_view s);
+
+}  // namespace kmodx::stats

@@ -1,0 +1,282 @@
+// `modprobe --stats=json`: one object, schema docs/stats.schema.json
+// ("schema_version" 1). Byte counts and nanoseconds are integers; every
+// string is escaped here, module names and parent comms included, since a
+// process can name itself anything.
+#include <kmodx/stats_report.hpp>
+
+#include <cstdio>
+
+namespace kmodx::stats {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], 0 if there is none.
+std::size_t utf8_len(std::string_view s, std::size_t i) {
+    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = b(i);
+    std::size_t n;
+    std::uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
+    else return 0;
+    if (i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((b(i + k) & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (b(i + k) & 0x3F);
+    }
+    // Overlong forms, surrogates and past U+10FFFF are not UTF-8.
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+class Json {
+public:
+    std::string out;
+
+    void str(std::string_view v) {
+        out += '"';
+        out += json_escape(v);
+        out += '"';
+    }
+    void key(std::string_view k) {
+        comma();
+        str(k);
+        out += ':';
+        fresh_ = true;
+    }
+    void u(std::string_view k, std::uint64_t v) { key(k), out += std::to_string(v), fresh_ = false; }
+    void i(std::string_view k, std::int64_t v) { key(k), out += std::to_string(v), fresh_ = false; }
+    void b(std::string_view k, bool v) { key(k), out += v ? "true" : "false", fresh_ = false; }
+    void s(std::string_view k, std::string_view v) { key(k), str(v), fresh_ = false; }
+    void open(char c) { comma(), out += c, fresh_ = true; }
+    void close(char c) { out += c, fresh_ = false; }
+    void elem_str(std::string_view v) { comma(), str(v), fresh_ = false; }
+    void null() { comma(), out += "null", fresh_ = false; }
+
+private:
+    void comma() {
+        if (!fresh_ && !out.empty()) out += ',';
+        fresh_ = false;
+    }
+    bool fresh_ = true;
+};
+
+void debugfs_object(Json& j, const DebugfsStats& d) {
+    j.open('{');
+    j.u("mods_ever_loaded", d.loaded);
+    j.u("mods_failed_on_kread", d.failed_kread);
+    j.u("mods_failed_on_decompress", d.failed_decompress);
+    j.u("mods_failed_on_becoming", d.failed_becoming);
+    j.u("mods_failed_on_load", d.failed_load);
+    j.u("total_module_size", d.total_size);
+    j.u("total_mod_text_size", d.text_size);
+    j.u("failed_kread_bytes", d.kread_bytes);
+    j.u("failed_decompress_bytes", d.decompress_bytes);
+    j.u("failed_becoming_bytes", d.becoming_bytes);
+    j.u("failed_kmod_bytes", d.load_bytes);
+    j.u("virtual_mem_wasted_bytes", d.wasted_bytes());
+    j.key("duplicate_failed_modules");
+    j.open('[');
+    for (const auto& m : d.duplicates) {
+        j.open('{');
+        j.s("module", m.module);
+        j.u("count", m.count);
+        j.s("reason", duplicate_reason(m));
+        j.close('}');
+    }
+    j.close(']');
+    j.close('}');
+}
+
+}  // namespace
+
+std::string json_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            std::size_t n = utf8_len(s, i);
+            if (n == 0) {
+                out += "\xEF\xBF\xBD";  // U+FFFD: JSON text must be UTF-8
+                ++i;
+            } else {
+                out.append(s, i, n);
+                i += n;
+            }
+            continue;
+        }
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            if (c < 0x20 || c == 0x7F) {
+                char b[8];
+                std::snprintf(b, sizeof b, "\\u%04x", c);
+                out += b;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+        ++i;
+    }
+    return out;
+}
+
+std::string render_json(const Summary& s) {
+    Json j;
+    j.open('{');
+    j.u("schema_version", 1);
+    j.key("boot");
+    j.open('{');
+    j.i("index", s.boot);
+    j.s("boot_id", s.boot_id);
+    j.i("created_ns", s.created_ns);
+    j.u("records", s.records);
+    j.u("events", s.events);
+    j.u("skipped", s.skipped);
+    j.b("torn_tail", s.torn_tail);
+    j.u("dropped", s.dropped);
+    j.close('}');
+
+    j.key("outcomes");
+    j.open('{');
+    for (std::size_t o = 0; o < Summary::kOutcomes; ++o)
+        j.u(outcome_name(static_cast<Outcome>(o)), s.by_outcome[o]);
+    j.close('}');
+
+    j.key("debugfs");
+    debugfs_object(j, s.debugfs);
+    j.key("kernel_debugfs");
+    if (s.kernel) debugfs_object(j, *s.kernel);
+    else j.null();
+
+    j.key("suppressed");
+    j.open('[');
+    for (const auto& r : s.saved) {
+        j.open('{');
+        j.s("module", r.module);
+        j.u("suppressed", r.suppressed);
+        j.u("suppressed_failure", r.suppressed_failure);
+        j.u("kernel_read_bytes", r.read_bytes);
+        j.u("kernel_alloc_bytes", r.alloc_bytes);
+        j.u("bytes_saved", r.alloc_bytes);
+        j.close('}');
+    }
+    j.close(']');
+
+    j.key("requesters");
+    j.open('[');
+    for (const auto& r : s.requesters) {
+        j.open('{');
+        j.s("requester", requester_name(r.requester));
+        j.u("requests", r.requests);
+        j.u("loaded", r.loaded);
+        j.u("already_live", r.already_live);
+        j.u("suppressed", r.suppressed);
+        j.u("kernel_duplicates", r.kernel_duplicates);
+        j.u("failed", r.failed);
+        j.key("parents");
+        j.open('[');
+        for (const auto& p : r.parents) {
+            j.open('{');
+            j.s("comm", p.comm);
+            j.u("requests", p.requests);
+            j.close('}');
+        }
+        j.close(']');
+        j.close('}');
+    }
+    j.close(']');
+
+    j.key("decompression");
+    j.open('[');
+    for (const auto& d : s.decompression) {
+        j.open('{');
+        j.s("format", compression_name(d.format));
+        j.s("path", decompress_path_name(d.path));
+        j.u("count", d.count);
+        j.u("bytes_in", d.bytes_in);
+        j.u("bytes_out", d.bytes_out);
+        j.u("ns", d.ns);
+        j.close('}');
+    }
+    j.close(']');
+
+    j.key("slowest_loads");
+    j.open('[');
+    for (const auto& l : s.slowest) {
+        j.open('{');
+        j.s("module", l.module);
+        j.s("tool", l.tool);
+        j.s("requester", requester_name(l.requester));
+        j.i("time_ns", l.time_ns);
+        j.u("count", l.count);
+        j.u("total_ns", l.total_ns());
+        j.u("wait_ns", l.wait_ns);
+        j.u("read_ns", l.read_ns);
+        j.u("decompress_ns", l.decompress_ns);
+        j.u("syscall_ns", l.syscall_ns);
+        j.close('}');
+    }
+    j.close(']');
+
+    j.key("failures");
+    j.open('[');
+    for (const auto& f : s.failures) {
+        j.open('{');
+        j.s("module", f.module);
+        j.s("outcome", outcome_name(f.outcome));
+        j.i("errno", f.err);
+        j.s("errno_name", errno_name(f.err));
+        j.s("message", failure_message(f.outcome, f.err));
+        j.u("count", f.count);
+        j.i("last_ns", f.last_ns);
+        j.close('}');
+    }
+    j.close(']');
+
+    j.key("tainted_unloads");
+    j.open('[');
+    for (const auto& t : s.tainted) {
+        j.open('{');
+        j.s("module", t.module);
+        j.s("taint", t.taint);
+        j.u("count", t.count);
+        j.close('}');
+    }
+    j.close(']');
+
+    j.key("degraded");
+    j.open('[');
+    for (const auto& d : s.degraded) {
+        j.open('{');
+        j.u("bits", d.bits);
+        j.key("flags");
+        j.open('[');
+        std::string names = degraded_names(d.bits);
+        for (std::size_t p = 0; p < names.size();) {
+            auto c = names.find(',', p);
+            if (c == std::string::npos) c = names.size();
+            j.elem_str(std::string_view(names).substr(p, c - p));
+            p = c + 1;
+        }
+        j.close(']');
+        j.s("reason", d.reason);
+        j.u("count", d.count);
+        j.close('}');
+    }
+    j.close(']');
+    j.close('}');
+    j.out += '\n';
+    return j.out;
+}
+
+}  // namespace kmodx::stats

@@ -1,0 +1,153 @@
+// `modprobe --stats` as text: the kernel's debugfs section first (exactly as
+// the kernel prints it, so tools that parse that file parse this), then
+// kmodx's own sections in the same right-aligned, TAB-separated style.
+#include <kmodx/stats_report.hpp>
+
+#include <cstdio>
+#include <initializer_list>
+#include <string_view>
+
+namespace kmodx::stats {
+namespace {
+
+// One row: the first column in 25, the others in `width`, TAB between, as
+// the kernel's duplicate table.
+void row(std::string& out, std::initializer_list<std::string_view> cols, int width = 15) {
+    bool first = true;
+    for (auto c : cols) {
+        if (!first) out += '\t';
+        int w = first ? 25 : width;
+        if (static_cast<int>(c.size()) < w) out.append(static_cast<std::size_t>(w) - c.size(), ' ');
+        out += c;
+        first = false;
+    }
+    out += '\n';
+}
+
+std::string num(std::uint64_t v) { return std::to_string(v); }
+
+std::string ms(std::uint64_t ns) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3f", static_cast<double>(ns) / 1e6);
+    return b;
+}
+
+void heading(std::string& out, const char* title) {
+    out += '\n';
+    out += title;
+    out += '\n';
+}
+
+void none(std::string& out) { row(out, {"none"}); }
+
+void kernel_side_by_side(std::string& out, const DebugfsStats& mine, const DebugfsStats& k) {
+    heading(out, "Kernel's own figures (/sys/kernel/debug/modules/stats):");
+    row(out, {"Figure", "kmodx", "kernel"});
+    auto both = [&](const char* label, std::uint64_t a, std::uint64_t b) { row(out, {label, num(a), num(b)}); };
+    both("Mods ever loaded", mine.loaded, k.loaded);
+    both("Mods failed on kread", mine.failed_kread, k.failed_kread);
+    both("Mods failed on decompress", mine.failed_decompress, k.failed_decompress);
+    both("Mods failed on becoming", mine.failed_becoming, k.failed_becoming);
+    both("Mods failed on load", mine.failed_load, k.failed_load);
+    both("Total module size", mine.total_size, k.total_size);
+    both("Total mod text size", mine.text_size, k.text_size);
+    both("Failed kread bytes", mine.kread_bytes, k.kread_bytes);
+    both("Failed decompress bytes", mine.decompress_bytes, k.decompress_bytes);
+    both("Failed becoming bytes", mine.becoming_bytes, k.becoming_bytes);
+    both("Failed kmod bytes", mine.load_bytes, k.load_bytes);
+    both("Virtual mem wasted bytes", mine.wasted_bytes(), k.wasted_bytes());
+    std::uint64_t a = 0, b = 0;
+    for (const auto& d : mine.duplicates) a += d.count;
+    for (const auto& d : k.duplicates) b += d.count;
+    both("Duplicate failures", a, b);
+}
+
+}  // namespace
+
+std::string render_text(const Summary& s) {
+    std::string out = format_debugfs(s.debugfs);
+
+    heading(out, "kmodx stats:");
+    row(out, {"Boot", std::to_string(s.boot)});
+    row(out, {"Boot id", s.boot_id.empty() ? "unknown" : s.boot_id});
+    row(out, {"Events", num(s.events)});
+    row(out, {"Records", num(s.records)});
+    row(out, {"Records skipped", num(s.skipped)});
+    row(out, {"Torn tail", s.torn_tail ? "yes" : "no"});
+    row(out, {"Records dropped", num(s.dropped)});
+
+    if (s.kernel) kernel_side_by_side(out, s.debugfs, *s.kernel);
+
+    heading(out, "Duplicates suppressed by kmodx:");
+    row(out, {"Module", "Suppressed", "Cached-failure", "Kernel-read", "Bytes-saved"});
+    std::uint64_t ts = 0, tf = 0, tr = 0, ta = 0;
+    for (const auto& r : s.saved) {
+        row(out, {r.module, num(r.suppressed), num(r.suppressed_failure), num(r.read_bytes),
+                  num(r.alloc_bytes)});
+        ts += r.suppressed, tf += r.suppressed_failure, tr += r.read_bytes, ta += r.alloc_bytes;
+    }
+    if (s.saved.empty()) none(out);
+    else row(out, {"Total", num(ts), num(tf), num(tr), num(ta)});
+
+    heading(out, "Requests by requester:");
+    row(out, {"Requester", "Requests", "Loaded", "Already-live", "Suppressed", "Kernel-dups", "Failed"});
+    for (const auto& r : s.requesters)
+        row(out, {requester_name(r.requester), num(r.requests), num(r.loaded), num(r.already_live),
+                  num(r.suppressed), num(r.kernel_duplicates), num(r.failed)});
+    if (s.requesters.empty()) none(out);
+    for (const auto& r : s.requesters) {
+        std::string who = std::string(requester_name(r.requester)) + " parents:";
+        std::string list;
+        std::size_t shown = 0;
+        for (const auto& p : r.parents) {
+            if (shown++ == 5) {
+                list += ", ...";
+                break;
+            }
+            if (!list.empty()) list += ", ";
+            list += (p.comm.empty() ? std::string("?") : p.comm) + " (" + num(p.requests) + ")";
+        }
+        out += who;
+        out += ' ';
+        out += list;
+        out += '\n';
+    }
+
+    heading(out, "Decompression by format:");
+    row(out, {"Format", "Path", "Count", "Bytes-in", "Bytes-out", "Time-ms"});
+    for (const auto& d : s.decompression)
+        row(out, {compression_name(d.format), decompress_path_name(d.path), num(d.count),
+                  num(d.bytes_in), num(d.bytes_out), ms(d.ns)});
+    if (s.decompression.empty()) none(out);
+
+    heading(out, "Slowest loads:");
+    row(out, {"Module", "Total-ms", "Wait-ms", "Read-ms", "Decompress-ms", "Syscall-ms", "Requester"});
+    for (const auto& l : s.slowest)
+        row(out, {l.module, ms(l.total_ns()), ms(l.wait_ns), ms(l.read_ns), ms(l.decompress_ns),
+                  ms(l.syscall_ns), requester_name(l.requester)});
+    if (s.slowest.empty()) none(out);
+
+    heading(out, "Failures:");
+    row(out, {"Module", "Outcome", "Errno", "Count", "Message"});
+    for (const auto& f : s.failures) {
+        std::string line;
+        row(line, {f.module, outcome_name(f.outcome), errno_name(f.err), num(f.count)});
+        line.pop_back();  // the message is free text: no padding, no truncation
+        out += line + '\t' + failure_message(f.outcome, f.err) + '\n';
+    }
+    if (s.failures.empty()) none(out);
+
+    heading(out, "Unloaded tainted modules:");
+    row(out, {"Module", "Taint", "Count"});
+    for (const auto& t : s.tainted) row(out, {t.module, t.taint, num(t.count)});
+    if (s.tainted.empty()) none(out);
+
+    heading(out, "Degraded runs:");
+    row(out, {"Flags", "Count", "Reason"});
+    for (const auto& d : s.degraded)
+        row(out, {degraded_names(d.bits), num(d.count), d.reason.empty() ? "-" : d.reason});
+    if (s.degraded.empty()) none(out);
+    return out;
+}
+
+}  // namespace kmodx::stats

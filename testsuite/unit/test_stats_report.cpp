@@ -1,0 +1,465 @@
+// The report side of the stats store: the kernel's debugfs section against
+// the real output in the module stats commit (8-CPU boot, padding collapsed
+// there), its averages and duplicate table, the errno-to-stage rules, and
+// kmodx's own aggregates and escaping.
+#include <kmodx/stats_report.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cmocka.hpp"
+
+using namespace kmodx::stats;
+using kmodx::Compression;
+
+namespace {
+
+// /work/shared/seeds/module-stats-commit.txt, the 8-CPU boot, as printed
+// there (runs of blanks collapsed to one space). The kernel's header says
+// "Module-name" (kernel/module/stats.c); the commit message's copy predates it.
+const char* const kSeed =
+    "Mods ever loaded 67\n"
+    "Mods failed on kread 0\n"
+    "Mods failed on decompress 0\n"
+    "Mods failed on becoming 83\n"
+    "Mods failed on load 16\n"
+    "Total module size 11464704\n"
+    "Total mod text size 4194304\n"
+    "Failed kread bytes 0\n"
+    "Failed decompress bytes 0\n"
+    "Failed becoming bytes 228959096\n"
+    "Failed kmod bytes 8578080\n"
+    "Virtual mem wasted bytes 237537176\n"
+    "Average mod size 171115\n"
+    "Average mod text size 62602\n"
+    "Avg fail becoming bytes 2758544\n"
+    "Average fail load bytes 536130\n"
+    "Duplicate failed modules:\n"
+    "Module-name How-many-times Reason\n"
+    "kvm_intel 7 Becoming\n"
+    "kvm 7 Becoming\n"
+    "irqbypass 6 Becoming & Load\n"
+    "crct10dif_pclmul 7 Becoming & Load\n"
+    "ghash_clmulni_intel 7 Becoming & Load\n"
+    "sha512_ssse3 6 Becoming & Load\n"
+    "sha512_generic 7 Becoming & Load\n"
+    "aesni_intel 7 Becoming\n"
+    "crypto_simd 7 Becoming & Load\n"
+    "cryptd 3 Becoming & Load\n"
+    "evdev 1 Becoming\n"
+    "serio_raw 1 Becoming\n"
+    "nvme 3 Becoming\n"
+    "nvme_core 3 Becoming\n"
+    "t10_pi 3 Becoming\n"
+    "virtio_pci 3 Becoming\n"
+    "crc32_pclmul 6 Becoming & Load\n"
+    "crc64_rocksoft 3 Becoming\n"
+    "crc32c_intel 3 Becoming\n"
+    "virtio_pci_modern_dev 2 Becoming\n"
+    "virtio_pci_legacy_dev 1 Becoming\n"
+    "crc64 2 Becoming\n"
+    "virtio 2 Becoming\n"
+    "virtio_ring 2 Becoming\n";
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+}
+
+std::string collapse(const std::string& l) {
+    std::string out;
+    for (char c : l) {
+        bool blank = c == ' ' || c == '\t';
+        if (blank && (out.empty() || out.back() == ' ')) continue;
+        out += blank ? ' ' : c;
+    }
+    if (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+Event duplicate(const std::string& module, std::int64_t t, int err, std::uint64_t image, bool load) {
+    Event e;
+    e.module = module;
+    e.time_ns = t;
+    e.outcome = Outcome::DuplicateInKernel;
+    e.err = err;
+    e.image_bytes = image;
+    e.file_bytes = image;
+    e.kernel_read_bytes = image;
+    e.kernel_alloc_bytes = load ? 2 * image : image;  // costs.hpp's rule
+    return e;
+}
+
+// Events that make the seed's figures: 67 loads (one compacted record), 83
+// duplicates found before allocation and 16 after, spread over the table's
+// modules so that their first duplicates come in the table's reverse order.
+std::vector<Event> seed_events() {
+    std::vector<Event> ev;
+    Event loaded;
+    loaded.module = "many";
+    loaded.outcome = Outcome::Loaded;
+    loaded.count = 67;
+    loaded.module_bytes = 11464704;
+    loaded.text_bytes = 4194304;
+    ev.push_back(loaded);
+
+    struct Row {
+        const char* name;
+        int count;
+        bool both;
+    };
+    const Row rows[] = {
+        {"kvm_intel", 7, false}, {"kvm", 7, false}, {"irqbypass", 6, true}, {"crct10dif_pclmul", 7, true},
+        {"ghash_clmulni_intel", 7, true}, {"sha512_ssse3", 6, true}, {"sha512_generic", 7, true},
+        {"aesni_intel", 7, false}, {"crypto_simd", 7, true}, {"cryptd", 3, true}, {"evdev", 1, false},
+        {"serio_raw", 1, false}, {"nvme", 3, false}, {"nvme_core", 3, false}, {"t10_pi", 3, false},
+        {"virtio_pci", 3, false}, {"crc32_pclmul", 6, true}, {"crc64_rocksoft", 3, false},
+        {"crc32c_intel", 3, false}, {"virtio_pci_modern_dev", 2, false}, {"virtio_pci_legacy_dev", 1, false},
+        {"crc64", 2, false}, {"virtio", 2, false}, {"virtio_ring", 2, false},
+    };
+    const std::int64_t n = std::size(rows);
+    int becoming_left = 83;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const Row& r = rows[i];
+        // The kernel lists newest first: the first row's first duplicate is the latest.
+        std::int64_t first = (n - i) * 1000;
+        int loads = r.both ? 2 : 0;  // 8 rows x 2 = 16 failed on load
+        for (int k = 0; k < r.count; ++k) {
+            bool load = k < loads;
+            // 8578080 / 16 = 536130 per load failure (2 x 268065).
+            std::uint64_t image = load ? 268065 : 2758543;
+            if (!load && --becoming_left == 0) image = 228959096 - 82ull * 2758543;
+            // Later duplicates of a module come after every row's first one.
+            ev.push_back(duplicate(r.name, k == 0 ? first : 100000 + k, k % 2 ? EBUSY : EEXIST, image, load));
+        }
+    }
+    return ev;
+}
+
+}  // namespace
+
+static void debugfs_matches_the_seed_line_for_line(void**) {
+    const std::string out = format_debugfs(debugfs_from_events(seed_events()));
+    auto got = lines(out);
+    auto want = lines(kSeed);
+    assert_int_equal(got.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        if (collapse(got[i]) != want[i]) fail_msg("line %zu: got '%s', want '%s'", i + 1, got[i].c_str(), want[i].c_str());
+    }
+    assert_true(out.ends_with("\n"));
+}
+
+static void debugfs_columns_are_the_kernels_printf_widths(void**) {
+    auto got = lines(format_debugfs(debugfs_from_events(seed_events())));
+    bool table = false;
+    for (const auto& l : got) {
+        if (l == "Duplicate failed modules:") {
+            table = true;
+            continue;
+        }
+        auto tab = l.find('\t');
+        assert_int_not_equal(tab, std::string::npos);
+        // %25s: the label right-aligned in exactly 25 columns before the TAB.
+        assert_int_equal(tab, 25);
+        assert_true(l[0] == ' ' || l[24] != ' ');
+        if (!table) {
+            assert_int_equal(l.find('\t', tab + 1), std::string::npos);
+            continue;
+        }
+        // "%25s\t%15lu\t%25s"
+        auto tab2 = l.find('\t', tab + 1);
+        assert_int_equal(tab2 - tab - 1, 15);
+        assert_int_equal(l.size() - tab2 - 1, 25);
+    }
+    assert_true(table);
+    assert_string_equal(got[0].c_str(), "         Mods ever loaded\t67");
+    assert_string_equal(got[2].c_str(), "Mods failed on decompress\t0");
+    assert_string_equal(got[17].c_str(), "              Module-name\t How-many-times\t                   Reason");
+    assert_string_equal(got[20].c_str(), "                irqbypass\t              6\t          Becoming & Load");
+}
+
+static void debugfs_averages_round_up_and_appear_only_when_nonzero(void**) {
+    DebugfsStats s;
+    s.loaded = 3;
+    s.total_size = 10;  // 3.33 -> 4
+    s.text_size = 0;    // no "Average mod text size"
+    s.failed_becoming = 2;
+    s.becoming_bytes = 0;  // count without bytes: no average
+    s.failed_load = 3;
+    s.load_bytes = 7;  // 2.33 -> 3
+    s.failed_kread = 0;
+    s.kread_bytes = 0;
+    s.failed_decompress = 4;
+    s.decompress_bytes = 8;  // exactly 2
+    std::string out = format_debugfs(s);
+    assert_non_null(std::strstr(out.c_str(), "         Average mod size\t4\n"));
+    assert_null(std::strstr(out.c_str(), "Average mod text size"));
+    assert_null(std::strstr(out.c_str(), "Avg fail becoming bytes"));
+    assert_null(std::strstr(out.c_str(), "Avg fail kread bytes"));
+    assert_non_null(std::strstr(out.c_str(), "  Average fail load bytes\t3\n"));
+    assert_non_null(std::strstr(out.c_str(), "    Avg fail decomp bytes\t2\n"));
+    assert_non_null(std::strstr(out.c_str(), " Virtual mem wasted bytes\t15\n"));
+    // The kernel's order: kread, becoming, decomp, load.
+    assert_true(out.find("Avg fail decomp bytes") < out.find("Average fail load bytes"));
+    assert_null(std::strstr(out.c_str(), "Duplicate failed modules:"));
+
+    DebugfsStats empty;
+    auto l = lines(format_debugfs(empty));
+    assert_int_equal(l.size(), 12);  // the twelve fixed lines, nothing optional
+}
+
+static void debugfs_stage_follows_the_kernels_byte_rules(void**) {
+    Event e = duplicate("a", 1, EEXIST, 1000, false);
+    assert_int_equal(static_cast<int>(debugfs_stage(e)), static_cast<int>(DebugfsStage::Becoming));
+    assert_int_equal(debugfs_wasted_bytes(e, debugfs_stage(e)), 1000);
+    e = duplicate("a", 1, EBUSY, 1000, true);
+    assert_int_equal(static_cast<int>(debugfs_stage(e)), static_cast<int>(DebugfsStage::Load));
+    // Kernel decompression adds the compressed length to either stage.
+    e.path = DecompressPath::Kernel;
+    e.file_bytes = 300;
+    e.kernel_alloc_bytes = 2 * 1000 + 300;
+    assert_int_equal(static_cast<int>(debugfs_stage(e)), static_cast<int>(DebugfsStage::Load));
+    assert_int_equal(debugfs_wasted_bytes(e, DebugfsStage::Load), 2300);
+
+    // Failures the recorder did not charge: the formula from the sizes.
+    Event f;
+    f.outcome = Outcome::FailedKernel;
+    f.err = ENOENT;  // unknown symbol: after allocation
+    f.image_bytes = 500;
+    f.file_bytes = 200;
+    f.path = DecompressPath::Kernel;
+    assert_int_equal(static_cast<int>(debugfs_stage(f)), static_cast<int>(DebugfsStage::Load));
+    assert_int_equal(debugfs_wasted_bytes(f, DebugfsStage::Load), 1200);
+    for (int err : {ENOEXEC, EKEYREJECTED, EBADMSG, EPERM}) {
+        f.err = err;
+        assert_int_equal(static_cast<int>(debugfs_stage(f)), static_cast<int>(DebugfsStage::Becoming));
+        assert_int_equal(debugfs_wasted_bytes(f, DebugfsStage::Becoming), 700);
+    }
+    for (int err : {ENODEV, EOPNOTSUPP, EINVAL}) {  // the module's init failed
+        f.err = err;
+        assert_int_equal(static_cast<int>(debugfs_stage(f)), static_cast<int>(DebugfsStage::NotCounted));
+    }
+    Event ok;
+    ok.outcome = Outcome::Suppressed;
+    ok.err = EEXIST;
+    assert_int_equal(static_cast<int>(debugfs_stage(ok)), static_cast<int>(DebugfsStage::NotCounted));
+}
+
+static void debugfs_counts_weight_compacted_records(void**) {
+    std::vector<Event> ev;
+    Event r;
+    r.outcome = Outcome::FailedRead;
+    r.count = 3;
+    r.file_bytes = 30;
+    ev.push_back(r);
+    Event d;
+    d.outcome = Outcome::FailedDecompress;
+    d.count = 2;
+    d.file_bytes = 50;
+    ev.push_back(d);
+    Event dup = duplicate("x", 5, EEXIST, 10, false);
+    dup.count = 4;
+    dup.kernel_alloc_bytes = 40;  // a compacted record: sums
+    ev.push_back(dup);
+    Event init;
+    init.module = "y";
+    init.outcome = Outcome::FailedKernel;
+    init.err = ENODEV;
+    init.image_bytes = 99;
+    ev.push_back(init);
+    Event enoent;
+    enoent.module = "z";
+    enoent.outcome = Outcome::FailedKernel;
+    enoent.err = ENOENT;
+    enoent.image_bytes = 10;
+    ev.push_back(enoent);
+
+    DebugfsStats s = debugfs_from_events(ev);
+    assert_int_equal(s.failed_kread, 3);
+    assert_int_equal(s.kread_bytes, 30);
+    assert_int_equal(s.failed_decompress, 2);
+    assert_int_equal(s.decompress_bytes, 50);
+    assert_int_equal(s.failed_becoming, 4);
+    assert_int_equal(s.becoming_bytes, 40);
+    assert_int_equal(s.failed_load, 1);
+    assert_int_equal(s.load_bytes, 20);
+    // Only EEXIST/EBUSY make the duplicate table; an init failure counts nowhere.
+    assert_int_equal(s.duplicates.size(), 1);
+    assert_string_equal(s.duplicates[0].module.c_str(), "x");
+    assert_int_equal(s.duplicates[0].count, 4);
+    assert_int_equal(s.wasted_bytes(), 30 + 50 + 40 + 20);
+}
+
+static void debugfs_parses_back_and_reads_the_seed(void**) {
+    DebugfsStats s = debugfs_from_events(seed_events());
+    auto p = parse_debugfs(format_debugfs(s));
+    assert_true(p.has_value());
+    assert_int_equal(p->loaded, 67);
+    assert_int_equal(p->becoming_bytes, 228959096);
+    assert_int_equal(p->load_bytes, 8578080);
+    assert_int_equal(p->duplicates.size(), 24);
+    assert_string_equal(p->duplicates[2].module.c_str(), "irqbypass");
+    assert_true(p->duplicates[2].becoming && p->duplicates[2].load);
+    assert_true(p->duplicates[0].becoming && !p->duplicates[0].load);
+
+    auto seed = parse_debugfs(kSeed);  // collapsed padding reads the same
+    assert_true(seed.has_value());
+    assert_int_equal(seed->failed_becoming, 83);
+    assert_int_equal(seed->wasted_bytes(), 237537176);
+    assert_int_equal(seed->duplicates.size(), 24);
+    assert_int_equal(seed->duplicates[23].count, 2);
+
+    assert_false(parse_debugfs("hello world\n").has_value());
+    assert_false(parse_debugfs("").has_value());
+    assert_false(parse_debugfs("Mods ever loaded x\n").has_value());
+    assert_false(read_kernel_debugfs("/nonexistent/stats").has_value());
+}
+
+static void summary_aggregates_by_module_requester_and_format(void**) {
+    BootEvents b;
+    b.boot_id = "0123";
+    b.skipped = 2;
+    b.torn_tail = true;
+    auto ev = [&](const char* m, Outcome o, Requester r, const char* comm, std::uint64_t count = 1) {
+        Event e;
+        e.module = m;
+        e.outcome = o;
+        e.requester = r;
+        e.parent_comm = comm;
+        e.count = count;
+        b.events.push_back(e);
+        return &b.events.back();
+    };
+    ev("nvme", Outcome::Loaded, Requester::Udev, "(udev-worker)")->syscall_ns = 5'000'000;
+    ev("nvme", Outcome::Suppressed, Requester::Udev, "(udev-worker)", 6)->kernel_alloc_bytes = 600;
+    ev("nvme", Outcome::SuppressedFailure, Requester::Kernel, "kworker/u16:1")->kernel_alloc_bytes = 100;
+    ev("kvm", Outcome::DuplicateInKernel, Requester::Systemd, "systemd")->err = EBUSY;
+    ev("kvm", Outcome::FailedKernel, Requester::Systemd, "systemd", 3)->err = EOPNOTSUPP;
+    ev("loop", Outcome::Removed, Requester::User, "bash")->taint = "OE";
+    ev("loop", Outcome::Removed, Requester::User, "bash")->taint = "OE";
+    ev("xfs", Outcome::Removed, Requester::User, "bash");
+    Event* z = ev("zst", Outcome::Loaded, Requester::User, "bash", 2);
+    z->format = Compression::Zstd;
+    z->path = DecompressPath::Userspace;
+    z->file_bytes = 100;
+    z->image_bytes = 400;
+    z->decompress_ns = 4'000'000;
+    z->syscall_ns = 20'000'000;  // 2 loads: 10 ms each
+    Event* d = ev("dd", Outcome::Loaded, Requester::Other, "sh");
+    d->degraded = kNoDedup | kLockTimedOut;
+    d->degraded_reason = "read-only";
+
+    Summary s = summarize(b, -1);
+    assert_int_equal(s.boot, -1);
+    assert_int_equal(s.records, b.events.size());
+    assert_int_equal(s.events, 1 + 6 + 1 + 1 + 3 + 3 + 2 + 1);
+    assert_int_equal(s.by_outcome[static_cast<int>(Outcome::Suppressed)], 6);
+    assert_int_equal(s.saved.size(), 1);
+    assert_int_equal(s.saved[0].suppressed, 6);
+    assert_int_equal(s.saved[0].suppressed_failure, 1);
+    assert_int_equal(s.saved[0].alloc_bytes, 700);
+
+    // Requester order; removals are not requests.
+    assert_int_equal(s.requesters.size(), 5);
+    assert_int_equal(static_cast<int>(s.requesters[0].requester), static_cast<int>(Requester::Kernel));
+    const auto& udev = s.requesters[1];
+    assert_int_equal(udev.requests, 7);
+    assert_int_equal(udev.suppressed, 6);
+    assert_string_equal(udev.parents[0].comm.c_str(), "(udev-worker)");
+    const auto& sysd = s.requesters[2];
+    assert_int_equal(sysd.kernel_duplicates, 1);
+    assert_int_equal(sysd.failed, 3);
+    assert_int_equal(s.requesters[3].requests, 2);  // user: the zstd loads only
+
+    assert_int_equal(s.decompression.size(), 1);
+    assert_int_equal(s.decompression[0].count, 2);
+    assert_int_equal(s.decompression[0].bytes_out, 400);
+
+    assert_string_equal(s.slowest[0].module.c_str(), "zst");
+    assert_int_equal(s.slowest[0].total_ns(), 12'000'000);  // per load
+    assert_string_equal(s.slowest[1].module.c_str(), "nvme");
+
+    assert_int_equal(s.failures.size(), 2);
+    assert_string_equal(s.failures[0].module.c_str(), "kvm");
+    assert_int_equal(s.failures[0].count, 3);
+    assert_int_equal(s.failures[0].err, EOPNOTSUPP);
+    assert_string_equal(failure_message(Outcome::FailedKernel, ENOENT).c_str(),
+                        "Unknown symbol in module, or unknown parameter (see dmesg)");
+    assert_string_equal(errno_name(EBUSY).c_str(), "EBUSY");
+
+    assert_int_equal(s.tainted.size(), 1);
+    assert_int_equal(s.tainted[0].count, 2);
+    assert_string_equal(s.tainted[0].taint.c_str(), "OE");
+
+    assert_int_equal(s.degraded.size(), 1);
+    assert_string_equal(degraded_names(s.degraded[0].bits).c_str(), "no_dedup,lock_timed_out");
+
+    std::string text = render_text(s);
+    assert_true(text.starts_with("         Mods ever loaded\t4\n"));
+    assert_non_null(std::strstr(text.c_str(), "          Records skipped\t              2\n"));
+    assert_non_null(std::strstr(text.c_str(), "Requests by requester:\n"));
+    assert_non_null(std::strstr(text.c_str(), "udev parents: (udev-worker) (7)\n"));
+    assert_non_null(std::strstr(text.c_str(), "Operation not supported\n"));
+}
+
+static void json_escapes_every_string(void**) {
+    assert_string_equal(json_escape("a\"b\\c").c_str(), "a\\\"b\\\\c");
+    assert_string_equal(json_escape("x\ny\t\x01").c_str(), "x\\ny\\t\\u0001");
+    assert_string_equal(json_escape("caf\xc3\xa9").c_str(), "caf\xc3\xa9");
+    assert_string_equal(json_escape("bad\xff").c_str(), "bad\xef\xbf\xbd");
+    assert_string_equal(json_escape("\xc0\x80").c_str(), "\xef\xbf\xbd\xef\xbf\xbd");  // overlong NUL
+
+    BootEvents b;
+    Event e;
+    e.module = "m\"x";
+    e.outcome = Outcome::FailedKernel;
+    e.err = EINVAL;
+    e.parent_comm = "we\\ird\n";
+    b.events.push_back(e);
+    std::string j = render_json(summarize(b, 0));
+    assert_non_null(std::strstr(j.c_str(), "\"module\":\"m\\\"x\""));
+    assert_non_null(std::strstr(j.c_str(), "\"comm\":\"we\\\\ird\\n\""));
+    assert_non_null(std::strstr(j.c_str(), "\"kernel_debugfs\":null,"));
+    assert_null(std::strstr(j.c_str(), ",,"));
+    assert_null(std::strstr(j.c_str(), ",}"));
+}
+
+static void prometheus_escapes_labels_and_names_counters_total(void**) {
+    assert_string_equal(prometheus_label_escape("a\\b\"c\nd").c_str(), "a\\\\b\\\"c\\nd");
+    BootEvents b;
+    Event e;
+    e.module = "x";
+    e.outcome = Outcome::Suppressed;
+    e.parent_comm = "we\"ird";
+    e.kernel_alloc_bytes = 42;
+    b.events.push_back(e);
+    std::string p = render_prometheus(summarize(b, 0));
+    assert_non_null(std::strstr(p.c_str(), "kmodx_saved_bytes_total{module=\"x\"} 42\n"));
+    assert_non_null(std::strstr(p.c_str(), "parent=\"we\\\"ird\"} 1\n"));
+    for (const auto& l : lines(p)) {
+        if (!l.starts_with("# TYPE ")) continue;
+        bool counter = l.ends_with(" counter");
+        auto name = l.substr(7, l.rfind(' ') - 7);
+        if (counter != name.ends_with("_total")) fail_msg("%s", l.c_str());
+    }
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(debugfs_matches_the_seed_line_for_line),
+        cmocka_unit_test(debugfs_columns_are_the_kernels_printf_widths),
+        cmocka_unit_test(debugfs_averages_round_up_and_appear_only_when_nonzero),
+        cmocka_unit_test(debugfs_stage_follows_the_kernels_byte_rules),
+        cmocka_unit_test(debugfs_counts_weight_compacted_records),
+        cmocka_unit_test(debugfs_parses_back_and_reads_the_seed),
+        cmocka_unit_test(summary_aggregates_by_module_requester_and_format),
+        cmocka_unit_test(json_escapes_every_string),
+        cmocka_unit_test(prometheus_escapes_labels_and_names_counters_total),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -96,11 +96,13 @@ def run_storm(ctx, variant, n, tool, requests):
         sys.exit(f"storm: {tool} N={n} {variant['name']}: over {TIME_LIMIT_S} s")
     if out.returncode != 0:
         sys.exit(f"storm: launcher failed ({out.returncode}): {out.stderr.strip()}")
-    wall_ns, statuses, forked = 0, {}, 0
+    wall_ns, cpu_ns, statuses, forked = 0, 0, {}, 0
     for line in out.stdout.splitlines():
         w = line.split()
         if w[0] == "wall_ns":
             wall_ns = int(w[1])
+        elif w[0] == "cpu_ns":
+            cpu_ns = int(w[1])
         elif w[0] == "forked":
             forked = int(w[1])
         elif w[0] == "req":
@@ -110,7 +112,7 @@ def run_storm(ctx, variant, n, tool, requests):
     data = json.loads(rep.stdout)
     t, per = data["totals"], data["modules"]
     res = {
-        "requests": forked, "wall_s": wall_ns / 1e9, "statuses": statuses,
+        "requests": forked, "wall_s": wall_ns / 1e9, "cpu_s": cpu_ns / 1e9, "statuses": statuses,
         "load_calls": t["load_calls"], "finit": t["finit_calls"], "init": t["init_calls"],
         "eexist": t["eexist"], "ebusy": t["ebusy"], "idempotent": t["idempotent_waits"],
         "loaded": t["modules_loaded"], "wasted": t["wasted_bytes"], "peak": t["peak_bytes"],
@@ -133,6 +135,7 @@ ROWS = [  # key, label, format
     ("wasted", "wasted MB", None),
     ("peak", "peak kernel MB", None),
     ("wall_s", "wall s", "{:.2f}"),
+    ("cpu_s", "CPU s", "{:.2f}"),
 ]
 
 
@@ -161,11 +164,17 @@ def print_tables(results, markdown):
         print("|" + "---|" * len(head))
         for l in lines:
             print("| " + " | ".join(l) + " |")
-        return
-    widths = [max(len(h), *(len(l[i]) for l in lines)) for i, h in enumerate(head)]
-    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
-    for l in lines:
-        print("  ".join(c.rjust(w) for c, w in zip(l, widths)))
+    else:
+        widths = [max(len(h), *(len(l[i]) for l in lines)) for i, h in enumerate(head)]
+        print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
+        for l in lines:
+            print("  ".join(c.rjust(w) for c, w in zip(l, widths)))
+    print()
+    # Which syscall each tool used decides whether the 6.5 kernel's same-inode merge applies.
+    for (vname, n), r in results.items():
+        kinds = "; ".join(f"{t} {r[t]['finit']:,} finit_module + {r[t]['init']:,} init_module, "
+                          f"{r[t]['idempotent']:,} merged by the kernel" for t in ("kmod", "kmodx"))
+        print(f"{'- ' if markdown else ''}{vname} N={n}: {kinds}")
 
 
 def check_goals(results):

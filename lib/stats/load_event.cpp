@@ -1,0 +1,140 @@
+#include "stats/load_event.hpp"
+
+#include "stats/costs.hpp"
+
+#include <cerrno>
+
+namespace kmodx::stats {
+namespace {
+
+std::string canonical(std::string name) {
+    for (char& c : name)
+        if (c == '-') c = '_';
+    return name;
+}
+
+bool reached_kernel(const LoadReport& r) {
+    return r.syscall == LoadSyscall::InitModule || (r.syscall == LoadSyscall::FinitModule && !r.finit_fell_back);
+}
+
+// What a duplicate of this module would have cost had it not been stopped.
+void charge_saved(Kernel& kernel, const std::string& path, Event& e) {
+    if (path.empty()) return;
+    auto f = file_facts(kernel, path);
+    if (!f) return;
+    e.format = f->format;
+    e.file_bytes = f->file_bytes;
+    e.image_bytes = f->image_bytes;
+    const KernelCost c = duplicate_cost_of(*f, running_kernel_duplicate_stage());
+    e.kernel_read_bytes = c.read_bytes;
+    e.kernel_alloc_bytes = c.alloc_bytes;
+}
+
+void copy_report(const LoadReport& r, Event& e) {
+    e.format = r.format;
+    e.path = r.kernel_decompressed ? DecompressPath::Kernel
+             : r.format != Compression::None && r.syscall != LoadSyscall::FinitModule ? DecompressPath::Userspace
+                                                                                     : DecompressPath::None;
+    e.file_bytes = r.file_bytes;
+    e.image_bytes = r.image_bytes;
+    e.read_ns = r.read_ns;
+    e.decompress_ns = r.decompress_ns;
+    e.syscall_ns = r.syscall_ns;
+}
+
+void from_loader(const LoadFacts& f, Event& e) {
+    const LoadReport& r = f.report;
+    copy_report(r, e);
+    const bool duplicate = (!f.error && r.outcome == LoadOutcome::AlreadyLoaded) ||
+                           (f.error && reached_kernel(r) && f.error->code == EBUSY);
+    if (duplicate) {
+        e.outcome = Outcome::DuplicateInKernel;
+        e.err = f.error ? f.error->code : EEXIST;
+        const KernelCost c = duplicate_cost(running_kernel_duplicate_stage(), r.file_bytes, r.image_bytes,
+                                            r.kernel_decompressed, r.syscall == LoadSyscall::FinitModule);
+        e.kernel_read_bytes = c.read_bytes;
+        e.kernel_alloc_bytes = c.alloc_bytes;
+        return;
+    }
+    if (!f.error) {
+        e.outcome = Outcome::Loaded;
+        if (auto fp = footprint_of_file(f.path)) {
+            e.module_bytes = fp->module_bytes;
+            e.text_bytes = fp->text_bytes;
+        }
+        return;
+    }
+    e.err = f.error->code;
+    if (reached_kernel(r))
+        e.outcome = Outcome::FailedKernel;
+    else if (r.format != Compression::None && (r.decompress_ns > 0 || f.error->context.starts_with("could not decompress")))
+        e.outcome = Outcome::FailedDecompress;
+    else
+        e.outcome = Outcome::FailedRead;
+}
+
+}  // namespace
+
+Event simple_event(std::string tool, std::string module, Outcome outcome, int err) {
+    Event e;
+    e.tool = std::move(tool);
+    e.module = canonical(std::move(module));
+    e.outcome = outcome;
+    e.err = err;
+    return e;
+}
+
+Event load_event(Kernel& kernel, const LoadFacts& f) {
+    Event e = simple_event(f.tool, f.module, Outcome::AlreadyLive);
+    if (f.guard) {
+        e.wait_ns = static_cast<std::uint64_t>(f.guard->waited_ns);
+        if (f.guard->degraded) {
+            e.degraded |= kNoDedup;
+            e.degraded_reason = dedup::degraded_name(*f.guard->degraded);
+        }
+        if (f.guard->timed_out) e.degraded |= kLockTimedOut;
+    }
+    if (f.dedup_disabled) e.degraded |= kDedupDisabled;
+    if (f.attempted) {
+        from_loader(f, e);
+        return e;
+    }
+    const bool by_other = f.guard && f.guard->by_other;
+    if (by_other) e.holder_pid = f.guard->holder_pid;
+    if (f.result == -EEXIST) {
+        e.outcome = by_other ? Outcome::Suppressed : Outcome::AlreadyLive;
+    } else if (by_other) {
+        e.outcome = Outcome::SuppressedFailure;
+        e.err = -f.result;
+    } else {
+        e.outcome = Outcome::FailedRead;
+        e.err = f.result < 0 ? -f.result : ENOENT;
+        return e;
+    }
+    if (by_other) charge_saved(kernel, f.path, e);
+    return e;
+}
+
+std::string module_name_of_file(std::string_view path) {
+    const auto slash = path.rfind('/');
+    if (slash != std::string_view::npos) path.remove_prefix(slash + 1);
+    return canonical(std::string(path.substr(0, path.find('.'))));
+}
+
+std::string taint_of(std::string_view text, std::string_view module) {
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        if (!line.starts_with(module) || line.size() <= module.size() || line[module.size()] != ' ') continue;
+        // "name size refcnt deps state addr (OE)": the flags close the line.
+        while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+        if (!line.ends_with(')')) return {};
+        const auto open = line.rfind('(');
+        if (open == std::string_view::npos) return {};
+        return std::string(line.substr(open + 1, line.size() - open - 2));
+    }
+    return {};
+}
+
+}  // namespace kmodx::stats

@@ -1,0 +1,49 @@
+// The stats Event one module's load attempt becomes: what the loader did
+// (LoadReport), what the dedup guard answered instead (GuardReport), and
+// the costs the kernel paid or was spared (costs.hpp).
+#pragma once
+
+#include <kmodx/dedup.hpp>
+#include <kmodx/kernel.hpp>
+#include <kmodx/loader.hpp>
+#include <kmodx/stats.hpp>
+
+#include <optional>
+#include <string>
+
+namespace kmodx::stats {
+
+struct LoadFacts {
+    std::string tool;
+    std::string module;
+    std::string path;                   // the module file
+    bool attempted = false;             // the loader ran in this process
+    std::optional<Error> error;         // its failure, if it failed
+    LoadReport report;                  // its facts, on failure too
+    int result = 0;                     // 0, -EEXIST or -errno, as the step answered
+    const dedup::GuardReport* guard = nullptr;  // null: no guard ran
+    bool dedup_disabled = false;        // --no-dedup
+};
+
+// Outcome rules:
+//   loader not run:  -EEXIST -> Suppressed when the guard says another
+//                    process loaded it, else AlreadyLive; another error
+//                    -> SuppressedFailure when the guard reused another
+//                    process's failure, else FailedRead (no file).
+//   loader ran:      inserted -> Loaded (with the ELF footprint);
+//                    EEXIST/EBUSY from the kernel -> DuplicateInKernel;
+//                    other kernel errno -> FailedKernel; a failure before any
+//                    load syscall -> FailedDecompress or FailedRead.
+Event load_event(Kernel& kernel, const LoadFacts& f);
+
+// An event without costs (AlreadyLive on the fast path, Blacklisted, ...).
+Event simple_event(std::string tool, std::string module, Outcome outcome, int err = 0);
+
+// A module's name from its file's path, as libkmod names it: the base name
+// up to its first '.', '-' read as '_'.
+std::string module_name_of_file(std::string_view path);
+
+// The module's taint flags ("OE") from /proc/modules text, empty if none.
+std::string taint_of(std::string_view proc_modules, std::string_view module);
+
+}  // namespace kmodx::stats

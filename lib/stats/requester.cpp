@@ -1,0 +1,109 @@
+#include "stats/requester.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <string_view>
+
+extern char** environ;
+
+namespace kmodx::stats {
+namespace {
+
+constexpr std::array<std::string_view, 3> kKernelEnv = {
+    "HOME=/", "TERM=linux", "PATH=/sbin:/usr/sbin:/bin:/usr/bin"};
+
+// Variables a process can carry without anyone having set them for it: the
+// dynamic loader's (LD_PRELOAD of a sanitizer or of the simulated kernel) and
+// the simulated kernel's own. Ignoring them lets the simulated kernel drive
+// the kernel rule; request_module() sets neither.
+bool injected(std::string_view var) {
+    return var.starts_with("LD_") || var.starts_with("SIMKERNEL_");
+}
+
+bool kernel_call(const RequesterFacts& f) {
+    if (f.argv.size() != 4 || f.argv[1] != "-q" || f.argv[2] != "--" || f.argv[3].empty()) return false;
+    std::vector<std::string_view> env;
+    for (const auto& v : f.env)
+        if (!injected(v)) env.push_back(v);
+    if (env.size() != kKernelEnv.size()) return false;
+    return std::ranges::all_of(kKernelEnv, [&](std::string_view k) { return std::ranges::find(env, k) != env.end(); });
+}
+
+bool has_var(const RequesterFacts& f, std::string_view name) {
+    return std::ranges::any_of(f.env, [&](const std::string& v) {
+        return v.size() > name.size() && v.starts_with(name) && v[name.size()] == '=';
+    });
+}
+
+std::string read_small(const std::string& path) {
+    std::string out;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return out;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > 64 * 1024) break;
+    }
+    ::close(fd);
+    return out;
+}
+
+}  // namespace
+
+Requester classify(const RequesterFacts& f) {
+    if ((f.parent_known && (f.parent_flags & kPfKthread)) || kernel_call(f)) return Requester::Kernel;
+    if (has_var(f, "SEQNUM") || has_var(f, "ACTION") || has_var(f, "DEVPATH") ||
+        f.parent_comm == "(udev-worker)" || f.parent_comm == "systemd-udevd")
+        return Requester::Udev;
+    if (has_var(f, "INVOCATION_ID") || f.parent_pid == 1) return Requester::Systemd;
+    if (f.stdin_tty || f.stderr_tty) return Requester::User;
+    return Requester::Other;
+}
+
+bool parse_proc_stat(std::string_view text, std::string& comm, unsigned long& flags) {
+    const auto open = text.find('(');
+    const auto close = text.rfind(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open) return false;
+    comm.assign(text.substr(open + 1, close - open - 1));
+    // After ") ": state ppid pgrp session tty_nr tpgid flags.
+    std::string_view rest = text.substr(close + 1);
+    for (int field = 0; field < 7; ++field) {
+        const auto start = rest.find_first_not_of(' ');
+        if (start == std::string_view::npos) return false;
+        rest.remove_prefix(start);
+        const auto end = std::min(rest.find(' '), rest.size());
+        if (field == 6) {
+            const std::string word(rest.substr(0, end));
+            char* stop = nullptr;
+            flags = std::strtoul(word.c_str(), &stop, 10);
+            return !word.empty() && *stop == '\0';
+        }
+        rest.remove_prefix(end);
+    }
+    return false;
+}
+
+RequesterFacts gather_requester_facts() {
+    RequesterFacts f;
+    const std::string cmdline = read_small("/proc/self/cmdline");
+    for (std::size_t pos = 0; pos < cmdline.size();) {
+        const auto nul = std::min(cmdline.find('\0', pos), cmdline.size());
+        f.argv.emplace_back(cmdline.substr(pos, nul - pos));
+        pos = nul + 1;
+    }
+    for (char** e = environ; e && *e; ++e) f.env.emplace_back(*e);
+    f.parent_pid = ::getppid();
+    const std::string stat = read_small("/proc/" + std::to_string(f.parent_pid) + "/stat");
+    f.parent_known = parse_proc_stat(stat, f.parent_comm, f.parent_flags);
+    f.stdin_tty = ::isatty(0) == 1;
+    f.stderr_tty = ::isatty(2) == 1;
+    return f;
+}
+
+}  // namespace kmodx::stats

@@ -1,0 +1,48 @@
+// Who asked for this invocation (issue 4): the kernel's request_module(),
+// udev, systemd, a user at a terminal, or something else. Decided from facts
+// gathered once per process, and only when a record is written, so the
+// already-live fast path pays for it only when it records.
+#pragma once
+
+#include <kmodx/stats.hpp>
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace kmodx::stats {
+
+struct RequesterFacts {
+    std::vector<std::string> argv;  // as exec'd (argv[0] included)
+    std::vector<std::string> env;   // "NAME=value", in order
+    pid_t parent_pid = 0;
+    std::string parent_comm;        // from /proc/PPID/stat, without the parentheses
+    bool parent_known = false;      // /proc/PPID/stat was readable
+    unsigned long parent_flags = 0; // its flags field (PF_*)
+    bool stdin_tty = false;
+    bool stderr_tty = false;
+};
+
+inline constexpr unsigned long kPfKthread = 0x00200000;
+
+// The rules, first match wins (../shared/notes/kernel.md):
+//   kernel  - the parent is a kernel thread, or argv is exactly
+//             {x, "-q", "--", NAME} with exactly the kernel's environment
+//             (HOME=/ TERM=linux PATH=/sbin:/usr/sbin:/bin:/usr/bin);
+//   udev    - SEQNUM, ACTION or DEVPATH in the environment, or the parent is
+//             "(udev-worker)" / "systemd-udevd";
+//   systemd - INVOCATION_ID set, or the parent is pid 1;
+//   user    - stdin or stderr is a terminal;
+//   other   - anything else.
+Requester classify(const RequesterFacts& facts);
+
+// Parses /proc/PID/stat text: comm (between the first '(' and the last ')',
+// which may itself hold spaces and parentheses) and the flags field.
+bool parse_proc_stat(std::string_view text, std::string& comm, unsigned long& flags);
+
+// The facts of this process: /proc/self/cmdline, environ, getppid() and its
+// /proc/PPID/stat, isatty(0) and isatty(2).
+RequesterFacts gather_requester_facts();
+
+}  // namespace kmodx::stats

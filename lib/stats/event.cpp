@@ -1,0 +1,332 @@
+// One event as one tab-separated text line:
+//   k1 TIME BOOT MODULE TOOL PID REQUESTER PPID PCOMM OUTCOME ERR HOLDER
+//      DEGRADED_REASON DEGRADED FORMAT PATH FILE IMAGE MODULE_B TEXT
+//      WAIT READ DECOMPRESS SYSCALL K_READ K_ALLOC TAINT COUNT CRC
+// Positional fields keep a record around 150 bytes while `grep nvme` or
+// `cut -f10` still work on the raw file. Strings are escaped (\\ \t \n \xHH)
+// so a record holds no tab but its separators and no newline but its end;
+// the CRC-32 over everything before the last tab lets a reader tell a whole
+// record from a torn or damaged one.
+#include "stats/line.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace kmodx::stats {
+namespace {
+
+constexpr std::size_t kFields = 29;  // tag .. crc
+
+constexpr std::array<std::uint32_t, 256> make_crc_table() {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+        std::uint32_t c = i;
+        for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        t[i] = c;
+    }
+    return t;
+}
+constexpr auto kCrcTable = make_crc_table();
+
+constexpr const char* kHex = "0123456789abcdef";
+
+void put_escaped(std::string& out, std::string_view s) {
+    for (unsigned char c : s) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '\t') out += "\\t";
+        else if (c == '\n') out += "\\n";
+        else if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+bool unescape(std::string_view in, std::string& out) {
+    out.clear();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        char c = in[i];
+        if (static_cast<unsigned char>(c) < 0x20) return false;
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (++i == in.size()) return false;
+        switch (in[i]) {
+            case '\\': out += '\\'; break;
+            case 't': out += '\t'; break;
+            case 'n': out += '\n'; break;
+            case 'x': {
+                if (i + 2 >= in.size()) return false;
+                int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
+                if (hi < 0 || lo < 0) return false;
+                out += static_cast<char>(hi * 16 + lo);
+                i += 2;
+                break;
+            }
+            default: return false;
+        }
+    }
+    return true;
+}
+
+template <class T>
+void put_num(std::string& out, T v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+template <class T>
+bool get_num(std::string_view s, T& v) {
+    if (s.empty() || s[0] == '+') return false;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+std::string_view path_name(DecompressPath p) {
+    switch (p) {
+        case DecompressPath::Kernel: return "kernel";
+        case DecompressPath::Userspace: return "user";
+        case DecompressPath::None: break;
+    }
+    return "none";
+}
+
+std::optional<DecompressPath> path_from_name(std::string_view s) {
+    if (s == "none") return DecompressPath::None;
+    if (s == "kernel") return DecompressPath::Kernel;
+    if (s == "user") return DecompressPath::Userspace;
+    return std::nullopt;
+}
+
+void put_crc(std::string& out, std::size_t line_start) {
+    std::uint32_t crc = line::crc32(std::string_view(out).substr(line_start));
+    out += '\t';
+    for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(crc >> shift) & 15];
+    out += '\n';
+}
+
+// Splits a line into exactly n tab-separated fields after checking its CRC;
+// false for anything else. The line may end in one '\n'.
+bool split_checked(std::string_view l, std::string_view* f, std::size_t n) {
+    if (!l.empty() && l.back() == '\n') l.remove_suffix(1);
+    std::size_t last = l.rfind('\t');
+    if (last == std::string_view::npos || l.size() - last != 9) return false;
+    std::uint32_t want = 0;
+    for (char c : l.substr(last + 1)) {
+        int d = hex_digit(c);
+        if (d < 0) return false;
+        want = want << 4 | static_cast<std::uint32_t>(d);
+    }
+    if (line::crc32(l.substr(0, last)) != want) return false;
+    std::size_t i = 0, pos = 0;
+    while (i < n) {
+        std::size_t tab = l.find('\t', pos);
+        if (tab == std::string_view::npos) {
+            f[i++] = l.substr(pos);
+            break;
+        }
+        if (i + 1 == n) return false;  // more fields than this version has
+        f[i++] = l.substr(pos, tab - pos);
+        pos = tab + 1;
+    }
+    return i == n && f[0] == line::kTag;
+}
+
+}  // namespace
+
+namespace line {
+
+std::uint32_t crc32(std::string_view bytes) {
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (unsigned char b : bytes) c = kCrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+bool valid_boot_id(std::string_view id) {
+    if (id.size() != 36) return false;
+    for (char c : id)
+        if (c != '-' && hex_digit(c) < 0) return false;
+    return true;
+}
+
+void encode_to(std::string& out, const Event& e, std::string_view boot_id) {
+    std::size_t start = out.size();
+    out += kTag;
+    out += '\t';
+    put_num(out, e.time_ns);
+    out += '\t';
+    put_escaped(out, e.boot_id.empty() ? boot_id : std::string_view(e.boot_id));
+    out += '\t';
+    put_escaped(out, e.module);
+    out += '\t';
+    put_escaped(out, e.tool);
+    out += '\t';
+    put_num(out, e.pid);
+    out += '\t';
+    out += requester_name(e.requester);
+    out += '\t';
+    put_num(out, e.parent_pid);
+    out += '\t';
+    put_escaped(out, e.parent_comm);
+    out += '\t';
+    out += outcome_name(e.outcome);
+    out += '\t';
+    put_num(out, e.err);
+    out += '\t';
+    put_num(out, e.holder_pid);
+    out += '\t';
+    put_escaped(out, e.degraded_reason);
+    out += '\t';
+    put_num(out, e.degraded);
+    out += '\t';
+    out += compression_name(e.format);
+    out += '\t';
+    out += path_name(e.path);
+    for (std::uint64_t v : {e.file_bytes, e.image_bytes, e.module_bytes, e.text_bytes, e.wait_ns, e.read_ns,
+                            e.decompress_ns, e.syscall_ns, e.kernel_read_bytes, e.kernel_alloc_bytes}) {
+        out += '\t';
+        put_num(out, v);
+    }
+    out += '\t';
+    put_escaped(out, e.taint);
+    out += '\t';
+    put_num(out, e.count);
+    put_crc(out, start);
+}
+
+std::string encode_header(const Header& h) {
+    std::string out;
+    out += kTag;
+    out += "\tboot\t";
+    put_escaped(out, h.boot_id);
+    out += '\t';
+    put_num(out, h.created_ns);
+    out += '\t';
+    put_num(out, h.dropped);
+    out += '\t';
+    put_num(out, h.skipped);
+    put_crc(out, 0);
+    return out;
+}
+
+std::optional<Header> decode_header(std::string_view l) {
+    std::string_view f[7];
+    if (!split_checked(l, f, 7) || f[1] != "boot") return std::nullopt;
+    Header h;
+    if (!unescape(f[2], h.boot_id) || !get_num(f[3], h.created_ns) || !get_num(f[4], h.dropped) ||
+        !get_num(f[5], h.skipped))
+        return std::nullopt;
+    return h;
+}
+
+}  // namespace line
+
+std::string encode(const Event& e) {
+    std::string out;
+    out.reserve(256);
+    line::encode_to(out, e, {});
+    return out;
+}
+
+std::optional<Event> decode(std::string_view l) {
+    std::string_view f[kFields];
+    if (!split_checked(l, f, kFields)) return std::nullopt;
+    Event e;
+    auto req = requester_from_name(f[6]);
+    auto out = outcome_from_name(f[9]);
+    auto path = path_from_name(f[15]);
+    std::optional<Compression> fmt = f[14] == "none" ? Compression::None : compression_from_name(f[14]);
+    if (!req || !out || !path || !fmt) return std::nullopt;
+    e.requester = *req;
+    e.outcome = *out;
+    e.path = *path;
+    e.format = *fmt;
+    bool ok = get_num(f[1], e.time_ns) && unescape(f[2], e.boot_id) && unescape(f[3], e.module) &&
+              unescape(f[4], e.tool) && get_num(f[5], e.pid) && get_num(f[7], e.parent_pid) &&
+              unescape(f[8], e.parent_comm) && get_num(f[10], e.err) && get_num(f[11], e.holder_pid) &&
+              unescape(f[12], e.degraded_reason) && get_num(f[13], e.degraded);
+    std::uint64_t* costs[] = {&e.file_bytes, &e.image_bytes, &e.module_bytes, &e.text_bytes,
+                              &e.wait_ns, &e.read_ns, &e.decompress_ns, &e.syscall_ns,
+                              &e.kernel_read_bytes, &e.kernel_alloc_bytes};
+    for (std::size_t i = 0; ok && i < std::size(costs); ++i) ok = get_num(f[16 + i], *costs[i]);
+    ok = ok && unescape(f[26], e.taint) && get_num(f[27], e.count) && e.count > 0;
+    if (!ok) return std::nullopt;
+    return e;
+}
+
+const std::string& current_boot_id() {
+    static const std::string id = [] {
+        std::string s;
+        int fd = ::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return s;
+        char buf[64];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        ::close(fd);
+        if (n <= 0) return s;
+        s.assign(buf, static_cast<std::size_t>(n));
+        while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+        if (!line::valid_boot_id(s)) s.clear();
+        return s;
+    }();
+    return id;
+}
+
+const char* outcome_name(Outcome o) {
+    switch (o) {
+        case Outcome::Loaded: return "loaded";
+        case Outcome::AlreadyLive: return "already_live";
+        case Outcome::Suppressed: return "suppressed";
+        case Outcome::SuppressedFailure: return "suppressed_failure";
+        case Outcome::FailedRead: return "failed_read";
+        case Outcome::FailedDecompress: return "failed_decompress";
+        case Outcome::FailedKernel: return "failed_kernel";
+        case Outcome::DuplicateInKernel: return "duplicate_in_kernel";
+        case Outcome::Removed: return "removed";
+        case Outcome::FailedRemove: return "failed_remove";
+        case Outcome::Blacklisted: return "blacklisted";
+    }
+    return "unknown";
+}
+
+const char* requester_name(Requester r) {
+    switch (r) {
+        case Requester::Kernel: return "kernel";
+        case Requester::Udev: return "udev";
+        case Requester::Systemd: return "systemd";
+        case Requester::User: return "user";
+        case Requester::Other: break;
+    }
+    return "other";
+}
+
+std::optional<Outcome> outcome_from_name(std::string_view s) {
+    for (int i = 0; i <= static_cast<int>(Outcome::Blacklisted); ++i) {
+        auto o = static_cast<Outcome>(i);
+        if (s == outcome_name(o)) return o;
+    }
+    return std::nullopt;
+}
+
+std::optional<Requester> requester_from_name(std::string_view s) {
+    for (int i = 0; i <= static_cast<int>(Requester::Other); ++i) {
+        auto r = static_cast<Requester>(i);
+        if (s == requester_name(r)) return r;
+    }
+    return std::nullopt;
+}
+
+}  // namespace kmodx::stats

@@ -1,0 +1,104 @@
+// Archiving boots: the runtime store lives on tmpfs and dies with the boot,
+// so archive() copies it under the state directory, named by the store's
+// creation time so that name order is boot order. The copy is written to a
+// temporary file, synced and renamed: a crash leaves the old copy or the
+// new one, never half of one.
+#include "stats/store_impl.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+namespace kmodx::stats {
+namespace {
+
+// Copies boot `b`'s runtime store into the archive, folding its dropped
+// counter into the header so the copy stands alone.
+Status archive_one(int stats_dir, int boots_dir, const std::string& b) {
+    auto fd = store::open_file(stats_dir, store::events_name(b), O_RDONLY);
+    if (!fd) return fd.error().code == ENOENT ? Status{} : Status{std::unexpected(fd.error())};
+    // Exclusive for a snapshot that ends on a whole record: in-flight
+    // appends finish first.
+    ::flock(fd->get(), LOCK_EX);
+    auto data = store::read_all(fd->get());
+    struct stat st{};
+    ::fstat(fd->get(), &st);
+    std::uint64_t dropped = store::read_dropped(stats_dir, b);
+    ::flock(fd->get(), LOCK_UN);
+    if (!data) return std::unexpected(data.error());
+
+    std::string_view rest = *data;
+    line::Header h{b, static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec, 0, 0};
+    std::size_t nl = rest.find('\n');
+    if (nl != std::string_view::npos) {
+        if (auto prev = line::decode_header(rest.substr(0, nl))) {
+            h = *prev;
+            h.boot_id = b;
+            rest.remove_prefix(nl + 1);
+        }
+    }
+    h.dropped += dropped;
+    std::string out = line::encode_header(h);
+    out += rest;
+    return store::replace_file(boots_dir, store::archive_name(h.created_ns, b), out, true);
+}
+
+// Runtime stores of other boots (a runtime directory that is not tmpfs
+// survives reboots): archived like this boot's, then removed.
+std::vector<std::string> stale_boots(int stats_dir, const std::string& me) {
+    std::vector<std::string> out;
+    int fd = ::openat(stats_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
+    if (!d) {
+        if (fd >= 0) ::close(fd);
+        return out;
+    }
+    while (dirent* de = ::readdir(d)) {
+        std::string_view n = de->d_name;
+        if (n.size() != 36 + 7 || !n.ends_with(".events")) continue;
+        std::string b(n.substr(0, 36));
+        if (line::valid_boot_id(b) && b != me) out.push_back(std::move(b));
+    }
+    ::closedir(d);
+    return out;
+}
+
+// Keeps this boot's copy and the newest `keep` others, one copy per boot.
+void prune(int boots_dir, const std::string& me, unsigned keep) {
+    std::set<std::string> seen;
+    unsigned others = 0;
+    for (const auto& e : store::list_archive(boots_dir)) {
+        bool drop = !seen.insert(e.boot_id).second || (e.boot_id != me && others++ >= keep);
+        if (drop) ::unlinkat(boots_dir, e.name.c_str(), 0);
+    }
+}
+
+}  // namespace
+
+Status Store::archive() {
+    const std::string& me = settings_.boot_id.empty() ? current_boot_id() : settings_.boot_id;
+    if (!line::valid_boot_id(me)) return failure(ENOENT, "boot id unknown");
+    auto state = store::open_dir(AT_FDCWD, settings_.state_dir, true);
+    if (!state) return std::unexpected(state.error());
+    auto boots = store::open_dir(state->get(), "boots", true);
+    if (!boots) return std::unexpected(boots.error());
+
+    auto stats = store::open_dir(AT_FDCWD, settings_.runtime_dir + "/stats", false);
+    if (!stats && stats.error().code != ENOENT) return std::unexpected(stats.error());
+    if (stats) {
+        for (const std::string& b : stale_boots(stats->get(), me)) {
+            if (!archive_one(stats->get(), boots->get(), b)) continue;  // left for a later try
+            ::unlinkat(stats->get(), store::events_name(b).c_str(), 0);
+            ::unlinkat(stats->get(), store::dropped_name(b).c_str(), 0);
+        }
+        if (auto ok = archive_one(stats->get(), boots->get(), me); !ok) return ok;
+    }
+    prune(boots->get(), me, settings_.keep_boots);
+    return {};
+}
+
+}  // namespace kmodx::stats

@@ -1,0 +1,77 @@
+// Compaction: when a boot's store would pass its size bound, old detail
+// becomes totals. Nothing is dropped: a total carries the number of events
+// it stands for and the sums of their costs, so every count and byte figure
+// of the report stays exact; only per-invocation detail (pid, parent, single
+// timings) of the older events is given up.
+#include "stats/store_impl.hpp"
+
+#include <map>
+#include <tuple>
+
+namespace kmodx::stats::store {
+namespace {
+
+// Everything a report groups or labels by stays apart; format and path
+// matter to the decompression section, taint to the unloaded-tainted list,
+// the degradation to the degraded runs.
+using Key = std::tuple<std::string_view, std::string_view, std::string_view, Requester, Outcome, int, Compression,
+                       DecompressPath, std::string_view, std::uint32_t, std::string_view>;
+
+Key key_of(const Event& e) {
+    return {e.module, e.tool, e.boot_id, e.requester, e.outcome, e.err, e.format, e.path, e.taint, e.degraded,
+            e.degraded_reason};
+}
+
+void add_into(Event& total, const Event& e) {
+    total.count += e.count;
+    if (e.time_ns < total.time_ns) total.time_ns = e.time_ns;
+    total.file_bytes += e.file_bytes;
+    total.image_bytes += e.image_bytes;
+    total.module_bytes += e.module_bytes;
+    total.text_bytes += e.text_bytes;
+    total.wait_ns += e.wait_ns;
+    total.read_ns += e.read_ns;
+    total.decompress_ns += e.decompress_ns;
+    total.syscall_ns += e.syscall_ns;
+    total.kernel_read_bytes += e.kernel_read_bytes;
+    total.kernel_alloc_bytes += e.kernel_alloc_bytes;
+}
+
+}  // namespace
+
+std::vector<Event> compact(const std::vector<Event>& events, const std::vector<std::uint32_t>& sizes,
+                           std::uint64_t detail_budget) {
+    // The newest single events stay as they are, up to the budget.
+    std::size_t keep_from = events.size();
+    std::uint64_t used = 0;
+    while (keep_from > 0) {
+        const Event& e = events[keep_from - 1];
+        std::uint64_t size = keep_from - 1 < sizes.size() ? sizes[keep_from - 1] : 200;
+        if (e.count != 1 || used + size > detail_budget) break;
+        used += size;
+        --keep_from;
+    }
+
+    std::map<Key, std::size_t> index;
+    std::vector<Event> out;
+    for (std::size_t i = 0; i < keep_from; ++i) {
+        const Event& e = events[i];
+        auto [it, fresh] = index.try_emplace(key_of(e), out.size());
+        if (fresh) {
+            Event t = e;
+            // A total is nobody's invocation: the first parent's name stays
+            // as a hint of who asked, the ids would mislead.
+            t.pid = 0;
+            t.parent_pid = 0;
+            t.holder_pid = 0;
+            out.push_back(std::move(t));
+            // The key views point into `events`, which outlives the map.
+        } else {
+            add_into(out[it->second], e);
+        }
+    }
+    out.insert(out.end(), events.begin() + static_cast<std::ptrdiff_t>(keep_from), events.end());
+    return out;
+}
+
+}  // namespace kmodx::stats::store

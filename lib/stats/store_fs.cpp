@@ -1,0 +1,185 @@
+// The checked filesystem steps of the stats store. Every check runs on what
+// was opened (fstat of the fd), never on a path, so swapping a name between
+// the check and the use changes nothing. A store directory that only root
+// can write is enough to trust what is inside it, whatever path led there:
+// nobody else can put a file, a symlink or a hard link into it.
+#include "stats/store_impl.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+
+namespace kmodx::stats::store {
+
+std::string events_name(std::string_view boot_id) { return std::string(boot_id) + ".events"; }
+std::string dropped_name(std::string_view boot_id) { return std::string(boot_id) + ".dropped"; }
+
+std::string archive_name(std::int64_t created_ns, std::string_view boot_id) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%019lld-", static_cast<long long>(created_ns < 0 ? 0 : created_ns));
+    return buf + std::string(boot_id) + ".events";
+}
+
+std::vector<ArchiveEntry> list_archive(int boots_dir_fd) {
+    std::vector<ArchiveEntry> out;
+    int fd = ::openat(boots_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return out;
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        ::close(fd);
+        return out;
+    }
+    while (dirent* de = ::readdir(d)) {
+        std::string_view n = de->d_name;
+        // 19 digits, '-', 36-character boot id, ".events"
+        if (n.size() != 19 + 1 + 36 + 7 || n[19] != '-' || !n.ends_with(".events")) continue;
+        if (!std::all_of(n.begin(), n.begin() + 19, [](char c) { return c >= '0' && c <= '9'; })) continue;
+        std::string_view boot = n.substr(20, 36);
+        if (!line::valid_boot_id(boot)) continue;
+        out.push_back({std::string(n), std::string(boot)});
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name > b.name; });
+    return out;
+}
+
+Status check(const struct stat& st, const std::string& what) {
+    uid_t me = ::geteuid();
+    if (st.st_uid != 0 && (me == 0 || st.st_uid != me)) return failure(EPERM, what + " is not owned by root");
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) return failure(EPERM, what + " is writable by group or others");
+    if (S_ISDIR(st.st_mode)) return {};
+    if (!S_ISREG(st.st_mode)) return failure(EPERM, what + " is not a regular file");
+    // A second name could be a hard link planted before the directory was
+    // locked down; refusing costs nothing as the store never links twice.
+    if (st.st_nlink > 1) return failure(EPERM, what + " has more than one link");
+    return {};
+}
+
+Result<UniqueFd> open_dir(int parent, const std::string& name, bool create) {
+    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    UniqueFd fd(::openat(parent, name.c_str(), flags));
+    if (!fd && errno == ENOENT && create && ::geteuid() == 0) {
+        // mkdir's mode passes through our umask; the fchmod below sets it.
+        if (::mkdirat(parent, name.c_str(), 0755) != 0 && errno != EEXIST) return failure_errno("mkdir " + name);
+        fd.reset(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        struct stat st;
+        if (fd && ::fstat(fd.get(), &st) == 0 && st.st_uid == 0 && (st.st_mode & 07777) != 0755 &&
+            !(st.st_mode & (S_IWGRP | S_IWOTH)))
+            (void)::fchmod(fd.get(), 0755);
+    }
+    if (!fd) {
+        // O_NOFOLLOW|O_DIRECTORY on a symlink gives ENOTDIR or ELOOP
+        // depending on the target; say which it was.
+        int err = errno;
+        struct stat lst;
+        if ((err == ENOTDIR || err == ELOOP) && ::fstatat(parent, name.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(lst.st_mode))
+            return failure(ELOOP, name + " is a symlink");
+        return failure(err, "open " + name);
+    }
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + name);
+    if (auto ok = check(st, name); !ok) return std::unexpected(ok.error());
+    return fd;
+}
+
+Result<UniqueFd> open_file(int dir, const std::string& name, int flags) {
+    UniqueFd fd(::openat(dir, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return failure(errno, "open " + name);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + name);
+    if (auto ok = check(st, name); !ok) return std::unexpected(ok.error());
+    return fd;
+}
+
+Result<std::string> read_all(int fd, std::uint64_t from) {
+    std::string data;
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > from)
+        data.reserve(static_cast<std::size_t>(st.st_size - from) + 4096);
+    char buf[65536];
+    auto off = static_cast<off_t>(from);
+    for (;;) {
+        ssize_t n = ::pread(fd, buf, sizeof buf, off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return failure_errno("read stats store");
+        }
+        if (n == 0) return data;
+        data.append(buf, static_cast<std::size_t>(n));
+        off += n;
+    }
+}
+
+namespace {
+
+Status write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return failure_errno("write stats store");
+        }
+        if (n == 0) return failure(ENOSPC, "write stats store");
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+Result<std::string> write_temp(int dir, std::string_view data, bool durable) {
+    static std::atomic<unsigned> seq{0};
+    char name[64];
+    std::snprintf(name, sizeof name, ".tmp.%d.%u", static_cast<int>(::getpid()), seq++);
+    UniqueFd fd(::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd) return failure_errno("create temporary stats file");
+    Status ok = write_all(fd.get(), data);
+    if (ok && ::fchmod(fd.get(), 0644) != 0) ok = failure_errno("chmod temporary stats file");
+    if (ok && durable && ::fsync(fd.get()) != 0) ok = failure_errno("fsync temporary stats file");
+    if (!ok) {
+        ::unlinkat(dir, name, 0);
+        return std::unexpected(ok.error());
+    }
+    return std::string(name);
+}
+
+}  // namespace
+
+Status replace_file(int dir, const std::string& name, std::string_view data, bool durable) {
+    auto tmp = write_temp(dir, data, durable);
+    if (!tmp) return std::unexpected(tmp.error());
+    if (::renameat(dir, tmp->c_str(), dir, name.c_str()) != 0) {
+        auto err = failure_errno("rename " + name);
+        ::unlinkat(dir, tmp->c_str(), 0);
+        return err;
+    }
+    if (durable) (void)::fsync(dir);
+    return {};
+}
+
+Status create_file(int dir, const std::string& name, std::string_view data) {
+    auto tmp = write_temp(dir, data, false);
+    if (!tmp) return std::unexpected(tmp.error());
+    // RENAME_NOREPLACE: whoever creates the file first wins and every other
+    // creator's copy is thrown away, so the header is always line one (a
+    // link() would do the same but show two links for a moment).
+    if (::renameat2(dir, tmp->c_str(), dir, name.c_str(), RENAME_NOREPLACE) == 0) return {};
+    int err = errno;
+    ::unlinkat(dir, tmp->c_str(), 0);
+    if (err != EEXIST) return failure(err, "create " + name);
+    return {};
+}
+
+std::int64_t realtime_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace kmodx::stats::store

@@ -1,0 +1,150 @@
+// Reading a boot's store back. Readers take no lock: compaction and reset
+// replace the file by rename(), so a reader holds either the old file or the
+// new one, each whole. Only a record still being written at the end can look
+// cut short; that case waits for the writers once and looks again.
+#include "stats/store_impl.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <charconv>
+
+namespace kmodx::stats {
+namespace store {
+
+Parsed parse(std::string_view data) {
+    Parsed p;
+    std::size_t pos = 0;
+    bool first = true;
+    while (pos < data.size()) {
+        std::size_t nl = data.find('\n', pos);
+        bool whole = nl != std::string_view::npos;
+        std::size_t len = (whole ? nl + 1 : data.size()) - pos;
+        std::string_view l = data.substr(pos, whole ? len - 1 : len);
+        pos += len;
+        if (std::exchange(first, false)) {
+            if (auto h = line::decode_header(l)) {
+                p.header = std::move(*h);
+                p.header_len = len;
+                continue;
+            }
+        }
+        if (!whole) {
+            p.torn_tail = true;
+            ++p.skipped;
+            break;
+        }
+        if (auto e = decode(l)) {
+            p.events.push_back(std::move(*e));
+            p.sizes.push_back(static_cast<std::uint32_t>(len));
+            continue;
+        }
+        // A writer killed mid-record leaves no newline, so the next writer's
+        // record continues the same line: look for a whole record starting
+        // inside it. A false start would need a matching CRC-32 as well.
+        bool found = false;
+        const std::string start = std::string(line::kTag) + '\t';
+        for (std::size_t at = l.find(start, 1); at != std::string_view::npos; at = l.find(start, at + 1)) {
+            auto e = decode(l.substr(at));
+            if (!e) continue;
+            // The first part may even be whole, torn just before its newline.
+            if (auto head = decode(l.substr(0, at))) {
+                p.events.push_back(std::move(*head));
+                p.sizes.push_back(static_cast<std::uint32_t>(at + 1));
+            } else {
+                ++p.skipped;
+            }
+            p.events.push_back(std::move(*e));
+            p.sizes.push_back(static_cast<std::uint32_t>(len - at));
+            found = true;
+            break;
+        }
+        if (!found) ++p.skipped;
+    }
+    return p;
+}
+
+std::uint64_t read_dropped(int stats_dir, std::string_view boot_id) {
+    auto fd = open_file(stats_dir, dropped_name(boot_id), O_RDONLY);
+    if (!fd) return 0;
+    ::flock(fd->get(), LOCK_SH);
+    char buf[32];
+    ssize_t n = ::pread(fd->get(), buf, sizeof buf, 0);
+    std::uint64_t v = 0;
+    if (n > 0) std::from_chars(buf, buf + n, v);
+    return v;
+}
+
+}  // namespace store
+
+namespace {
+
+BootEvents from_parsed(std::string boot_id, store::Parsed p) {
+    BootEvents out;
+    out.boot_id = std::move(boot_id);
+    out.events = std::move(p.events);
+    out.skipped = p.skipped;
+    out.torn_tail = p.torn_tail;
+    if (p.header) {
+        out.skipped += p.header->skipped;
+        out.dropped = p.header->dropped;
+        out.created_ns = p.header->created_ns;
+    }
+    return out;
+}
+
+Result<BootEvents> read_current(const StoreSettings& s, const std::string& boot) {
+    BootEvents empty;
+    empty.boot_id = boot;
+    auto dir = store::open_dir(AT_FDCWD, s.runtime_dir + "/stats", false);
+    if (!dir) {
+        if (dir.error().code == ENOENT) return empty;
+        return std::unexpected(dir.error());
+    }
+    std::uint64_t dropped = store::read_dropped(dir->get(), boot);
+    auto fd = store::open_file(dir->get(), store::events_name(boot), O_RDONLY);
+    if (!fd) {
+        if (fd.error().code != ENOENT) return std::unexpected(fd.error());
+        empty.dropped = dropped;
+        return empty;
+    }
+    auto data = store::read_all(fd->get());
+    if (!data) return std::unexpected(data.error());
+    if (!data->empty() && data->back() != '\n') {
+        // Appenders hold a shared lock while they write: once the exclusive
+        // one is ours, whatever is still cut short was torn for good.
+        ::flock(fd->get(), LOCK_EX);
+        auto rest = store::read_all(fd->get(), data->size());
+        ::flock(fd->get(), LOCK_UN);
+        if (rest) *data += *rest;
+    }
+    BootEvents out = from_parsed(boot, store::parse(*data));
+    out.dropped += dropped;
+    return out;
+}
+
+}  // namespace
+
+Result<BootEvents> Store::read(int boot) const {
+    const std::string& me = settings_.boot_id.empty() ? current_boot_id() : settings_.boot_id;
+    if (!line::valid_boot_id(me)) return failure(ENOENT, "boot id unknown");
+    if (boot > 0) return failure(EINVAL, "boot " + std::to_string(boot) + ": must be 0 or negative");
+    if (boot == 0) return read_current(settings_, me);
+
+    auto dir = store::open_dir(AT_FDCWD, settings_.state_dir + "/boots", false);
+    if (!dir) return std::unexpected(dir.error());
+    std::size_t want = static_cast<std::size_t>(-static_cast<long long>(boot)) - 1;
+    for (auto& entry : store::list_archive(dir->get())) {
+        if (entry.boot_id == me) continue;  // this boot's own copy is not a previous boot
+        if (want-- != 0) continue;
+        auto fd = store::open_file(dir->get(), entry.name, O_RDONLY);
+        if (!fd) return std::unexpected(fd.error());
+        auto data = store::read_all(fd->get());
+        if (!data) return std::unexpected(data.error());
+        return from_parsed(entry.boot_id, store::parse(*data));
+    }
+    return failure(ENOENT, "no boot " + std::to_string(boot) + " in " + settings_.state_dir + "/boots");
+}
+
+}  // namespace kmodx::stats

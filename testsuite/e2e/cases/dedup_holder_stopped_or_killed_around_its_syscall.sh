@@ -1,0 +1,137 @@
+#!/bin/sh
+# The lock holder stopped or killed outside its syscall (the killed-during
+# case is dedup_holder_killed_waiters_finish). strace stops the holder at an
+# exact point: just after it wrote its "pending" record (before the load), or
+# in place of writing its final record (after the load).
+#  - killed before its syscall: one waiter loads, the rest find it live; one
+#    load syscall in all, every waiter exits 0.
+#  - killed after its syscall: nobody loads again; a waiter says under -v
+#    that the dead holder loaded it.
+#  - stopped past the bound (KMODX_LOCK_WAIT_MS=300): the waiters give up,
+#    say so under -v and load on their own at once; the kernel loads evdev
+#    once and answers the others EEXIST; the holder, continued, gets EEXIST
+#    too. Everyone exits 0.
+. "$(dirname "$0")/../lib.sh"
+
+command -v strace >/dev/null || skip "strace not installed"
+
+# traced_holder ROOT WHEN [ERROR]: a kmodx modprobe evdev that stops itself
+# (SIGSTOP) at its WHEN-th write to evdev's lock file (1: the pending record,
+# 2: the final one); with ERROR that write is skipped. The tracer's pid in $TRACER.
+traced_holder() {
+    inject="pwrite64:signal=SIGSTOP:when=$2${3:+:error=$3}"
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
+        strace -o /dev/null -f -P "$1/run/kmodx/evdev" -e trace=pwrite64 -e inject="$inject" \
+        "$SIMRUN" "$1" "$KMODX_BUILD/tools/modprobe" -q evdev </dev/null >"$E2E_TMP/holder.out" 2>&1 &
+    TRACER=$!
+}
+
+# Waits until the holder is stopped; its pid in $HOLDER.
+holder_stopped() {
+    n=0
+    while :; do
+        HOLDER=$(pgrep -P "$TRACER" | head -n1)
+        case $(ps -o stat= -p "${HOLDER:-0}" 2>/dev/null) in t* | T*) break ;; esac
+        n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never stopped: $(cat "$E2E_TMP/holder.out")"
+        sleep 0.05
+    done
+}
+
+# waiters N ROOT ARGS...: N kmodx modprobes in the background (tags w.1 .. w.N).
+waiters() {
+    n=$1 root=$2; shift 2
+    i=0
+    while [ "$i" -lt "$n" ]; do
+        i=$((i + 1))
+        spawn "w.$i" "$root" "$KMODX_BUILD/tools/modprobe" "$@"
+    done
+}
+
+all_waiters_ok() {
+    i=0
+    while [ "$i" -lt "$1" ]; do
+        i=$((i + 1))
+        assert_eq "$(cat "$E2E_TMP/w.$i.rc")" 0 "exit status of waiter $i ($(cat "$E2E_TMP/w.$i.err"))"
+    done
+}
+
+fresh_root() {
+    rm -f "$E2E_TMP"/w.*
+    ROOT=$(new_root)
+    mkdir -p "$ROOT/run" "$ROOT/.simkernel"
+    echo "load_ns_base=20ms" >"$ROOT/.simkernel/config"
+}
+
+# Killed before its syscall.
+fresh_root
+traced_holder "$ROOT" 1
+holder_stopped
+grep -q "^err pending$" "$ROOT/run/kmodx/evdev" || die "no pending record: $(cat "$ROOT/run/kmodx/evdev")"
+waiters 8 "$ROOT" -v evdev
+sleep 0.3
+assert_eq "$(load_calls "$ROOT" evdev)" 0 "load syscalls while the holder is stopped"
+kill -KILL "$HOLDER"
+wait
+all_waiters_ok 8
+assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls after the holder died before its own"
+grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "evdev not live"
+flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+grep -q "^err 0$" "$ROOT/run/kmodx/evdev" || die "the waiter that loaded left no record"
+
+# Killed after its syscall, before its final record. The waiters queue on
+# the lock while the holder's init hangs (a live module would send them down
+# the fast path, past the lock).
+fresh_root
+echo "hang.evdev=1" >>"$ROOT/.simkernel/config"
+traced_holder "$ROOT" 2 EIO
+n=0
+until [ -d "$ROOT/sys/module/evdev" ]; do
+    n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never reached its syscall"; sleep 0.05
+done
+waiters 8 "$ROOT" -v evdev
+sleep 0.3
+touch "$ROOT/.simkernel/release.evdev"
+holder_stopped
+grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "the holder stopped before loading"
+grep -q "^err pending$" "$ROOT/run/kmodx/evdev" || die "the final record was written"
+dead=$HOLDER
+sleep 0.2
+assert_eq "$(ls "$E2E_TMP"/w.*.rc 2>/dev/null)" "" "waiters finished while the holder held the lock"
+kill -KILL "$HOLDER"
+wait
+all_waiters_ok 8
+assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls after the holder died after its own"
+cat "$E2E_TMP"/w.*.out | grep -q "^kmodx: evdev loaded by pid $dead, waited [0-9]* ms$" ||
+    die "no waiter named the dead holder: $(cat "$E2E_TMP"/w.*.out)"
+flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+
+# Stopped past the bound.
+fresh_root
+traced_holder "$ROOT" 1
+holder_stopped
+SIM_ENV=KMODX_LOCK_WAIT_MS=300
+waiters 4 "$ROOT" -v evdev
+SIM_ENV=
+for i in 1 2 3 4; do
+    n=0
+    until [ -f "$E2E_TMP/w.$i.rc" ]; do
+        n=$((n + 1)); [ "$n" -lt 200 ] || die "waiter $i did not finish while the holder was stopped"
+        sleep 0.05
+    done
+done
+all_waiters_ok 4
+for i in 1 2 3 4; do
+    grep -q "^kmodx: evdev still locked after [0-9]* ms, loaded without waiting longer$" "$E2E_TMP/w.$i.out" ||
+        die "waiter $i did not say it gave up on the lock: $(cat "$E2E_TMP/w.$i.out")"
+done
+ok=$(awk -F'\t' '$3=="finit_module" && $4=="evdev" && $5==0' "$ROOT/.simkernel/calls.log" | wc -l)
+eexist=$(awk -F'\t' '$3=="finit_module" && $4=="evdev" && $6=="EEXIST"' "$ROOT/.simkernel/calls.log" | wc -l)
+assert_eq "$ok" 1 "successful loads by the waiters past the bound"
+assert_eq "$eexist" 3 "EEXIST answers to the other waiters"
+kill -CONT "$HOLDER"
+wait "$TRACER" || die "the continued holder exited $?: $(cat "$E2E_TMP/holder.out")"
+assert_eq "$(load_calls "$ROOT" evdev)" 5 "load syscalls in all"
+ok=$(awk -F'\t' '$3=="finit_module" && $4=="evdev" && $5==0' "$ROOT/.simkernel/calls.log" | wc -l)
+assert_eq "$ok" 1 "successful loads in all"
+flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+echo "ok"

@@ -19,7 +19,13 @@ enum class Action {
     ResolveAlias,   // -R
     ShowModversions,// --show-modversions / --dump-modversions
     ShowExports,    // --show-exports
+    // kmodx only (issue 4), never reached by a kmod command line:
+    Stats,          // --stats[=FORMAT]
+    StatsReset,     // --stats-reset
+    StatsArchive,   // --stats-archive
 };
+
+enum class StatsFormat { Text, Json, Prometheus };
 
 struct Options {
     Action action = Action::Insert;
@@ -49,6 +55,8 @@ struct Options {
     std::string extra_options;        // args[1..] re-quoted and joined (kmod's options_from_array);
                                       // empty with -a or -r, where every arg is a module
     bool no_dedup = false;            // --no-dedup (kmodx only): load without kmodx::dedup locks
+    StatsFormat stats_format = StatsFormat::Text;  // --stats=FORMAT (kmodx only)
+    int stats_boot = 0;               // --boot=N (kmodx only): 0 this boot, -1 the one before, ...
 };
 
 // Runs the parsed command; returns the exit status (0 or 1, as kmod).
@@ -66,5 +74,7 @@ int show_modversions(kmod_ctx* ctx, const Options& opts);
 int show_exports(kmod_ctx* ctx, const Options& opts);
 int insert_modules(kmod_ctx* ctx, const Options& opts, Kernel& kernel);
 int remove_modules(kmod_ctx* ctx, const Options& opts, Kernel& kernel);
+// --stats, --stats-reset, --stats-archive: the stats store, no libkmod context.
+int stats_command(const Options& opts);
 
 }  // namespace kmodx::modprobe

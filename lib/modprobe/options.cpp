@@ -1,5 +1,7 @@
 #include "modprobe/options.hpp"
 
+#include "modprobe/stats_options.hpp"
+
 #include <getopt.h>
 #include <syslog.h>
 
@@ -193,7 +195,12 @@ std::string usage_text(std::string_view prog_view) {
          "\n"
          "kmodx Options:\n"
          "\t    --no-dedup              Load even when another process is loading the same\n"
-         "\t                            module (no lock files in /run/kmodx)\n";
+         "\t                            module (no lock files in /run/kmodx)\n"
+         "\t    --stats[=FORMAT]        Report this boot's module loads and exit; FORMAT is\n"
+         "\t                            text (default), json or prometheus\n"
+         "\t    --boot=N                With --stats: 0 this boot, -1 the one before, ...\n"
+         "\t    --stats-reset           Empty this boot's stats store and exit\n"
+         "\t    --stats-archive         Copy this boot's stats to /var/lib/kmodx and exit\n";
     return t;
 }
 
@@ -209,6 +216,14 @@ ParseOutcome parse_options(int argc, char** argv, const char* env_options) {
     if (env_options)
         for (auto& w : split_modprobe_options(env_options)) words.push_back(std::move(w));
     for (int i = 1; i < argc; ++i) words.emplace_back(argv[i]);
+    const StatsWords stats = take_stats_options(words, kShortOptions, kLongOptions);
+    auto refuse = [&r](std::string msg) {
+        r.error = std::move(msg);
+        r.error_before_log = true;
+        r.status = 1;
+        return r;
+    };
+    if (!stats.error.empty()) return refuse(stats.error);
     std::vector<char*> av;
     for (auto& w : words) av.push_back(w.data());
     av.push_back(nullptr);
@@ -290,6 +305,21 @@ ParseOutcome parse_options(int argc, char** argv, const char* env_options) {
     if (env_changed) r.modprobe_options_env = env;
 
     for (int i = optind; i < ac; ++i) o.args.emplace_back(av[i]);
+
+    if (stats.actions > 0) {
+        // kmodx's own actions: they never mix with kmod's.
+        if (stats.actions > 1) return refuse("use one of --stats, --stats-reset, --stats-archive\n");
+        if (show_config || modversions || exports || remove || resolve || show_depends || o.all)
+            return refuse("--stats, --stats-reset and --stats-archive cannot be combined with module actions\n");
+        if (!o.args.empty()) return refuse("--stats, --stats-reset and --stats-archive take no module names\n");
+        if (stats.boot_given && stats.action != Action::Stats) return refuse("--boot goes with --stats only\n");
+        o.action = stats.action;
+        o.stats_format = stats.format;
+        o.stats_boot = stats.boot;
+        r.run = true;
+        return r;
+    }
+    if (stats.boot_given) return refuse("--boot goes with --stats only\n");
 
     if (show_config) o.action = Action::ShowConfig;
     else if (modversions) o.action = Action::ShowModversions;

@@ -45,6 +45,12 @@ Result<CtxPtr> make_context(const Options& opts) {
 }
 
 int run(const Options& opts, Kernel& kernel) {
+    switch (opts.action) {
+    case Action::Stats:
+    case Action::StatsReset:
+    case Action::StatsArchive: return stats_command(opts);
+    default: break;
+    }
     auto ctx = make_context(opts);
     if (!ctx) return 1;
     kmod_ctx* c = ctx->get();
@@ -55,7 +61,10 @@ int run(const Options& opts, Kernel& kernel) {
     case Action::Remove: return remove_modules(c, opts, kernel);
     case Action::ResolveAlias: return resolve_alias(c, opts);
     case Action::ShowDepends: return show_depends(c, opts);
-    case Action::Insert: break;
+    case Action::Insert:
+    case Action::Stats:
+    case Action::StatsReset:
+    case Action::StatsArchive: break;
     }
     return insert_modules(c, opts, kernel);
 }

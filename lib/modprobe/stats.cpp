@@ -1,0 +1,64 @@
+// modprobe --stats / --stats-reset / --stats-archive: the stats store
+// (issue 4) without a libkmod context. --stats only reads, so any user may
+// run it; reset and archive write, and the store refuses non-root writers.
+#include <kmodx/log.hpp>
+#include <kmodx/modprobe.hpp>
+#include <kmodx/stats.hpp>
+#include <kmodx/stats_report.hpp>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace kmodx::modprobe {
+namespace {
+
+int report(const stats::Store& store, const Options& opts) {
+    auto boot = store.read(opts.stats_boot);
+    if (!boot) {
+        if (boot.error().code == ENOENT && opts.stats_boot < 0)
+            KMODX_ERR("no stats for boot %d: %s\n", opts.stats_boot, boot.error().message().c_str());
+        else
+            KMODX_ERR("could not read the stats of boot %d: %s\n", opts.stats_boot, boot.error().message().c_str());
+        return 1;
+    }
+    stats::Summary s = stats::summarize(*boot, opts.stats_boot);
+    // The kernel's figures describe the running kernel: beside this boot only.
+    if (opts.stats_boot == 0)
+        if (auto k = stats::read_kernel_debugfs()) s.kernel = std::move(*k);
+
+    std::string out;
+    switch (opts.stats_format) {
+    case StatsFormat::Text: out = stats::render_text(s); break;
+    case StatsFormat::Json: out = stats::render_json(s); break;
+    case StatsFormat::Prometheus: out = stats::render_prometheus(s); break;
+    }
+    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+        KMODX_ERR("could not write the stats: %m\n");
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int stats_command(const Options& opts) {
+    stats::Store store(stats::store_settings_from_env());
+    switch (opts.action) {
+    case Action::StatsReset:
+        if (auto st = store.reset(); !st) {
+            KMODX_ERR("could not reset the stats store: %s\n", st.error().message().c_str());
+            return 1;
+        }
+        return 0;
+    case Action::StatsArchive:
+        if (auto st = store.archive(); !st) {
+            KMODX_ERR("could not archive this boot's stats: %s\n", st.error().message().c_str());
+            return 1;
+        }
+        return 0;
+    default:
+        return report(store, opts);
+    }
+}
+
+}  // namespace kmodx::modprobe

@@ -1,0 +1,32 @@
+// kmodx's stats options on modprobe's command line (issue 4): --stats[=FORMAT],
+// --boot=N, --stats-reset, --stats-archive. They are taken out of the words
+// before getopt sees them, and only when spelled in full: kept out of
+// getopt's table, they cannot turn an abbreviation that kmod rejects (--st,
+// --b) into something else nor change getopt's ambiguity messages.
+#pragma once
+
+#include <kmodx/modprobe.hpp>
+
+#include <getopt.h>
+
+#include <string>
+#include <vector>
+
+namespace kmodx::modprobe {
+
+struct StatsWords {
+    int actions = 0;                 // how many of --stats, --stats-reset, --stats-archive
+    Action action = Action::Stats;   // the last of them
+    StatsFormat format = StatsFormat::Text;
+    bool boot_given = false;
+    int boot = 0;
+    std::string error;               // one line ending in '\n'; empty when fine
+};
+
+// Removes the stats options from words[1..]. Words that are the value of an
+// option of kmod's (-C FILE, --config FILE, --conf FILE, -qC FILE ...) and
+// everything after "--" are left alone, as getopt would read them.
+StatsWords take_stats_options(std::vector<std::string>& words, const char* short_options,
+                              const struct option* long_options);
+
+}  // namespace kmodx::modprobe

@@ -1,0 +1,84 @@
+#!/bin/sh
+# A loader outside kmodx (stock kmod here, udev's builtin in real life) is in
+# the middle of loading evdev (its init hangs): a storm of kmodx requests
+# makes no load syscall while evdev is coming, waits under the lock, and
+# finishes once the init does (one -v note says so). When the outside load
+# fails instead, exactly one kmodx process loads it itself, and every kmodx
+# process exits with kmod's answer for that failure.
+. "$(dirname "$0")/../lib.sh"
+
+wait_coming() {
+    n=0
+    until [ -d "$ROOT/sys/module/evdev" ]; do
+        n=$((n + 1)); [ "$n" -lt 200 ] || die "the outside loader never reached its syscall"; sleep 0.05
+    done
+}
+
+kmodx_storm() {  # kmodx_storm N ARGS...: in the background, tags k.1 .. k.N
+    n=$1; shift
+    i=0
+    while [ "$i" -lt "$n" ]; do
+        i=$((i + 1))
+        spawn "k.$i" "$ROOT" "$KMODX_BUILD/tools/modprobe" "$@"
+    done
+}
+
+# The outside load succeeds.
+ROOT=$(new_root)
+mkdir -p "$ROOT/run" "$ROOT/.simkernel"
+printf 'hang.evdev=1\n' >"$ROOT/.simkernel/config"
+spawn outside "$ROOT" "$E2E_TMP/stock/modprobe" evdev
+wait_coming
+kmodx_storm 16 -v evdev
+sleep 0.5
+assert_eq "$(ls "$E2E_TMP"/k.*.rc 2>/dev/null)" "" "kmodx processes finished while evdev was coming"
+assert_eq "$(load_calls "$ROOT" evdev)" 0 "load syscalls while evdev is coming (the outside one has not returned)"
+grep -q "^pid " "$ROOT/run/kmodx/evdev" && die "a kmodx process loaded: $(cat "$ROOT/run/kmodx/evdev")"
+touch "$ROOT/.simkernel/release.evdev"
+wait
+assert_eq "$(cat "$E2E_TMP/outside.rc")" 0 "exit status of the outside loader"
+i=0
+while [ "$i" -lt 16 ]; do
+    i=$((i + 1))
+    assert_eq "$(cat "$E2E_TMP/k.$i.rc")" 0 "exit status of kmodx process $i ($(cat "$E2E_TMP/k.$i.err"))"
+done
+assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls (the outside loader's only)"
+for i in $(seq 1 16); do
+    [ -s "$E2E_TMP/k.$i.out" ] || continue
+    grep -q "^kmodx: evdev loaded by pid" "$E2E_TMP/k.$i.out" && die "a kmodx process claims a kmodx load: $(cat "$E2E_TMP/k.$i.out")"
+done
+notes=$(cat "$E2E_TMP"/k.*.out | grep -c "^kmodx: evdev loaded outside kmodx, waited [0-9]* ms$")
+assert_eq "$notes" 1 "-v notes about the outside load (the one process that waited for it under the lock)"
+grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "evdev not live"
+flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+
+# The outside load fails (evdev's init: ENODEV).
+REF=$(new_root)
+mkdir -p "$REF/.simkernel"
+printf 'fail.evdev=ENODEV\n' >"$REF/.simkernel/config"
+run_stock "$REF" modprobe evdev
+assert_rc 1
+expected=$ERR
+
+rm -f "$E2E_TMP"/k.* "$E2E_TMP"/outside.*
+ROOT=$(new_root)
+mkdir -p "$ROOT/run" "$ROOT/.simkernel"
+printf 'hang.evdev=1\nfail.evdev=ENODEV\n' >"$ROOT/.simkernel/config"
+spawn outside "$ROOT" "$E2E_TMP/stock/modprobe" evdev
+wait_coming
+kmodx_storm 8 evdev
+sleep 0.5
+assert_eq "$(ls "$E2E_TMP"/k.*.rc 2>/dev/null)" "" "kmodx processes finished while evdev was coming"
+touch "$ROOT/.simkernel/release.evdev"
+wait
+assert_eq "$(cat "$E2E_TMP/outside.rc")" 1 "exit status of the failing outside loader"
+i=0
+while [ "$i" -lt 8 ]; do
+    i=$((i + 1))
+    assert_eq "$(cat "$E2E_TMP/k.$i.rc")" 1 "exit status of kmodx process $i"
+    ERR=$(cat "$E2E_TMP/k.$i.err"; echo x); ERR=${ERR%x}
+    assert_eq "$ERR" "$expected" "stderr of kmodx process $i"
+done
+assert_eq "$(load_calls "$ROOT" evdev)" 2 "load syscalls (the outside loader's, then one kmodx process's)"
+grep -q "^err 19$" "$ROOT/run/kmodx/evdev" || die "the kmodx load left no ENODEV record: $(cat "$ROOT/run/kmodx/evdev")"
+echo "ok"

@@ -69,27 +69,42 @@ void note_dropped(int dir, const std::string& boot, std::uint64_t n, bool zero =
         (void)!::pwrite(fd->get(), text.data(), text.size(), 0);
 }
 
-// Holding `locked` (this boot's file) exclusively: folds old detail into
-// totals and renames the result, with `records` at its end, over the file.
-Status compact_and_append(int dir, const std::string& boot, const struct stat& locked, std::string_view records,
-                          std::uint64_t max_bytes) {
+// The elected compactor, holding `fd` (this boot's file, opened for
+// appending) shared: folds old detail into totals and renames the result,
+// with `records` at its end, over the file. The expensive part runs while the
+// others keep appending; the exclusive lock is held only to copy what they
+// appended meanwhile and rename. false: the file was replaced under us.
+Result<bool> compact_and_append(int dir, const std::string& boot, int fd, std::string_view records,
+                                std::uint64_t max_bytes) {
     const std::string name = store::events_name(boot);
+    struct stat locked, st;
     auto rfd = store::open_file(dir, name, O_RDONLY);
     if (!rfd) return std::unexpected(rfd.error());
-    struct stat st;
-    if (::fstat(rfd->get(), &st) != 0 || st.st_ino != locked.st_ino || st.st_dev != locked.st_dev)
-        return failure(EAGAIN, "stats store replaced while compacting");
+    if (::fstat(fd, &locked) != 0 || ::fstat(rfd->get(), &st) != 0) return failure_errno("stat " + name);
+    if (st.st_ino != locked.st_ino || st.st_dev != locked.st_dev) return false;
     auto data = store::read_all(rfd->get());
     if (!data) return std::unexpected(data.error());
+    // A record still being written stays for the copy below.
+    data->resize(data->rfind('\n') + 1);
     store::Parsed p = store::parse(*data);
     line::Header h = p.header.value_or(line::Header{boot, store::realtime_ns(), 0, 0});
     h.skipped += p.skipped;  // damaged records cannot be carried over, their count is
     std::string out = line::encode_header(h);
     out.reserve(data->size() / 2 + records.size());
     for (const Event& e : store::compact(p.events, p.sizes, max_bytes / 4)) line::encode_to(out, e, boot);
+
+    // Converting the flock waits for the appends in flight; it is not
+    // atomic, so look again.
+    if (::flock(fd, LOCK_EX) != 0) return failure_errno("lock " + name);
+    if (::fstat(fd, &st) != 0) return failure_errno("stat " + name);
+    if (st.st_nlink == 0) return false;
+    auto rest = store::read_all(rfd->get(), data->size());
+    if (!rest) return std::unexpected(rest.error());
+    out += *rest;
     out += records;
-    if (auto ok = check_fsize(out.size()); !ok) return ok;
-    return store::replace_file(dir, name, out, false);
+    if (auto ok = check_fsize(out.size()); !ok) return std::unexpected(ok.error());
+    if (auto ok = store::replace_file(dir, name, out, false); !ok) return std::unexpected(ok.error());
+    return true;
 }
 
 Status append_records(int dir, const std::string& boot, std::string_view records, std::uint64_t max_bytes) {
@@ -101,29 +116,34 @@ Status append_records(int dir, const std::string& boot, std::string_view records
             if (auto ok = create_store(dir, boot); !ok) return ok;
             continue;
         }
-        int mode = LOCK_SH;
-        for (;;) {
-            if (::flock(fd.get(), mode) != 0) return failure_errno("lock " + name);
-            struct stat st;
-            if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + name);
-            if (st.st_nlink == 0) break;  // replaced: reopen by name
-            if (auto ok = store::check(st, name); !ok) return ok;
-            auto size = static_cast<std::uint64_t>(st.st_size);
-            bool over = size + records.size() > max_bytes;
-            if (over && mode == LOCK_SH) {
-                // Converting a flock is not atomic: look again once exclusive.
-                mode = LOCK_EX;
-                continue;
-            }
-            if (over) return compact_and_append(dir, boot, st, records, max_bytes);
-            if (auto ok = check_fsize(size + records.size()); !ok) return ok;
-            ssize_t n = ::write(fd.get(), records.data(), records.size());
-            if (n == static_cast<ssize_t>(records.size())) return {};
-            // A short write leaves a torn record that readers skip and count;
-            // the rest of the batch is reported as not written.
-            if (n < 0) return failure_errno("write " + name);
-            return failure(ENOSPC, "short write to " + name);
+        if (::flock(fd.get(), LOCK_SH) != 0) return failure_errno("lock " + name);
+        struct stat st;
+        if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + name);
+        if (st.st_nlink == 0) continue;  // replaced by a compaction or reset: reopen by name
+        if (auto ok = store::check(st, name); !ok) return ok;
+        auto size = static_cast<std::uint64_t>(st.st_size);
+        // One compactor at a time, elected by a non-blocking lock on the
+        // directory; everyone else appends past the bound meanwhile (by no
+        // more than one compaction's worth of records) instead of queueing
+        // for the file: 400 writers waiting in turn for an exclusive lock
+        // on a file that is about to be replaced is a convoy.
+        if (size + records.size() > max_bytes && ::flock(dir, LOCK_EX | LOCK_NB) == 0) {
+            struct DirUnlock {
+                int fd;
+                ~DirUnlock() { ::flock(fd, LOCK_UN); }
+            } unlock{dir};
+            auto done = compact_and_append(dir, boot, fd.get(), records, max_bytes);
+            if (!done) return std::unexpected(done.error());
+            if (*done) return {};
+            continue;
         }
+        if (auto ok = check_fsize(size + records.size()); !ok) return ok;
+        ssize_t n = ::write(fd.get(), records.data(), records.size());
+        if (n == static_cast<ssize_t>(records.size())) return {};
+        // A short write leaves a torn record that readers skip and count;
+        // the whole batch is reported as not written.
+        if (n < 0) return failure_errno("write " + name);
+        return failure(ENOSPC, "short write to " + name);
     }
     return failure(EAGAIN, name + " kept being replaced");
 }

@@ -15,6 +15,8 @@ namespace store {
 
 Parsed parse(std::string_view data) {
     Parsed p;
+    p.events.reserve(data.size() / 160);
+    p.sizes.reserve(data.size() / 160);
     std::size_t pos = 0;
     bool first = true;
     while (pos < data.size()) {

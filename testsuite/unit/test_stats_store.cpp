@@ -327,9 +327,34 @@ static void compaction_keeps_exact_totals_under_writers(void**) {
         assert_int_equal(n, 400);
         assert_int_equal(bytes[m], 400 * 100);
     }
+    // Writers append past the bound while a compaction runs, each by one
+    // record at most.
     struct stat st;
     assert_int_equal(::stat(events_path(s).c_str(), &st), 0);
-    assert_true(static_cast<std::uint64_t>(st.st_size) <= s.max_bytes);
+    assert_true(static_cast<std::uint64_t>(st.st_size) <= s.max_bytes + 40 * 256);
+}
+
+static void size_stays_bounded_for_one_writer(void**) {
+    test::ScratchDir dir;
+    auto s = settings_in(dir, 4096);
+    Store st(s);
+    std::uint64_t loaded = 0;
+    for (int i = 0; i < 1500; ++i) {
+        Outcome o = i % 3 ? Outcome::Loaded : Outcome::Suppressed;
+        loaded += o == Outcome::Loaded;
+        assert_true(append_one(st, event("m" + std::to_string(i % 4), i, o)).has_value());
+        struct stat sb;
+        assert_int_equal(::stat(events_path(s).c_str(), &sb), 0);
+        assert_true(static_cast<std::uint64_t>(sb.st_size) <= s.max_bytes);
+    }
+    auto got = st.read(0);
+    assert_int_equal(total_count(*got), 1500);
+    std::uint64_t got_loaded = 0;
+    for (const Event& e : got->events) got_loaded += e.outcome == Outcome::Loaded ? e.count : 0;
+    assert_int_equal(got_loaded, loaded);
+    // The newest events keep their detail.
+    assert_int_equal(got->events.back().holder_pid, 1499);
+    assert_int_equal(got->events.back().count, 1);
 }
 
 static void archive_keeps_ten_boots(void**) {
@@ -456,6 +481,7 @@ int main() {
         cmocka_unit_test(file_size_limit_fails_cleanly),
         cmocka_unit_test(read_only_store_and_non_root),
         cmocka_unit_test(compaction_keeps_exact_totals_under_writers),
+        cmocka_unit_test(size_stays_bounded_for_one_writer),
         cmocka_unit_test(archive_keeps_ten_boots),
         cmocka_unit_test(unsafe_store_is_refused),
         cmocka_unit_test(reset_empties_this_boot),

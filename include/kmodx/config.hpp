@@ -27,10 +27,12 @@ struct Config {
 inline constexpr const char* kConfigPath = "/etc/kmodx.conf";
 inline constexpr const char* kConfigDropinDir = "/etc/kmodx.d";
 
-// The process's settings, read on first use and kept. Warnings go through
-// KMODX_WRN at that moment (so -q, which lowers the log threshold, silences
-// them). KMODX_CONFIG=PATH reads PATH instead of /etc/kmodx.conf.
-const Config& config();
+// The process's settings: the files are read on first use and kept, the
+// KMODX_* variables applied on top at each call (getenv is cheap, and tests
+// change them). Warnings go through KMODX_WRN, once per process for each
+// problem (so -q, which lowers the log threshold, silences them).
+// KMODX_CONFIG=PATH reads PATH instead of /etc/kmodx.conf.
+Config config();
 
 // The pieces config() is made of, for tests.
 using ConfigWarn = std::function<void(const std::string& message)>;

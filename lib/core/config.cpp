@@ -107,8 +107,8 @@ const Key kKeys[] = {
     {"stats", "KMODX_STATS", "yes or no", [](Config& c, std::string_view v) { return set_bool(c.stats, v); }},
     {"stats_keep_boots", "KMODX_STATS_KEEP_BOOTS", "a number of boots, 0 to 1000",
      [](Config& c, std::string_view v) { return set_number(c.stats_keep_boots, v, 0, 1000); }},
-    {"stats_max_bytes", "KMODX_STATS_MAX_BYTES", "bytes (K, M or G suffix allowed), 64K to 1G",
-     [](Config& c, std::string_view v) { return set_number(c.stats_max_bytes, v, 64u << 10, 1u << 30, true); }},
+    {"stats_max_bytes", "KMODX_STATS_MAX_BYTES", "bytes (K, M or G suffix allowed), 4K to 1G",
+     [](Config& c, std::string_view v) { return set_number(c.stats_max_bytes, v, 4u << 10, 1u << 30, true); }},
 };
 
 const Key* find_key(std::string_view name) {
@@ -218,10 +218,22 @@ Config load_config(const std::string& main_path, const std::string& dropin_dir, 
     return c;
 }
 
-const Config& config() {
-    static const Config c = load_config(
-        kConfigPath, kConfigDropinDir, [](const char* n) { return static_cast<const char*>(std::getenv(n)); },
-        [](const std::string& m) { KMODX_WRN("%s\n", m.c_str()); });
+Config config() {
+    static const auto getenv = [](const char* n) { return static_cast<const char*>(std::getenv(n)); };
+    static const Config files = [] {
+        Config c;
+        const char* over = std::getenv("KMODX_CONFIG");
+        const ConfigWarn warn = [](const std::string& m) { KMODX_WRN("%s\n", m.c_str()); };
+        apply_config_file(c, over && *over ? std::string(over) : std::string(kConfigPath), warn);
+        apply_config_dropins(c, kConfigDropinDir, warn);
+        return c;
+    }();
+    static bool env_warned = false;
+    Config c = files;
+    apply_config_env(c, getenv, [](const std::string& m) {
+        if (!env_warned) KMODX_WRN("%s\n", m.c_str());
+    });
+    env_warned = true;
     return c;
 }
 

@@ -117,7 +117,9 @@ struct Decision {
 // failure (younger than `fail_window_s`, 0 disables) is reused only for a
 // request with the same parameters: different parameters may be exactly what
 // makes the load work, so such a request loads on its own. EEXIST is never
-// reused (the state check is the authority on presence). A coming or going
+// reused (the state check is the authority on presence), nor are failures of
+// the moment (ENOENT: a dependency went away; EBUSY, EAGAIN, EINTR, ENOMEM,
+// ETIMEDOUT). A coming or going
 // module is being loaded or removed by someone outside kmodx: Settle (wait
 // until it is live or gone, then decide again). The exception is a coming
 // module a kmodx holder that died left behind (a pending record): the kernel

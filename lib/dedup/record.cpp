@@ -32,6 +32,20 @@ bool take(std::string_view& text, std::string_view key, T& out, int base = 10) {
     return true;
 }
 
+// Failures that say more about the moment than about the module: a
+// dependency removed under us (ENOENT, unknown symbol), the same name still
+// coming or going (EBUSY), memory or time running short. Reusing them would
+// refuse loads that now work; the failure window is for modules that fail on
+// this machine whenever they are tried (ENODEV, EOPNOTSUPP, bad files).
+bool transient(int err) {
+    switch (err) {
+        case ENOENT: case EBUSY: case EAGAIN: case EINTR: case ENOMEM: case ETIMEDOUT: case EEXIST:
+            return true;
+        default:
+            return false;
+    }
+}
+
 }  // namespace
 
 std::optional<std::string> lock_name(std::string_view module) {
@@ -94,7 +108,7 @@ std::optional<Record> parse_record(std::string_view text) {
 Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_params_hash,
                 std::int64_t now_ns, std::int64_t fail_window_s) {
     if (state == ModuleState::Live) return {Action::SkipLive, 0};
-    if (previous && !previous->pending && previous->err != 0 && previous->err != EEXIST && fail_window_s > 0 &&
+    if (previous && !previous->pending && previous->err != 0 && !transient(previous->err) && fail_window_s > 0 &&
         previous->params_hash == request_params_hash) {
         const std::int64_t age = now_ns - previous->time_ns;
         // A record from the future (clock set back) is not trusted.

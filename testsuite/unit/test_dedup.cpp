@@ -162,6 +162,11 @@ static void decision_table(void**) {
     assert_true(decide(ModuleState::Absent, pending, h, now, 60).action == Action::Load);
     assert_true(decide(ModuleState::Absent, exists, h, now, 60).action == Action::Load);
     assert_true(decide(ModuleState::Absent, future, h, now, 60).action == Action::Load);
+    // Failures of the moment are tried again.
+    for (int e : {ENOENT, EBUSY, EAGAIN, ENOMEM})
+        assert_true(decide(ModuleState::Absent, Record{7, now - kSecond, e, h}, h, now, 60).action == Action::Load);
+    assert_true(decide(ModuleState::Absent, Record{7, now - kSecond, ENOEXEC, h}, h, now, 60).action ==
+                Action::ReuseFailure);
 }
 
 static void runtime_dir_accepts_private_root_dir_and_creates_missing(void**) {

@@ -1,0 +1,56 @@
+#!/bin/sh
+# mkinitramfs.sh KERNELDIR KMODX STORM OUT: the test VM's initramfs (newc cpio,
+# uncompressed: unpacking is cheaper than decompressing under emulation).
+# Holds busybox (without its own module tools), Debian's kmod and kmodx with
+# the shared libraries each needs, the storm helper, the kernel's whole module
+# tree with its depmod indexes, /init and the guest scenario scripts.
+set -eu
+[ $# -eq 4 ] || { echo "usage: mkinitramfs.sh KERNELDIR KMODX STORM OUT" >&2; exit 2; }
+kdir=$1 kmodx=$2 storm=$3 out=$4
+here=$(cd "$(dirname "$0")" && pwd)
+kver=$(cat "$kdir/kver")
+busybox=${BUSYBOX:-/bin/busybox}
+kmod=${KMOD:-/usr/bin/kmod}
+
+file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+    { echo "mkinitramfs.sh: $busybox is not static (apt-get install busybox-static)" >&2; exit 1; }
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/bin "$root"/sbin "$root"/usr/bin "$root"/usr/sbin "$root"/proc "$root"/sys \
+    "$root"/dev "$root"/run "$root"/tmp "$root"/etc/modprobe.d "$root"/opt/kmodx "$root"/vm \
+    "$root"/lib/modules
+cp "$busybox" "$root/bin/busybox"
+for a in $("$busybox" --list); do
+    case $a in
+    modprobe | insmod | rmmod | lsmod | modinfo | depmod | busybox) ;;
+    *) ln -s busybox "$root/bin/$a" ;;
+    esac
+done
+
+# copy_with_libs BINARY DEST: the binary and every library ldd names, at the
+# same paths (the dynamic loader included).
+copy_with_libs() {
+    cp "$1" "$root$2"
+    ldd "$1" | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}' | while read -r lib; do
+        [ -e "$root$lib" ] && continue
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+    done
+}
+copy_with_libs "$kmod" /usr/bin/kmod
+copy_with_libs "$kmodx" /opt/kmodx/kmodx
+# kmodx opens zlib on first use of a gzip module (dlopen, invisible to ldd).
+libz=$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/{print $NF; exit}')
+[ -n "$libz" ] && mkdir -p "$root$(dirname "$libz")" && cp -L "$libz" "$root$libz"
+cp "$storm" "$root/bin/kmodx-vm-storm"
+
+cp -a "$kdir/lib/modules/$kver" "$root/lib/modules/$kver"
+cp "$here/init" "$root/init"
+cp "$here/trace.sh" "$here/e2e.sh" "$here/storm.sh" "$root/vm/"
+chmod 0755 "$root/init" "$root"/vm/*.sh
+mknod -m 0600 "$root/dev/console" c 5 1
+mknod -m 0666 "$root/dev/null" c 1 3
+
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"

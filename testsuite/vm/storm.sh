@@ -1,0 +1,45 @@
+# Scenario 2, the boot storm (guest side; run by /init with the result port
+# as $1). For every CPU at once: `modprobe -q -- NAME` for each module of the
+# seed report plus xfs, btrfs, dm_mod and loop, and `modprobe -b -q` of the
+# CPU's modalias, as udev does once per CPU device. Names built into this
+# kernel are requested too (a boot asks for them anyway); they cost no
+# syscall.
+out=$1
+. /vm/trace.sh
+modules="irqbypass kvm kvm_intel crct10dif_pclmul ghash_clmulni_intel sha512_ssse3
+sha512_generic cryptd crypto_simd aesni_intel evdev serio_raw virtio virtio_ring
+virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci crc64 crc64_rocksoft t10_pi
+nvme_core nvme crc32_pclmul crc32c_intel xfs btrfs dm_mod loop"
+res() { echo "KMODX-RESULT storm_$*" >"$out"; }
+
+modalias=$(cat /sys/devices/system/cpu/modalias)
+cpus=$(nproc)
+i=0
+: >/tmp/storm.cmds
+while [ $i -lt "$cpus" ]; do
+    for m in $modules; do
+        echo "/sbin/modprobe -q -- $m" >>/tmp/storm.cmds
+    done
+    echo "/sbin/modprobe -b -q -- $modalias" >>/tmp/storm.cmds
+    i=$((i + 1))
+done
+res "modules_before=$(wc -l </proc/modules)"
+for m in $modules; do
+    if grep -q "/${m}.ko" "/lib/modules/$(uname -r)/modules.builtin" ||
+       grep -q "/$(echo "$m" | tr _ -).ko" "/lib/modules/$(uname -r)/modules.builtin"; then
+        res "builtin=$m"
+    fi
+done
+
+trace_start
+/bin/kmodx-vm-storm /tmp/storm.cmds 2>/tmp/storm.err | sed 's/^/storm_/' | while read -r l; do
+    echo "KMODX-RESULT $l" >"$out"
+done
+# Autoload requests the kernel queued without waiting (request_module_nowait)
+# may still be running.
+sleep 2
+trace_report storm_
+res "modules_after=$(wc -l </proc/modules)"
+res "loaded=$(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
+res "stderr_lines=$(wc -l </tmp/storm.err)"
+head -n 5 /tmp/storm.err | while read -r l; do res "stderr=$l"; done

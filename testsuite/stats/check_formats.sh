@@ -13,7 +13,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/kmodx-stats-formats.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/bin"
 ln -s "$KMODX" "$T/bin/modprobe"
-export KMODX_RUNTIME_DIR="$T/run" KMODX_STATE_DIR="$T/state" KMODX_STATS_MAX_BYTES=1000000000
+export KMODX_RUNTIME_DIR="$T/run" KMODX_STATE_DIR="$T/state" KMODX_STATS_MAX_BYTES=1G
 
 # Every outcome, requester and format at random, then the awkward strings:
 # quotes, backslashes and a newline-free but odd comm, a module in UTF-8.

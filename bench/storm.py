@@ -48,6 +48,17 @@ VARIANTS = {
 TIME_LIMIT_S = 900
 
 
+def source_version():
+    """The commit measured, '+dirty' when the working tree has changes."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        rev = subprocess.run(["git", "-C", here, "describe", "--always", "--dirty=+dirty"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        rev = "unknown"
+    return rev
+
+
 def module_names(tree):
     """Module names indexed in the tree (file name without .ko*, dashes as underscores)."""
     (kver,) = os.listdir(os.path.join(tree, "lib", "modules"))
@@ -236,6 +247,8 @@ def main():
             sys.exit(f"storm: missing {p} (build first: ninja -C {args.build} bench/storm_launch "
                      "tools/modprobe testsuite/fixtures/root.stamp testsuite/fixtures/root-xz.stamp)")
     ns = args.n or ([8, 64] if args.quick else [8, 64, 400])
+    # kmodx's knobs (KMODX_LOCK_WAIT_MS, KMODX_FAIL_WINDOW_S, ...) reach the requests unchanged.
+    kmodx_env = {k: v for k, v in os.environ.items() if k.startswith("KMODX_")}
 
     present = module_names(ctx["trees"]["root"])
     names = [m for m in SEED_MODULES + STORAGE_MODULES if m in present]
@@ -250,11 +263,14 @@ def main():
         os.symlink(args.stock, os.path.join(bindir, "modprobe"))
         ctx.update(tmp=tmp, tools={"kmod": os.path.join(bindir, "modprobe"),
                                    "kmodx": os.path.join(build, "tools", "modprobe")},
-                   env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/", "LANG": "C.UTF-8"})
+                   env=dict({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/", "LANG": "C.UTF-8"},
+                            **kmodx_env))
         print(f"boot storm, {datetime.date.today()}, {os.cpu_count()} cores: per CPU "
               f"{len(names)} x `modprobe -q -- NAME` + `modprobe -b <cpu modalias>`; "
               + ", ".join(f"{k}={v}" for k, v in COSTS.items())
-              + ", " + ", ".join(f"fail.{m}={e}" for m, e in FAILING.items()), flush=True)
+              + ", " + ", ".join(f"fail.{m}={e}" for m, e in FAILING.items())
+              + "".join(f", {k}={v}" for k, v in sorted(kmodx_env.items()))
+              + f"; kmodx {source_version()}", flush=True)
         missing = [m for m in SEED_MODULES + STORAGE_MODULES if m not in present]
         if missing:
             print(f"not in the fixture tree (left out): {' '.join(missing)}")

@@ -281,8 +281,11 @@ def main():
                 # Alternate which tool goes first so neither always gets the warmer caches.
                 for tool in (("kmod", "kmodx") if i % 2 == 0 else ("kmodx", "kmod")):
                     r[tool] = run_storm(ctx, v, n, tool, requests)
-                    print(f"  {v['name']} N={n} {tool}: {r[tool]['wall_s']:.2f} s, "
-                          f"{r[tool]['load_calls']} load syscalls", file=sys.stderr, flush=True)
+                    x = r[tool]
+                    print(f"  {v['name']} N={n} {tool}: wall {x['wall_s']:.2f} s, CPU {x['cpu_s']:.2f} s, "
+                          f"{x['load_calls']} load syscalls, {x['eexist']} EEXIST, {x['ebusy']} EBUSY, "
+                          f"{x['loaded']} loaded, wasted {x['wasted'] / 1e6:.1f} MB, "
+                          f"peak {x['peak'] / 1e6:.1f} MB", file=sys.stderr, flush=True)
                 results[(v["name"], n)] = r
     print_tables(results, args.markdown)
     print()

@@ -25,6 +25,7 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -99,16 +100,20 @@ def run_storm(ctx, variant, n, tool, requests):
     root = os.path.join(ctx["tmp"], f"{variant['name']}-{n}-{tool}")
     make_root(ctx["trees"][variant["tree"]], root, variant)
     lines = "".join("\t".join(r) + "\n" for r in requests)
+    # Its own session, so a run over the time limit can be ended with all its requests.
+    proc = subprocess.Popen([ctx["simrun"], root, ctx["launch"], str(n), ctx["tools"][tool]],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=ctx["env"], start_new_session=True)
     try:
-        out = subprocess.run([ctx["simrun"], root, ctx["launch"], str(n), ctx["tools"][tool]],
-                             input=lines, capture_output=True, text=True, timeout=TIME_LIMIT_S,
-                             env=ctx["env"])
+        stdout, stderr = proc.communicate(lines, timeout=TIME_LIMIT_S)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         sys.exit(f"storm: {tool} N={n} {variant['name']}: over {TIME_LIMIT_S} s")
-    if out.returncode != 0:
-        sys.exit(f"storm: launcher failed ({out.returncode}): {out.stderr.strip()}")
+    if proc.returncode != 0:
+        sys.exit(f"storm: launcher failed ({proc.returncode}): {stderr.strip()}")
     wall_ns, cpu_ns, statuses, forked = 0, 0, {}, 0
-    for line in out.stdout.splitlines():
+    for line in stdout.splitlines():
         w = line.split()
         if w[0] == "wall_ns":
             wall_ns = int(w[1])
@@ -131,9 +136,9 @@ def run_storm(ctx, variant, n, tool, requests):
         "distinct": len([m for m, v in per.items() if v["loads"] > 0]),
         "max_per_module": max((v["loads"] for v in per.values()), default=0),
         "dedup_dir": os.path.isdir(os.path.join(root, "run", "kmodx")),
-        "live": sorted(line.split()[0] for line in open(os.path.join(root, "proc", "modules"))
-                       if line.strip()),
     }
+    with open(os.path.join(root, "proc", "modules"), encoding="utf-8") as f:
+        res["live"] = sorted(line.split()[0] for line in f if line.strip())
     shutil.rmtree(root, ignore_errors=True)
     return res
 

@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <set>
 
 namespace kmodx::stats {
@@ -67,6 +70,26 @@ std::vector<std::string> stale_boots(int stats_dir, const std::string& me) {
     return out;
 }
 
+// Temporary files (.tmp.PID.N) whose writer died before its rename would
+// stay forever in the archive: removed once their process is gone.
+void remove_dead_temps(int dir) {
+    int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
+    if (!d) {
+        if (fd >= 0) ::close(fd);
+        return;
+    }
+    std::vector<std::string> dead;
+    while (dirent* de = ::readdir(d)) {
+        std::string_view n = de->d_name;
+        if (!n.starts_with(".tmp.")) continue;
+        long pid = std::strtol(de->d_name + 5, nullptr, 10);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) dead.emplace_back(n);
+    }
+    ::closedir(d);
+    for (const auto& n : dead) ::unlinkat(dir, n.c_str(), 0);
+}
+
 // Keeps this boot's copy and the newest `keep` others, one copy per boot.
 void prune(int boots_dir, const std::string& me, unsigned keep) {
     std::set<std::string> seen;
@@ -98,6 +121,8 @@ Status Store::archive() {
         if (auto ok = archive_one(stats->get(), boots->get(), me); !ok) return ok;
     }
     prune(boots->get(), me, settings_.keep_boots);
+    remove_dead_temps(boots->get());
+    if (stats) remove_dead_temps(stats->get());
     return {};
 }
 

@@ -361,7 +361,15 @@ static void archive_keeps_ten_boots(void**) {
     test::ScratchDir dir;
     auto s = settings_in(dir);
     std::vector<std::string> boots;
+    // Leftovers of an archiver that died before its rename, and one of a
+    // live process (us) that must stay.
+    const std::string dead_tmp = s.state_dir + "/boots/.tmp.2147483646.0";
+    const std::string live_tmp = s.state_dir + "/boots/.tmp." + std::to_string(::getpid()) + ".77";
     for (int i = 0; i < 13; ++i) {
+        if (i == 1) {
+            dir.write("state/boots/.tmp.2147483646.0", "half");
+            dir.write("state/boots/.tmp." + std::to_string(::getpid()) + ".77", "busy");
+        }
         char id[40];
         std::snprintf(id, sizeof id, "%08d-2222-3333-4444-555555555555", i);
         boots.push_back(id);
@@ -374,6 +382,8 @@ static void archive_keeps_ten_boots(void**) {
     std::size_t files = 0;
     for (const auto& e : fs::directory_iterator(s.state_dir + "/boots")) files += e.path().extension() == ".events";
     assert_int_equal(files, 11);  // this boot and the ten before it
+    assert_false(fs::exists(dead_tmp));
+    assert_true(fs::exists(live_tmp));
     Store st(s);
     for (int back = 1; back <= 10; ++back) {
         auto got = st.read(-back);

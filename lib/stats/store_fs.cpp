@@ -102,20 +102,23 @@ Result<UniqueFd> open_file(int dir, const std::string& name, int flags) {
 Result<std::string> read_all(int fd, std::uint64_t from) {
     std::string data;
     struct stat st;
+    std::size_t want = 65536;
     if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > from)
-        data.reserve(static_cast<std::size_t>(st.st_size - from) + 4096);
-    char buf[65536];
-    auto off = static_cast<off_t>(from);
+        want = static_cast<std::size_t>(st.st_size - from) + 4096;
+    std::size_t have = 0;
+    // Straight into the string, no bounce buffer; grows if appends continue.
     for (;;) {
-        ssize_t n = ::pread(fd, buf, sizeof buf, off);
+        if (data.size() - have < 4096) data.resize(std::max(want, data.size() * 2));
+        ssize_t n = ::pread(fd, data.data() + have, data.size() - have, static_cast<off_t>(from + have));
         if (n < 0) {
             if (errno == EINTR) continue;
             return failure_errno("read stats store");
         }
-        if (n == 0) return data;
-        data.append(buf, static_cast<std::size_t>(n));
-        off += n;
+        if (n == 0) break;
+        have += static_cast<std::size_t>(n);
     }
+    data.resize(have);
+    return data;
 }
 
 namespace {

@@ -36,9 +36,12 @@ virtio_pci_legacy_dev virtio_pci_modern_dev t10_pi virtio crc32_pclmul crc64_roc
 crc32c_intel virtio_ring crc64""".split()
 STORAGE_MODULES = ["xfs", "btrfs", "dm_mod", "loop"]
 
-# Simulated kernel costs (slept, not burnt, by the shim): init 2 ms plus 10 us per KiB
-# (kvm ~13 ms, xfs ~21 ms, a 16K crypto helper ~2.2 ms), kernel_read_file at 4 GB/s.
-COSTS = {"load_ns_base": "2ms", "load_ns_per_kib": "10us", "read_ns_per_kib": "250ns"}
+# Simulated kernel costs in ns on a real machine (slept, not burnt, by the shim): init 2 ms
+# plus 10 us per KiB (kvm ~13 ms, xfs ~21 ms, a 16K crypto helper ~2.2 ms), kernel_read_file
+# at 4 GB/s.
+COSTS = {"load_ns_base": 2_000_000, "load_ns_per_kib": 10_000, "read_ns_per_kib": 250}
+# kmodx's own time bounds (defaults), stretched with the simulated kernel's times.
+KMODX_BOUNDS = {"KMODX_LOCK_WAIT_MS": 120_000, "KMODX_FAIL_WINDOW_S": 60}
 FAILING = {"kvm_intel": "EOPNOTSUPP"}
 
 VARIANTS = {
@@ -72,7 +75,16 @@ def module_names(tree):
     return names
 
 
-def make_root(tree, dest, variant):
+def time_scale(arg, n):
+    """N CPUs' requests share this machine's cores, so each runs about N/cores times slower
+    than on the real N-CPU machine; the simulated kernel's times are stretched as much, which
+    keeps how far requests overlap with loads in flight (what makes duplicates) as at boot."""
+    if arg == "auto":
+        return max(1.0, n / (os.cpu_count() or 1))
+    return float(arg)
+
+
+def make_root(tree, dest, variant, scale):
     """A private machine: module files hard-linked (only read), everything else copied."""
     os.mkdir(dest)
     for entry in os.listdir(tree):
@@ -88,7 +100,7 @@ def make_root(tree, dest, variant):
     with open(os.path.join(dest, ".simkernel", "config"), "w") as f:
         f.write(f"model={variant['model']}\n")
         for k, v in COSTS.items():
-            f.write(f"{k}={v}\n")
+            f.write(f"{k}={int(v * scale)}\n")
         for m, e in FAILING.items():
             f.write(f"fail.{m}={e}\n")
     if variant["compression"]:
@@ -98,12 +110,16 @@ def make_root(tree, dest, variant):
 
 def run_storm(ctx, variant, n, tool, requests):
     root = os.path.join(ctx["tmp"], f"{variant['name']}-{n}-{tool}")
-    make_root(ctx["trees"][variant["tree"]], root, variant)
+    scale = time_scale(ctx["time_scale"], n)
+    make_root(ctx["trees"][variant["tree"]], root, variant, scale)
+    env = dict(ctx["env"])
+    for k, v in KMODX_BOUNDS.items():
+        env.setdefault(k, str(int(v * scale)))
     lines = "".join("\t".join(r) + "\n" for r in requests)
     # Its own session, so a run over the time limit can be ended with all its requests.
     proc = subprocess.Popen([ctx["simrun"], root, ctx["launch"], str(n), ctx["tools"][tool]],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=ctx["env"], start_new_session=True)
+                            text=True, env=env, start_new_session=True)
     try:
         stdout, stderr = proc.communicate(lines, timeout=TIME_LIMIT_S)
     except subprocess.TimeoutExpired:
@@ -227,6 +243,9 @@ def main():
     ap.add_argument("-n", type=int, action="append", help="CPUs (repeatable; default 8 64 400)")
     ap.add_argument("--models", default="6.1,6.5-xz", help=f"comma list of {', '.join(VARIANTS)}")
     ap.add_argument("--stock", default="/usr/bin/kmod")
+    ap.add_argument("--time-scale", default="auto",
+                    help="stretch simulated kernel times and kmodx's bounds by this factor "
+                         "(default auto: N / cores, at least 1)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = ap.parse_args()
 
@@ -266,13 +285,14 @@ def main():
         bindir = os.path.join(tmp, "stock")
         os.mkdir(bindir)
         os.symlink(args.stock, os.path.join(bindir, "modprobe"))
-        ctx.update(tmp=tmp, tools={"kmod": os.path.join(bindir, "modprobe"),
+        ctx.update(tmp=tmp, time_scale=args.time_scale, tools={"kmod": os.path.join(bindir, "modprobe"),
                                    "kmodx": os.path.join(build, "tools", "modprobe")},
                    env=dict({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/", "LANG": "C.UTF-8"},
                             **kmodx_env))
         print(f"boot storm, {datetime.date.today()}, {os.cpu_count()} cores: per CPU "
               f"{len(names)} x `modprobe -q -- NAME` + `modprobe -b <cpu modalias>`; "
-              + ", ".join(f"{k}={v}" for k, v in COSTS.items())
+              + ", ".join(f"{k}={v}ns" for k, v in COSTS.items())
+              + f" x time scale {args.time_scale}"
               + ", " + ", ".join(f"fail.{m}={e}" for m, e in FAILING.items())
               + "".join(f", {k}={v}" for k, v in sorted(kmodx_env.items()))
               + f"; kmodx {source_version()}", flush=True)

@@ -45,9 +45,13 @@ Parsed parse(std::string_view data) {
         // A writer killed mid-record leaves no newline, so the next writer's
         // record continues the same line: look for a whole record starting
         // inside it. A false start would need a matching CRC-32 as well.
+        // Only the line's last few KiB can hold it (a record is a few hundred
+        // bytes), which keeps a huge garbage line linear to skip.
         bool found = false;
         const std::string start = std::string(line::kTag) + '\t';
-        for (std::size_t at = l.find(start, 1); at != std::string_view::npos; at = l.find(start, at + 1)) {
+        constexpr std::size_t kLongestRecord = 4096;
+        std::size_t from = l.size() > kLongestRecord ? l.size() - kLongestRecord : 1;
+        for (std::size_t at = l.find(start, from); at != std::string_view::npos; at = l.find(start, at + 1)) {
             auto e = decode(l.substr(at));
             if (!e) continue;
             // The first part may even be whole, torn just before its newline.

@@ -207,17 +207,21 @@ static void corrupted_file_is_skipped_and_counted(void**) {
     append_raw(path, "hello world\n");
     append_raw(path, std::string("\x00\xff\x01k1\tjunk\n", 12));
     append_raw(path, "k1\t" + std::string(300, 'z') + "\n");
+    // A long damaged line full of false starts is skipped as one.
+    std::string junk;
+    while (junk.size() < (1u << 20)) junk += "k1\tk1\t";
+    append_raw(path, junk + "\n");
     auto got = st.read(0);
     assert_true(got.has_value());
     assert_int_equal(got->events.size(), 9);
-    assert_int_equal(got->skipped, 4);
+    assert_int_equal(got->skipped, 5);
     assert_false(got->torn_tail);
     for (const Event& e : got->events) assert_true(e.holder_pid != 3);
     // Appending goes on after the damage and the damage stays counted.
     assert_true(append_one(st, event("m", 10)).has_value());
     got = st.read(0);
     assert_int_equal(got->events.size(), 10);
-    assert_int_equal(got->skipped, 4);
+    assert_int_equal(got->skipped, 5);
 }
 
 static void full_disk_fails_cleanly(void**) {
@@ -270,6 +274,15 @@ static void file_size_limit_fails_cleanly(void**) {
     assert_int_equal(got->events.size(), 5);
     assert_int_equal(got->skipped, 0);
     assert_int_equal(got->dropped, 1);
+    // The archived copy carries the dropped count in its own header.
+    assert_true(st.archive().has_value());
+    auto next_boot = s;
+    next_boot.boot_id = "22222222-2222-3333-4444-555555555555";
+    auto prev = Store(next_boot).read(-1);
+    assert_true(prev.has_value());
+    assert_string_equal(prev->boot_id.c_str(), kBoot);
+    assert_int_equal(prev->events.size(), 5);
+    assert_int_equal(prev->dropped, 1);
 }
 
 static void read_only_store_and_non_root(void**) {

@@ -91,14 +91,12 @@ _kmodx_reply() {
 }
 
 _kmodx_reply_files() {
-    local IFS=$'\n'
-    COMPREPLY=($(compgen -f -- "$_kmodx_cur"))
+    mapfile -t COMPREPLY < <(compgen -f -- "$_kmodx_cur")
     compopt -o filenames 2>/dev/null
 }
 
 _kmodx_reply_dirs() {
-    local IFS=$'\n'
-    COMPREPLY=($(compgen -d -- "$_kmodx_cur"))
+    mapfile -t COMPREPLY < <(compgen -d -- "$_kmodx_cur")
     compopt -o filenames 2>/dev/null
 }
 
@@ -130,6 +128,7 @@ _kmodx_has_option() {
         for o in "$@"; do
             [[ $w == "$o" ]] && return 0
             # a cluster of short options (-rv), up to one that takes a value
+            # shellcheck disable=SC2295 # the letters are a bracket pattern
             [[ $o == -? && $w == -[!-]* && ${w%%[$_kmodx_arg_letters]*} == *"${o#-}"* ]] && return 0
         done
     done
@@ -162,7 +161,7 @@ _kmodx_count_args() {
 # Completion of command CMD over _kmodx_words/_kmodx_cword.
 _kmodx_complete_command() {
     local cmd=$1 cur=${_kmodx_words[_kmodx_cword]} prev=${_kmodx_words[_kmodx_cword - 1]}
-    local opt= _kmodx_cur opts_var=_kmodx_${1}_opts
+    local opt='' _kmodx_cur opts_var=_kmodx_${1}_opts
 
     # --opt=value: bash splits at '=' when it is in COMP_WORDBREAKS.
     if [[ $cur == = ]]; then
@@ -233,8 +232,8 @@ _kmodx_complete_command() {
     modinfo)
         _kmodx_reply "$(_kmodx_module_names "$(_kmodx_root -b --basedir)" "$(_kmodx_kver -k --set-version)")"
         if [[ $cur == */* || $cur == .* ]]; then
-            local IFS=$'\n'
-            COMPREPLY+=($(compgen -f -- "$cur"))
+            local f
+            while IFS= read -r f; do COMPREPLY+=("$f"); done < <(compgen -f -- "$cur")
             compopt -o filenames 2>/dev/null
         fi
         ;;

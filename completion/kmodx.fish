@@ -81,10 +81,18 @@ function __kmodx_versions -a rs rl
     end
 end
 
+# Whether any of the given options is on the command line, short ones also
+# inside a cluster (-rv) up to the first letter that takes a value.
 function __kmodx_has_option
     set -l toks (__kmodx_tokens)
     for o in $argv
         contains -- $o $toks; and return 0
+        string match -qr -- '^-[^-]$' $o; or continue
+        for t in $toks
+            string match -qr -- '^-[^-]' $t; or continue
+            set -l cluster (string replace -r -- '[wCdSFkb].*' '' (string sub -s 2 -- $t))
+            string match -q -- '*'(string sub -s 2 -- $o)'*' "$cluster"; and return 0
+        end
     end
     return 1
 end
@@ -108,6 +116,11 @@ function __kmodx_count_args
         end
     end
     echo $n
+end
+
+function __kmodx_after -a word
+    set -l toks (commandline -opc)
+    test "$toks[-1]" = "$word"
 end
 
 function __kmodx_modprobe_args
@@ -165,6 +178,8 @@ complete -c modprobe -l stats -d 'Print the statistics of a boot'
 # --stats takes its optional format only after '=', as getopt does.
 complete -c modprobe -n 'string match -q -- "--stats=*" (commandline -ct)' -a '--stats=text --stats=json --stats=prometheus' -d 'Statistics format'
 complete -c modprobe -l boot -x -a '0 -1 -2 -3 -4 -5 -6 -7 -8 -9' -d 'With --stats, the boot (0 current, -1 previous)'
+# fish takes a word starting with '-' for an option even after --boot.
+complete -c modprobe -n '__kmodx_after --boot' -x -a '-1 -2 -3 -4 -5 -6 -7 -8 -9' -d 'Boot'
 complete -c modprobe -l stats-reset -d "Empty this boot's statistics"
 complete -c modprobe -l stats-archive -d "Archive this boot's statistics"
 complete -c modprobe -n 'not string match -q -- "-*" (commandline -ct)' -a '(__kmodx_modprobe_args)'

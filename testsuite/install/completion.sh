@@ -102,7 +102,8 @@ run_cases() {
             [ -z "$(comm -23 <(printf '%s\n' "${wants[i]}") <(printf '%s\n' "$got"))" ] && continue
         fi
         fails=$((fails + 1))
-        echo "FAIL [$shell] '${lines[i]}': expected (${modes[i]}) [$(echo ${wants[i]})], got [$(echo $got)]" >&2
+        echo "FAIL [$shell] '${lines[i]}': expected (${modes[i]}) [$(tr '\n' ' ' <<<"${wants[i]}")]," \
+             "got [$(tr '\n' ' ' <<<"$got")]" >&2
     done
     echo "$shell: $((n - fails))/$n completion cases pass"
     [ "$fails" -eq 0 ]
@@ -129,11 +130,14 @@ check is 'modinfo ./mod' mod.ko mod2.ko.xz
 check is 'rmmod ' kvm loadedmod
 check is 'modprobe -r ' kvm loadedmod
 check is 'modprobe -r -a l' loadedmod
+check is 'modprobe -rv k' kvm
+check is 'modprobe --show-modversions ./mod' mod.ko mod2.ko.xz
 check is 'kmodx rmmod k' kvm
 # Option arguments.
 check is 'modprobe --stats=' text json prometheus
 check is 'modprobe --stats=j' json
 check is 'modprobe --boot=' 0 -1 -2 -3 -4 -5 -6 -7 -8 -9
+check has 'modprobe --stats --boot -' -1 -2 -3 -4 -5 -6 -7 -8 -9
 check is 'modinfo -F sig' sig_hashalgo sig_id sig_key signat signer
 check is 'modinfo --field=fi' filename firmware
 check is 'modprobe --st' --stats --stats-archive --stats-reset

@@ -6,6 +6,8 @@
 
 #include "modprobe/options.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -320,6 +322,29 @@ static void debugfs_parses_back_and_reads_the_seed(void**) {
     assert_false(parse_debugfs("").has_value());
     assert_false(parse_debugfs("Mods ever loaded x\n").has_value());
     assert_false(read_kernel_debugfs("/nonexistent/stats").has_value());
+
+    // The kernel's file, read through the same function modprobe --stats uses.
+    char path[] = "/tmp/kmodx-debugfs-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    std::string text = format_debugfs(s);
+    assert_int_equal(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    close(fd);
+    auto k = read_kernel_debugfs(path);
+    unlink(path);
+    assert_true(k.has_value());
+    assert_int_equal(k->failed_load, 16);
+    assert_int_equal(k->duplicates.size(), 24);
+}
+
+static void debugfs_table_stops_where_the_kernels_buffer_does(void**) {
+    std::vector<Event> ev;
+    for (int i = 0; i < 150; ++i) ev.push_back(duplicate("m" + std::to_string(i), i, EEXIST, 10, false));
+    auto l = lines(format_debugfs(debugfs_from_events(ev)));
+    // 12 fixed + Avg fail becoming + "Duplicate failed modules:" + header + 111 rows.
+    assert_int_equal(l.size(), 12 + 1 + 2 + 111);
+    assert_string_equal(collapse(l[15]).c_str(), "m149 1 Becoming");  // newest first
+    assert_string_equal(collapse(l.back()).c_str(), "m39 1 Becoming");
 }
 
 static void summary_aggregates_by_module_requester_and_format(void**) {
@@ -528,6 +553,7 @@ int main() {
         cmocka_unit_test(debugfs_stage_follows_the_kernels_byte_rules),
         cmocka_unit_test(debugfs_counts_weight_compacted_records),
         cmocka_unit_test(debugfs_parses_back_and_reads_the_seed),
+        cmocka_unit_test(debugfs_table_stops_where_the_kernels_buffer_does),
         cmocka_unit_test(summary_aggregates_by_module_requester_and_format),
         cmocka_unit_test(json_escapes_every_string),
         cmocka_unit_test(prometheus_escapes_labels_and_names_counters_total),

@@ -3,6 +3,9 @@
 #include <kmodx/log.hpp>
 #include <kmodx/messages.hpp>
 
+#include "stats/load_event.hpp"
+#include "stats/recorder.hpp"
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -18,6 +21,17 @@ std::string join_params(const std::vector<std::string>& args) {
     }
     return out;
 }
+
+namespace {
+
+// insmod names no module; libkmod names it after the file.
+void record_load(Kernel& kernel, stats::LoadFacts& facts, int err) {
+    facts.module = stats::module_name_of_file(facts.path);
+    facts.result = -err;
+    stats::record(stats::load_event(kernel, facts));
+}
+
+}  // namespace
 
 int run(Kernel& kernel, const Options& opts) {
     log::set_priority(LOG_WARNING + opts.verbose);
@@ -42,13 +56,19 @@ int run(Kernel& kernel, const Options& opts) {
     req.path = opts.path;
     req.params = join_params(opts.args);
     req.force_vermagic = req.force_modversion = opts.force;
-    LoadReport facts;
-    auto r = load_module(kernel, req, &facts);
+    stats::LoadFacts facts;
+    facts.tool = "insmod";
+    facts.path = opts.path;
+    facts.attempted = true;
+    auto r = load_module(kernel, req, &facts.report);
     int err = 0;
-    if (!r)
-        err = messages::load_errno(r.error(), facts.format);
-    else if (r->outcome == LoadOutcome::AlreadyLoaded)
+    if (!r) {
+        facts.error = r.error();
+        err = messages::load_errno(r.error(), facts.report.format);
+    } else if (r->outcome == LoadOutcome::AlreadyLoaded) {
         err = EEXIST;  // insmod, unlike modprobe, reports an existing module
+    }
+    record_load(kernel, facts, err);
     if (err == 0) return 0;
     KMODX_ERR("%s", messages::insert_failed(messages::Tool::Insmod, opts.path, err).c_str());
     return 1;

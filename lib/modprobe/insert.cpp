@@ -6,6 +6,9 @@
 #include <kmodx/log.hpp>
 #include <kmodx/messages.hpp>
 
+#include "stats/load_event.hpp"
+#include "stats/recorder.hpp"
+
 #include <cerrno>
 #include <cstring>
 
@@ -17,10 +20,25 @@ struct NameResult {
     bool stop = false;  // kmod would have exited on a FATAL message here
 };
 
+// What libkmod's plan alone answers: a blacklist stopped the load, or the
+// module was live before we asked (the fast path: no step to run). A module
+// without a file that yields no step is builtin, not something loaded.
+void record_plan(kmod_module* mod, const Plan& plan, const Options& opts) {
+    using stats::Outcome;
+    const char* name = kmod_module_get_name(mod);
+    if (plan.status > 0) {
+        stats::record(stats::simple_event("modprobe", name, Outcome::Blacklisted));
+    } else if (plan.steps.empty() && kmod_module_get_path(mod) != nullptr) {
+        if (plan.status == 0 || (plan.status == -EEXIST && opts.first_time))
+            stats::record(stats::simple_event("modprobe", name, Outcome::AlreadyLive, -plan.status));
+    }
+}
+
 int insert_one(kmod_ctx* ctx, kmod_module* mod, const Options& opts, Kernel& kernel, const std::string& extra) {
     const bool show = opts.show || opts.verbosity > LOG_WARNING;
     Plan plan = plan_probe(ctx, mod, probe_flags(opts), extra);
     int err = plan.status;
+    if (!opts.dry_run) record_plan(mod, plan, opts);
     if (err >= 0) {
         // A positive status means blacklisted: nothing to do, not an error.
         err = 0;
@@ -31,6 +49,7 @@ int insert_one(kmod_ctx* ctx, kmod_module* mod, const Options& opts, Kernel& ker
             StepSettings settings{opts.first_time, opts.force_vermagic, opts.force_modversion, show};
             settings.dedup = !opts.no_dedup;
             settings.quiet = opts.verbosity < LOG_WARNING;
+            settings.record = true;
             err = StepRunner(kernel, settings).run(plan.steps);
         }
     }

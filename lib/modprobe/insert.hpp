@@ -12,6 +12,7 @@
 #include <kmodx/modprobe.hpp>
 
 #include "modprobe/module_command.hpp"
+#include "stats/load_event.hpp"
 
 #include <cstdio>
 #include <functional>
@@ -62,6 +63,7 @@ struct StepSettings {
     bool show = false;  // print "insmod PATH OPTS" / "install CMD OPTS" (-v)
     bool dedup = false;  // one load per module across processes (kmodx::dedup); off in unit tests
     bool quiet = false;  // -q: no note about an unusable runtime directory
+    bool record = false;  // one stats event per step (kmodx::stats); off in unit tests
 };
 
 class StepRunner {
@@ -83,6 +85,7 @@ private:
     int run_command(const Step& step);
     int load(const Step& step);
     void note(const Step& step, int err, const dedup::GuardReport& report);
+    void record(stats::LoadFacts& facts, int err);
 
     Kernel& kernel_;
     StepSettings settings_;

@@ -6,6 +6,9 @@
 #include <kmodx/log.hpp>
 #include <kmodx/messages.hpp>
 
+#include "stats/load_event.hpp"
+#include "stats/recorder.hpp"
+
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -56,8 +59,14 @@ int StepRunner::run_command(const Step& step) {
 }
 
 int StepRunner::load(const Step& step) {
+    stats::LoadFacts facts;
+    facts.tool = "modprobe";
+    facts.module = step.name;
+    facts.path = step.path;
+    facts.dedup_disabled = !settings_.dedup;
     if (step.path.empty()) {
         KMODX_ERR("could not find module by name='%s'\n", step.name.c_str());
+        record(facts, -ENOENT);
         return -ENOENT;
     }
     LoadRequest req;
@@ -66,16 +75,31 @@ int StepRunner::load(const Step& step) {
     req.force_vermagic = settings_.force_vermagic;
     req.force_modversion = settings_.force_modversion;
     auto insert = [&] {
-        LoadReport facts;
-        auto r = loader_(kernel_, req, &facts);
-        if (!r) return -messages::load_errno(r.error(), facts.format);
+        facts.attempted = true;
+        auto r = loader_(kernel_, req, &facts.report);
+        if (!r) {
+            facts.error = r.error();
+            return -messages::load_errno(r.error(), facts.report.format);
+        }
         return r->outcome == LoadOutcome::AlreadyLoaded ? -EEXIST : 0;
     };
-    if (!settings_.dedup) return insert();
+    if (!settings_.dedup) {
+        const int err = insert();
+        record(facts, err);
+        return err;
+    }
     dedup::GuardReport report;
     const int err = dedup::load_once(kernel_, step.name, step.options, insert, report);
+    facts.guard = &report;
+    record(facts, err);
     note(step, err, report);
     return err;
+}
+
+void StepRunner::record(stats::LoadFacts& facts, int err) {
+    if (!settings_.record) return;
+    facts.result = err;
+    stats::record(stats::load_event(kernel_, facts));
 }
 
 void StepRunner::note(const Step& step, int err, const dedup::GuardReport& report) {
@@ -116,7 +140,10 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
 int StepRunner::run_step(const Step& step) {
     // The plan is a snapshot: another modprobe may have finished this module
     // since, and libkmod checks again right before each insert too.
-    if (kernel_.module_state(step.name) == ModuleState::Live) return -EEXIST;
+    if (kernel_.module_state(step.name) == ModuleState::Live) {
+        if (settings_.record) stats::record(stats::simple_event("modprobe", step.name, stats::Outcome::AlreadyLive));
+        return -EEXIST;
+    }
     if (settings_.show) {
         const std::string line = action_line(step);
         // Buffered like kmod's printf: an install command's own output comes

@@ -52,6 +52,7 @@ struct RemoveSettings {
     bool show = false;             // print "rmmod NAME" / "remove CMD" (-v)
     unsigned long long wait_msec = 0;
     int log_priority = 2;          // LOG_CRIT, LOG_WARNING with -a
+    bool record = false;           // stats events for delete_module (kmodx::stats); off in unit tests
 };
 
 // kmod 30's removal switches as set by the command line.
@@ -76,6 +77,7 @@ private:
     Status remove_module(const std::string& module, bool with_holders, bool ignore_builtin);
     Status remove_list_reversed(const std::vector<std::string>& modules, bool stop_on_errors);
     Status unload(const std::string& module);
+    void record_removal(const std::string& module, int kernel_err, std::string taint);
     Status run_command(const std::string& module, const std::string& command);
     void remove_unused_dependencies(const std::string& module);
     // Logs one line of the message table as kmod's LOG(); true once kmod would stop.

@@ -93,7 +93,9 @@ RemoveSettings remove_settings(const Options& opts) {
 
 int remove_modules(kmod_ctx* ctx, const Options& opts, Kernel& kernel) {
     LibkmodCatalog catalog(ctx);
-    Remover remover(catalog, kernel, remove_settings(opts));
+    RemoveSettings settings = remove_settings(opts);
+    settings.record = !opts.dry_run;
+    Remover remover(catalog, kernel, settings);
     bool ok = true;
     // Every argument is a module with -r, with or without -a.
     for (const auto& name : opts.args) {

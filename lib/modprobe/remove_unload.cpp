@@ -5,6 +5,9 @@
 #include <kmodx/log.hpp>
 #include <kmodx/messages.hpp>
 
+#include "stats/load_event.hpp"
+#include "stats/recorder.hpp"
+
 #include <fcntl.h>
 #include <time.h>
 
@@ -30,6 +33,15 @@ void sleep_msec(unsigned long long ms) {
 
 }  // namespace
 
+void Remover::record_removal(const std::string& module, int kernel_err, std::string taint) {
+    // EEXIST from delete_module is kmod's "not loaded" answer, not a removal.
+    if (kernel_err == EEXIST) return;
+    stats::Event e = stats::simple_event("modprobe", module,
+                                         kernel_err ? stats::Outcome::FailedRemove : stats::Outcome::Removed, kernel_err);
+    e.taint = std::move(taint);
+    stats::record(std::move(e));
+}
+
 Status Remover::unload(const std::string& module) {
     show("rmmod " + module + "\n");
     if (settings_.dry_run) return {};
@@ -39,11 +51,21 @@ Status Remover::unload(const std::string& module) {
     const bool waiting = settings_.wait_msec > 0;
     unsigned long long deadline = 0, interval = 0;
 
+    // Read before the module goes: its taint dies with it.
+    std::string taint;
+    if (settings_.record)
+        if (auto text = kernel_.proc_modules()) taint = stats::taint_of(*text, module);
+
     Status st;
+    int kernel_err = 0;  // the kernel's last answer; st may be forgiven below
     for (;;) {
         st = kernel_.delete_module(module, flags);
-        if (st) break;
+        if (st) {
+            kernel_err = 0;
+            break;
+        }
         const int err = st.error().code;
+        kernel_err = err;
         // Under -w the retries make a single failure uninteresting. Otherwise
         // kmod lets libkmod report it, whose messages Debian's debug-enabled
         // build prefixes with their source location.
@@ -73,6 +95,7 @@ Status Remover::unload(const std::string& module) {
         sleep_msec(interval);
     }
 
+    if (settings_.record) record_removal(module, kernel_err, std::move(taint));
     if (!st && waiting)
         KMODX_ERR("%s",
                   messages::remove_failed(messages::Tool::Modprobe, module, st.error().code).c_str());

@@ -2,6 +2,9 @@
 #include <kmodx/log.hpp>
 #include <kmodx/rmmod.hpp>
 
+#include "stats/load_event.hpp"
+#include "stats/recorder.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -78,6 +81,13 @@ std::vector<std::string> libkmod_holders(kmod_module* mod) {
     return out;
 }
 
+void record_removal(const std::string& name, int err, std::string taint) {
+    stats::Event e =
+        stats::simple_event("rmmod", name, err ? stats::Outcome::FailedRemove : stats::Outcome::Removed, err);
+    e.taint = std::move(taint);
+    stats::record(std::move(e));
+}
+
 // Failure count for one argument; stop is set when kmod would leave its loop.
 int remove_one(Kernel& kernel, kmod_ctx* ctx, const std::string& arg, bool force, bool& stop) {
     kmod_module* raw = nullptr;
@@ -105,7 +115,12 @@ int remove_one(Kernel& kernel, kmod_ctx* ctx, const std::string& arg, bool force
             return 1;
         }
     }
-    if (auto r = kernel.delete_module(name, delete_flags(force)); !r) {
+    // Read before the module goes: its taint dies with it.
+    std::string taint;
+    if (auto text = kernel.proc_modules()) taint = stats::taint_of(*text, name);
+    auto r = kernel.delete_module(name, delete_flags(force));
+    record_removal(name, r ? 0 : r.error().code, std::move(taint));
+    if (!r) {
         // libkmod's own line (worded like modprobe's) precedes rmmod's.
         const int code = r.error().code;
         KMODX_ERR("%s", messages::libkmod_remove_failed(name, code).c_str());

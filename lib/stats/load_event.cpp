@@ -87,12 +87,14 @@ Event simple_event(std::string tool, std::string module, Outcome outcome, int er
 Event load_event(Kernel& kernel, const LoadFacts& f) {
     Event e = simple_event(f.tool, f.module, Outcome::AlreadyLive);
     if (f.guard) {
-        e.wait_ns = static_cast<std::uint64_t>(f.guard->waited_ns);
+        // Waiting for the lock and for a loader outside kmodx both delay us.
+        e.wait_ns = static_cast<std::uint64_t>(f.guard->waited_ns + f.guard->settle_ns);
         if (f.guard->degraded) {
             e.degraded |= kNoDedup;
             e.degraded_reason = dedup::degraded_name(*f.guard->degraded);
         }
-        if (f.guard->timed_out) e.degraded |= kLockTimedOut;
+        if (f.guard->timed_out || f.guard->settle_timed_out) e.degraded |= kLockTimedOut;
+        if (f.guard->disabled) e.degraded |= kDedupDisabled;
     }
     if (f.dedup_disabled) e.degraded |= kDedupDisabled;
     if (f.attempted) {

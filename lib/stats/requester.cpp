@@ -8,20 +8,21 @@
 #include <cstdlib>
 #include <string_view>
 
-extern char** environ;
-
 namespace kmodx::stats {
 namespace {
 
 constexpr std::array<std::string_view, 3> kKernelEnv = {
     "HOME=/", "TERM=linux", "PATH=/sbin:/usr/sbin:/bin:/usr/bin"};
 
-// Variables a process can carry without anyone having set them for it: the
-// dynamic loader's (LD_PRELOAD of a sanitizer or of the simulated kernel) and
-// the simulated kernel's own. Ignoring them lets the simulated kernel drive
-// the kernel rule; request_module() sets neither.
+// Variables a process can carry without its caller having chosen them: the
+// dynamic loader's (LD_PRELOAD of a sanitizer or of the simulated kernel),
+// the simulated kernel's own, and those a shell exports by itself (a wrapper
+// script named in /proc/sys/kernel/modprobe, or simrun). request_module()
+// sets none of them; ignoring them lets a wrapper and the simulated kernel
+// keep the kernel rule.
 bool injected(std::string_view var) {
-    return var.starts_with("LD_") || var.starts_with("SIMKERNEL_");
+    return var.starts_with("LD_") || var.starts_with("SIMKERNEL_") || var.starts_with("PWD=") ||
+           var.starts_with("OLDPWD=") || var.starts_with("SHLVL=") || var.starts_with("_=");
 }
 
 bool kernel_call(const RequesterFacts& f) {
@@ -48,7 +49,7 @@ std::string read_small(const std::string& path) {
         const ssize_t n = ::read(fd, buf, sizeof buf);
         if (n <= 0) break;
         out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > 64 * 1024) break;
+        if (out.size() > 1024 * 1024) break;
     }
     ::close(fd);
     return out;
@@ -97,7 +98,15 @@ RequesterFacts gather_requester_facts() {
         f.argv.emplace_back(cmdline.substr(pos, nul - pos));
         pos = nul + 1;
     }
-    for (char** e = environ; e && *e; ++e) f.env.emplace_back(*e);
+    // The environment as exec'd: the process may have set variables since
+    // (MODPROBE_OPTIONS for its children, a held-locks list), which say
+    // nothing about who called it.
+    const std::string env = read_small("/proc/self/environ");
+    for (std::size_t pos = 0; pos < env.size();) {
+        const auto nul = std::min(env.find('\0', pos), env.size());
+        if (nul > pos) f.env.emplace_back(env.substr(pos, nul - pos));
+        pos = nul + 1;
+    }
     f.parent_pid = ::getppid();
     const std::string stat = read_small("/proc/" + std::to_string(f.parent_pid) + "/stat");
     f.parent_known = parse_proc_stat(stat, f.parent_comm, f.parent_flags);

@@ -41,7 +41,8 @@ Requester classify(const RequesterFacts& facts);
 // which may itself hold spaces and parentheses) and the flags field.
 bool parse_proc_stat(std::string_view text, std::string& comm, unsigned long& flags);
 
-// The facts of this process: /proc/self/cmdline, environ, getppid() and its
+// The facts of this process: /proc/self/cmdline and /proc/self/environ (as
+// exec'd, whatever the process set since), getppid() and its
 // /proc/PPID/stat, isatty(0) and isatty(2).
 RequesterFacts gather_requester_facts();
 

@@ -85,6 +85,7 @@ struct sk_mod {
     int refcnt;
     char holders[1024];   /* "a,b," or "" ; newest first */
     enum sk_state state;
+    char taint[16];       /* "OE" or "": the row's trailing "(OE)" */
 };
 struct sk_table {
     struct sk_mod *m;

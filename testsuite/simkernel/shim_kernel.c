@@ -219,6 +219,12 @@ static int run_init(struct load *L)
         struct sk_mod *m = sk_table_find(&t, L->name);
         if (m)
             m->state = SK_LIVE;
+        if (m && sk_config_mod(c, "taint", L->name, v, sizeof v) && v[0]) { /* taints once live */
+            snprintf(m->taint, sizeof m->taint, "%s", v);
+            char line[sizeof m->taint + 1];
+            snprintf(line, sizeof line, "%s\n", m->taint);
+            sk_sysfs_set(L->name, "taint", line);
+        }
         sk_sysfs_set(L->name, "initstate", "live\n");
         sk_table_write(&t);
         L->outcome = "live";

@@ -281,6 +281,10 @@ int sk_table_read(struct sk_table *t)
             continue;
         snprintf(m->holders, sizeof m->holders, "%s", strcmp(holders, "-") ? holders : "");
         m->state = !strcmp(state, "Live") ? SK_LIVE : !strcmp(state, "Loading") ? SK_COMING : SK_GOING;
+        const char *open = strrchr(line, '('), *close = open ? strchr(open, ')') : NULL;
+        m->taint[0] = '\0';
+        if (open && close && close - open - 1 < (long)sizeof m->taint)
+            snprintf(m->taint, sizeof m->taint, "%.*s", (int)(close - open - 1), open + 1);
         t->n++;
     }
     fclose(f);
@@ -296,8 +300,9 @@ int sk_table_write(const struct sk_table *t)
     *w = '\0';
     for (int i = 0; i < t->n; i++) {
         const struct sk_mod *m = &t->m[i];
-        w += sprintf(w, "%s %lu %d %s %s 0x0000000000000000\n", m->name, m->size, m->refcnt,
+        w += sprintf(w, "%s %lu %d %s %s 0x0000000000000000", m->name, m->size, m->refcnt,
                      m->holders[0] ? m->holders : "-", state_word(m->state));
+        w += m->taint[0] ? sprintf(w, " (%s)\n", m->taint) : sprintf(w, "\n");
     }
     char p[PATH_MAX];
     sk_path(p, sizeof p, "/proc");

@@ -1,0 +1,79 @@
+#include "stats/recorder.hpp"
+
+#include "stats/requester.hpp"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string_view>
+
+namespace kmodx::stats {
+namespace {
+
+std::int64_t now_realtime_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool stats_switched_off() {
+    const char* v = std::getenv("KMODX_STATS");
+    if (!v) return false;
+    const std::string_view s(v);
+    return s == "off" || s == "0" || s == "no";
+}
+
+void flush_at_exit() { Recorder::instance().flush(); }
+
+}  // namespace
+
+Recorder& Recorder::instance() {
+    static Recorder r;
+    return r;
+}
+
+Recorder::Recorder(Sink sink) : sink_(std::move(sink)), enabled_(!stats_switched_off()) {}
+
+Recorder::~Recorder() = default;
+
+void Recorder::record(Event e) {
+    if (!enabled_) return;
+    if (events_.empty() && owner_ == 0) owner_ = ::getpid();
+    if (!exit_hook_ && this == &instance()) {
+        exit_hook_ = true;
+        std::atexit(flush_at_exit);
+    }
+    if (e.time_ns == 0) e.time_ns = now_realtime_ns();
+    if (e.pid == 0) e.pid = ::getpid();
+    if (e.tool.empty()) e.tool = tool_;
+    events_.push_back(std::move(e));
+}
+
+void Recorder::flush() {
+    if (events_.empty()) return;
+    std::vector<Event> events = std::move(events_);
+    events_.clear();
+    if (owner_ != ::getpid()) return;
+    // Gathered here, once, and only by a process that has something to say.
+    const RequesterFacts facts = gather_requester_facts();
+    const Requester who = classify(facts);
+    if (!sink_) {
+        StoreSettings settings = store_settings_from_env();
+        boot_id_ = settings.boot_id.empty() ? current_boot_id() : settings.boot_id;
+        sink_ = [store = Store(std::move(settings))](std::span<const Event> ev) mutable {
+            return store.append(ev);
+        };
+    }
+    for (Event& e : events) {
+        e.requester = who;
+        e.parent_pid = facts.parent_pid;
+        e.parent_comm = facts.parent_comm;
+        if (e.boot_id.empty()) e.boot_id = boot_id_;
+    }
+    (void)sink_(events);
+}
+
+void record(Event e) { Recorder::instance().record(std::move(e)); }
+
+}  // namespace kmodx::stats

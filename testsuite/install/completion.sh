@@ -29,6 +29,9 @@ EOF
 touch "$T/cwd/mod.ko" "$T/cwd/mod2.ko.xz" "$T/cwd/notes.txt"
 export KMODX_COMPLETION_ROOT=$T/root KMODX_COMPLETION_KVER=6.1.0-test
 export PATH=$tools:$PATH
+# fish keeps history and variables under HOME: not the tester's.
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_DATA_HOME=$T/home/.local/share
+mkdir -p "$HOME"
 cd "$T/cwd"
 
 # What the shell offers for LINE (cursor at its end), one a line.

@@ -4,7 +4,8 @@
 # makes no load syscall while evdev is coming, waits under the lock, and
 # finishes once the init does (one -v note says so). When the outside load
 # fails instead, exactly one kmodx process loads it itself, and every kmodx
-# process exits with kmod's answer for that failure.
+# process exits with kmod's answer for that failure. Past the bound, kmodx
+# stops waiting, says so under -v and leaves the wait to the kernel.
 . "$(dirname "$0")/../lib.sh"
 
 wait_coming() {
@@ -81,4 +82,24 @@ while [ "$i" -lt 8 ]; do
 done
 assert_eq "$(load_calls "$ROOT" evdev)" 2 "load syscalls (the outside loader's, then one kmodx process's)"
 grep -q "^err 19$" "$ROOT/run/kmodx/evdev" || die "the kmodx load left no ENODEV record: $(cat "$ROOT/run/kmodx/evdev")"
+
+# Still coming after the bound (KMODX_LOCK_WAIT_MS=300).
+rm -f "$E2E_TMP"/k.* "$E2E_TMP"/outside.*
+ROOT=$(new_root)
+mkdir -p "$ROOT/run" "$ROOT/.simkernel"
+printf 'hang.evdev=1\n' >"$ROOT/.simkernel/config"
+spawn outside "$ROOT" "$E2E_TMP/stock/modprobe" evdev
+wait_coming
+SIM_ENV=KMODX_LOCK_WAIT_MS=300
+kmodx_storm 1 -v evdev
+SIM_ENV=
+sleep 1
+[ ! -f "$E2E_TMP/k.1.rc" ] || die "kmodx finished while evdev was coming: $(cat "$E2E_TMP/k.1.out" "$E2E_TMP/k.1.err")"
+touch "$ROOT/.simkernel/release.evdev"
+wait
+assert_eq "$(cat "$E2E_TMP/k.1.rc")" 0 "exit status of kmodx past the bound"
+grep -q "^kmodx: evdev still loading outside kmodx after [0-9]* ms, loading it anyway$" "$E2E_TMP/k.1.out" ||
+    die "no note about the bound: $(cat "$E2E_TMP/k.1.out")"
+awk -F'\t' '$3=="finit_module" && $4=="evdev" && $6=="EEXIST"' "$ROOT/.simkernel/calls.log" | grep -q . ||
+    die "kmodx's load past the bound was not answered EEXIST by the kernel: $(cat "$ROOT/.simkernel/calls.log")"
 echo "ok"

@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
         }
     }
     std::printf("forked %zu\n", which.size());
+    std::fflush(stdout);  // still there if the run is killed for taking too long
     long long t0 = now_ns();
     close(gate[1]);
     std::map<std::pair<size_t, int>, long> counts;

@@ -59,7 +59,7 @@ Status create_store(int dir, const std::string& boot) {
 // counter is overwritten in place, so this works on a full disk too.
 void note_dropped(int dir, const std::string& boot, std::uint64_t n, bool zero = false) {
     auto fd = store::open_file(dir, store::dropped_name(boot), O_RDWR);
-    if (!fd || ::flock(fd->get(), LOCK_EX) != 0) return;
+    if (!fd || !store::lock_bounded(fd->get(), LOCK_EX)) return;
     char buf[32];
     ssize_t got = ::pread(fd->get(), buf, sizeof buf, 0);
     std::uint64_t v = 0;
@@ -73,15 +73,16 @@ void note_dropped(int dir, const std::string& boot, std::uint64_t n, bool zero =
 // appending) shared: folds old detail into totals and renames the result,
 // with `records` at its end, over the file. The expensive part runs while the
 // others keep appending; the exclusive lock is held only to copy what they
-// appended meanwhile and rename. false: the file was replaced under us.
-Result<bool> compact_and_append(int dir, const std::string& boot, int fd, std::string_view records,
+// appended meanwhile and rename.
+enum class Compaction { Done, Replaced, GaveUp };
+Result<Compaction> compact_and_append(int dir, const std::string& boot, int fd, std::string_view records,
                                 std::uint64_t max_bytes) {
     const std::string name = store::events_name(boot);
     struct stat locked, st;
     auto rfd = store::open_file(dir, name, O_RDONLY);
     if (!rfd) return std::unexpected(rfd.error());
     if (::fstat(fd, &locked) != 0 || ::fstat(rfd->get(), &st) != 0) return failure_errno("stat " + name);
-    if (st.st_ino != locked.st_ino || st.st_dev != locked.st_dev) return false;
+    if (st.st_ino != locked.st_ino || st.st_dev != locked.st_dev) return Compaction::Replaced;
     auto data = store::read_all(rfd->get());
     if (!data) return std::unexpected(data.error());
     // A record still being written stays for the copy below.
@@ -94,21 +95,23 @@ Result<bool> compact_and_append(int dir, const std::string& boot, int fd, std::s
     for (const Event& e : store::compact(p.events, p.sizes, max_bytes / 4)) line::encode_to(out, e, boot);
 
     // Converting the flock waits for the appends in flight; it is not
-    // atomic, so look again.
-    if (::flock(fd, LOCK_EX) != 0) return failure_errno("lock " + name);
+    // atomic, so look again. An append that never finishes (a writer
+    // stopped mid-write) leaves the file as it is, over the bound.
+    if (!store::lock_bounded(fd, LOCK_EX)) return Compaction::GaveUp;
     if (::fstat(fd, &st) != 0) return failure_errno("stat " + name);
-    if (st.st_nlink == 0) return false;
+    if (st.st_nlink == 0) return Compaction::Replaced;
     auto rest = store::read_all(rfd->get(), data->size());
     if (!rest) return std::unexpected(rest.error());
     out += *rest;
     out += records;
     if (auto ok = check_fsize(out.size()); !ok) return std::unexpected(ok.error());
     if (auto ok = store::replace_file(dir, name, out, false); !ok) return std::unexpected(ok.error());
-    return true;
+    return Compaction::Done;
 }
 
 Status append_records(int dir, const std::string& boot, std::string_view records, std::uint64_t max_bytes) {
     const std::string name = store::events_name(boot);
+    bool may_compact = true;
     for (int attempt = 0; attempt < kMaxReopen; ++attempt) {
         UniqueFd fd(::openat(dir, name.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
         if (!fd) {
@@ -116,7 +119,7 @@ Status append_records(int dir, const std::string& boot, std::string_view records
             if (auto ok = create_store(dir, boot); !ok) return ok;
             continue;
         }
-        if (::flock(fd.get(), LOCK_SH) != 0) return failure_errno("lock " + name);
+        if (!store::lock_bounded(fd.get(), LOCK_SH)) return failure_errno("lock " + name);
         struct stat st;
         if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + name);
         if (st.st_nlink == 0) continue;  // replaced by a compaction or reset: reopen by name
@@ -127,14 +130,17 @@ Status append_records(int dir, const std::string& boot, std::string_view records
         // more than one compaction's worth of records) instead of queueing
         // for the file: 400 writers waiting in turn for an exclusive lock
         // on a file that is about to be replaced is a convoy.
-        if (size + records.size() > max_bytes && ::flock(dir, LOCK_EX | LOCK_NB) == 0) {
+        if (may_compact && size + records.size() > max_bytes && ::flock(dir, LOCK_EX | LOCK_NB) == 0) {
             struct DirUnlock {
                 int fd;
                 ~DirUnlock() { ::flock(fd, LOCK_UN); }
             } unlock{dir};
             auto done = compact_and_append(dir, boot, fd.get(), records, max_bytes);
             if (!done) return std::unexpected(done.error());
-            if (*done) return {};
+            if (*done == Compaction::Done) return {};
+            // Lock dropped either way: start over, appending plainly if the
+            // compaction gave up.
+            may_compact = *done == Compaction::Replaced;
             continue;
         }
         if (auto ok = check_fsize(size + records.size()); !ok) return ok;
@@ -177,7 +183,7 @@ Status Store::reset() {
     if (old) {
         // Exclusive: writers in the middle of an append finish first, later
         // ones find the old file unlinked and move to the new one.
-        ::flock(old->get(), LOCK_EX);
+        if (!store::lock_bounded(old->get(), LOCK_EX)) return failure_errno("lock " + name);
         char buf[256];
         ssize_t n = ::pread(old->get(), buf, sizeof buf, 0);
         std::string_view head(buf, n > 0 ? static_cast<std::size_t>(n) : 0);

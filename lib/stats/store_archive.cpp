@@ -25,8 +25,9 @@ Status archive_one(int stats_dir, int boots_dir, const std::string& b) {
     auto fd = store::open_file(stats_dir, store::events_name(b), O_RDONLY);
     if (!fd) return fd.error().code == ENOENT ? Status{} : Status{std::unexpected(fd.error())};
     // Exclusive for a snapshot that ends on a whole record: in-flight
-    // appends finish first.
-    ::flock(fd->get(), LOCK_EX);
+    // appends finish first. A writer stuck mid-append does not stop the
+    // archive; its record may then be copied torn.
+    store::lock_bounded(fd->get(), LOCK_EX);
     auto data = store::read_all(fd->get());
     struct stat st{};
     ::fstat(fd->get(), &st);

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +98,22 @@ Result<UniqueFd> open_file(int dir, const std::string& name, int flags) {
     if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + name);
     if (auto ok = check(st, name); !ok) return std::unexpected(ok.error());
     return fd;
+}
+
+bool lock_bounded(int fd, int op) {
+    // Uncontended, the first try is the only system call.
+    long waited_us = 0, step_us = 100;
+    for (;;) {
+        if (::flock(fd, op | LOCK_NB) == 0) return true;
+        if (errno != EWOULDBLOCK && errno != EINTR) return false;
+        if (waited_us >= kLockWaitMs * 1000L) {
+            errno = ETIMEDOUT;
+            return false;
+        }
+        ::usleep(static_cast<useconds_t>(step_us));
+        waited_us += step_us;
+        step_us = std::min(step_us * 2, 20'000L);
+    }
 }
 
 Result<std::string> read_all(int fd, std::uint64_t from) {

@@ -42,6 +42,13 @@ Status check(const struct stat& st, const std::string& what);
 // Opens a store file under dir with O_NOFOLLOW|O_CLOEXEC plus `flags`, checked.
 Result<UniqueFd> open_file(int dir, const std::string& name, int flags);
 
+// flock(op) waiting at most kLockWaitMs: a lock holder that is stopped or
+// stuck must not hang every modprobe behind it. false with errno ETIMEDOUT
+// (or flock's own errno). Note: a failed attempt to convert a lock drops the
+// lock already held, as flock(2) conversion does.
+inline constexpr int kLockWaitMs = 1000;
+bool lock_bounded(int fd, int op);
+
 Result<std::string> read_all(int fd, std::uint64_t from = 0);
 // Writes `data` to a fresh temporary file in dir and renames it onto name,
 // so a reader sees either the old file or the whole new one.

@@ -74,7 +74,7 @@ Parsed parse(std::string_view data) {
 std::uint64_t read_dropped(int stats_dir, std::string_view boot_id) {
     auto fd = open_file(stats_dir, dropped_name(boot_id), O_RDONLY);
     if (!fd) return 0;
-    ::flock(fd->get(), LOCK_SH);
+    store::lock_bounded(fd->get(), LOCK_SH);
     char buf[32];
     ssize_t n = ::pread(fd->get(), buf, sizeof buf, 0);
     std::uint64_t v = 0;
@@ -120,7 +120,7 @@ Result<BootEvents> read_current(const StoreSettings& s, const std::string& boot)
     if (!data->empty() && data->back() != '\n') {
         // Appenders hold a shared lock while they write: once the exclusive
         // one is ours, whatever is still cut short was torn for good.
-        ::flock(fd->get(), LOCK_EX);
+        store::lock_bounded(fd->get(), LOCK_EX);
         auto rest = store::read_all(fd->get(), data->size());
         ::flock(fd->get(), LOCK_UN);
         if (rest) *data += *rest;

@@ -5,12 +5,14 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -482,6 +484,71 @@ static void unsafe_store_is_refused(void**) {
     assert_int_equal(got->events.size(), 2);
 }
 
+// A child holding a flock of `op` on the events file until told to go.
+pid_t lock_holder(const std::string& path, int op, int& go_wr) {
+    int ready[2], go[2];
+    assert_int_equal(::pipe(ready), 0);
+    assert_int_equal(::pipe(go), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(ready[0]);
+        ::close(go[1]);  // or the read below never sees the parent close its end
+        int fd = ::open(path.c_str(), O_RDONLY);
+        if (fd < 0 || ::flock(fd, op) != 0) ::_exit(1);
+        char c = 'r';
+        (void)!::write(ready[1], &c, 1);
+        (void)!::read(go[0], &c, 1);
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(go[0]);
+    char c;
+    assert_int_equal(::read(ready[0], &c, 1), 1);
+    ::close(ready[0]);
+    go_wr = go[1];
+    return pid;
+}
+
+static void stuck_lock_holder_does_not_hang_writers(void**) {
+    test::ScratchDir dir;
+    auto s = settings_in(dir);
+    Store st(s);
+    assert_true(append_one(st, event("m", 0)).has_value());
+    int go = -1;
+    // Exclusive holder stuck (a compactor or reset that never finishes).
+    pid_t holder = lock_holder(events_path(s), LOCK_EX, go);
+    auto t0 = std::chrono::steady_clock::now();
+    auto res = append_one(st, event("m", 1));
+    auto waited = std::chrono::steady_clock::now() - t0;
+    assert_false(res.has_value());
+    assert_int_equal(res.error().code, ETIMEDOUT);
+    assert_true(waited < std::chrono::seconds(10));
+    auto got = st.read(0);
+    assert_true(got.has_value());
+    assert_int_equal(got->events.size(), 1);
+    assert_int_equal(got->dropped, 1);
+    ::close(go);
+    ::waitpid(holder, nullptr, 0);
+    assert_true(append_one(st, event("m", 2)).has_value());
+
+    // A writer stopped while holding its shared lock: the compaction it
+    // blocks gives up and the record is appended past the bound.
+    s.max_bytes = 300;
+    Store small(s);
+    holder = lock_holder(events_path(s), LOCK_SH, go);
+    assert_true(append_one(small, event("m", 3)).has_value());
+    ::close(go);
+    ::waitpid(holder, nullptr, 0);
+    got = small.read(0);
+    assert_int_equal(got->events.size(), 3);
+    assert_int_equal(total_count(*got), 3);
+    // Once it is gone, the next append compacts.
+    assert_true(append_one(small, event("m", 4)).has_value());
+    got = small.read(0);
+    assert_int_equal(total_count(*got), 4);
+    assert_true(got->events.size() < 4);
+}
+
 static void reset_empties_this_boot(void**) {
     test::ScratchDir dir;
     auto s = settings_in(dir);
@@ -529,6 +596,7 @@ int main() {
         cmocka_unit_test(size_stays_bounded_for_one_writer),
         cmocka_unit_test(archive_keeps_ten_boots),
         cmocka_unit_test(unsafe_store_is_refused),
+        cmocka_unit_test(stuck_lock_holder_does_not_hang_writers),
         cmocka_unit_test(reset_empties_this_boot),
         cmocka_unit_test(settings_from_environment),
     };

@@ -140,6 +140,7 @@ struct GuardReport {
     bool held_by_parent = false;       // an install command's parent holds the lock
     // Found coming or going (a loader outside kmodx) and waited under the lock.
     bool settled = false;
+    bool settled_from_going = false;   // it was being removed, not loaded
     bool settle_timed_out = false;     // still coming after the bound: loaded anyway
     std::int64_t settle_ns = 0;
 };

@@ -57,6 +57,7 @@ ModuleState settle(Kernel& kernel, std::string_view module, std::int64_t bound_m
     std::int64_t pause = 200'000;
     report.settled = true;
     ModuleState s = kernel.module_state(module);
+    report.settled_from_going = s == ModuleState::Going;
     while (s == ModuleState::Coming || s == ModuleState::Going) {
         const std::int64_t waited = monotonic_ns() - start;
         if (waited >= bound) {

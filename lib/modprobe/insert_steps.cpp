@@ -120,6 +120,9 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
                      step.name.c_str(), settle_ms);
     else if (report.settled && report.by_other)
         std::fprintf(out_, "kmodx: %s loaded outside kmodx, waited %lld ms\n", step.name.c_str(), ms + settle_ms);
+    else if (report.settled && report.settled_from_going)
+        std::fprintf(out_, "kmodx: %s was being removed, waited %lld ms, loading it\n", step.name.c_str(),
+                     settle_ms);
     else if (report.settled)
         std::fprintf(out_, "kmodx: %s was not loaded outside kmodx after all (waited %lld ms), loading it\n",
                      step.name.c_str(), settle_ms);

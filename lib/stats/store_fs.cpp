@@ -112,7 +112,7 @@ bool lock_bounded(int fd, int op) {
         }
         ::usleep(static_cast<useconds_t>(step_us));
         waited_us += step_us;
-        step_us = std::min(step_us * 2, 20'000L);
+        step_us = std::min(step_us * 2, 5'000L);
     }
 }
 

@@ -6,8 +6,10 @@
 // another would spread the storm over its own fork time.
 // While the children run it samples VmallocUsed from /proc/meminfo, because
 // the wasted vmalloc of duplicate loads only exists while they are in flight.
-// Prints `key=value` lines: requests, failed (non-zero exits), wall_ms,
-// vmalloc_before_kb, vmalloc_peak_kb, vmalloc_after_kb.
+// Prints `key=value` lines: requests, failed (non-zero exits), unfinished
+// (still running at the deadline, argv[2] seconds, default 300: a storm that
+// deadlocks is reported, not lost), wall_ms, vmalloc_before_kb,
+// vmalloc_peak_kb, vmalloc_after_kb.
 // Statically linked: the VM holds no C++ runtime of its own.
 #include <cerrno>
 #include <cstdio>
@@ -77,10 +79,11 @@ std::vector<std::vector<std::string>> read_commands(const char* path)
 
 int main(int argc, char** argv)
 {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: kmodx-vm-storm COMMAND-FILE\n");
+    if (argc != 2 && argc != 3) {
+        std::fprintf(stderr, "usage: kmodx-vm-storm COMMAND-FILE [DEADLINE-S]\n");
         return 2;
     }
+    const double deadline_ms = (argc == 3 ? std::atof(argv[2]) : 300.0) * 1e3;
     const auto cmds = read_commands(argv[1]);
     if (cmds.empty()) {
         std::fprintf(stderr, "storm: no commands in %s\n", argv[1]);
@@ -121,6 +124,7 @@ int main(int argc, char** argv)
             continue;
         }
         if (pid < 0 && errno != EINTR) break;
+        if (now_ms() - start > deadline_ms) break;
         const long v = vmalloc_used_kb();
         if (v > peak) peak = v;
         const timespec pause{0, 2'000'000};
@@ -130,8 +134,8 @@ int main(int argc, char** argv)
     const long after = vmalloc_used_kb();
     if (after > peak) peak = after;
 
-    std::printf("requests=%zu\nfailed=%zu\nwall_ms=%.0f\nvmalloc_before_kb=%ld\n"
+    std::printf("requests=%zu\nfailed=%zu\nunfinished=%zu\nwall_ms=%.0f\nvmalloc_before_kb=%ld\n"
                 "vmalloc_peak_kb=%ld\nvmalloc_after_kb=%ld\n",
-                pids.size(), failed, wall, before, peak, after);
+                pids.size(), failed, pids.size() - done, wall, before, peak, after);
     return done == pids.size() ? 0 : 1;
 }

@@ -32,13 +32,20 @@ for m in $modules; do
 done
 
 trace_start
-/bin/kmodx-vm-storm /tmp/storm.cmds 2>/tmp/storm.err | sed 's/^/storm_/' | while read -r l; do
+/bin/kmodx-vm-storm /tmp/storm.cmds "${KMODX_STORM_DEADLINE_S:-240}" 2>/tmp/storm.err | sed 's/^/storm_/' | while read -r l; do
     echo "KMODX-RESULT $l" >"$out"
+done
+# Whatever is still running at the deadline, with its parent: a parent that
+# is a kworker or kthreadd is the kernel's own request_module.
+ps -o pid,ppid,stat,args | grep '[m]odprobe' | while read -r l; do
+    pp=$(echo "$l" | awk '{print $2}')
+    res "stuck=$l parent=$(cat /proc/$pp/comm 2>/dev/null)"
 done
 # Autoload requests the kernel queued without waiting (request_module_nowait)
 # may still be running.
 sleep 2
 trace_report storm_
+trace_dump
 res "modules_after=$(wc -l </proc/modules)"
 res "loaded=$(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
 res "stderr_lines=$(wc -l </tmp/storm.err)"

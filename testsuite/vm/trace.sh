@@ -9,7 +9,8 @@ T=/sys/kernel/tracing
 trace_start() {
     echo 0 >$T/tracing_on
     : >$T/trace
-    for e in syscalls/sys_exit_finit_module syscalls/sys_exit_init_module module/module_load; do
+    for e in syscalls/sys_exit_finit_module syscalls/sys_exit_init_module module/module_load \
+        module/module_request; do
         echo 1 >$T/events/$e/enable || echo "KMODX-RESULT trace_error=cannot enable $e" >"$out"
     done
     echo 1 >$T/tracing_on
@@ -28,6 +29,7 @@ trace_report() {
     awk -v p="$1" '
         / sys_finit_module -> / { finit++; ret($NF) }
         / sys_init_module -> /  { init++; ret($NF) }
+        / module_request: / { requests++ }
         / module_load: / {
             for (i = 1; i <= NF; i++) if ($i == "module_load:") { n = $(i + 1); break }
             loaded[n]++
@@ -52,5 +54,11 @@ trace_report() {
             printf "KMODX-RESULT %sformed_modules=%d\n", p, distinct
             printf "KMODX-RESULT %sformed_twice=%d\n", p, dup
             printf "KMODX-RESULT %sformed_names=%s\n", p, names
+            printf "KMODX-RESULT %skernel_requests=%d\n", p, requests
         }' /tmp/trace.txt >"$out"
+}
+
+# trace_dump: the raw events, for reading a surprising count afterwards.
+trace_dump() {
+    grep -v '^#' /tmp/trace.txt | sed 's/^ */KMODX-TRACE /' >"$out"
 }

@@ -7,6 +7,8 @@ out=$1
 kver=$(uname -r)
 md=/lib/modules/$kver
 n=0
+# ko PATH: the module file whatever its compression (6.1 .ko, 6.12 .ko.xz).
+ko() { ls "$md/$1".ko* 2>/dev/null | head -n 1; }
 
 # run TOOL ARGS...: one numbered step, its stdout (O), stderr (E) and status
 # (S). The tool is called by its /sbin path: busybox (its shell and its
@@ -65,22 +67,22 @@ run lsmod
 run modprobe -r -v xfs dm_mod loop
 run lsmod
 # insmod/rmmod by path and name.
-run insmod "$md/kernel/drivers/input/evdev.ko"
-run insmod "$md/kernel/drivers/input/evdev.ko"
+run insmod "$(ko kernel/drivers/input/evdev)"
+run insmod "$(ko kernel/drivers/input/evdev)"
 show /sys/module/evdev/initstate
 run rmmod evdev
 run rmmod evdev
-run insmod "$md/kernel/drivers/input/mousedev.ko"
+run insmod "$(ko kernel/drivers/input/mousedev)"
 run rmmod -v mousedev
 # Errors.
 run modprobe -v no_such_module_kmodx
 run modprobe -r no_such_module_kmodx
-run insmod "$md/kernel/lib/libcrc32c.ko.nope"
+run insmod "$md/kernel/lib/no-such-module.ko"
 # modinfo of Debian's signed modules: signer, key, hash algorithm, signature.
 run modinfo xfs
 run modinfo -F signer btrfs
 run modinfo -F sig_hashalgo loop
-run modinfo "$md/kernel/drivers/md/dm-mod.ko"
+run modinfo "$(ko kernel/drivers/md/dm-mod)"
 run modinfo -F parm dm_mod
 trace_report e2e_
 run lsmod

@@ -37,7 +37,8 @@ trace_start
 done
 # Whatever is still running at the deadline, with its parent: a parent that
 # is a kworker or kthreadd is the kernel's own request_module.
-ps -o pid,ppid,stat,args | grep '[m]odprobe' | while read -r l; do
+ps -o pid,ppid,stat,args | grep -v -e ' \[' -e 'ps -o' -e '^ *PID' -e ' /init' -e 'storm.sh' |
+while read -r l; do
     pp=$(echo "$l" | awk '{print $2}')
     res "stuck=$l parent=$(cat /proc/$pp/comm 2>/dev/null)"
 done

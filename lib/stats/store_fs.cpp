@@ -101,17 +101,23 @@ Result<UniqueFd> open_file(int dir, const std::string& name, int flags) {
 }
 
 bool lock_bounded(int fd, int op) {
-    // Uncontended, the first try is the only system call.
-    long waited_us = 0, step_us = 100;
+    // Uncontended, the first try is the only system call. The bound is on
+    // the clock, not on the sleeps asked for: on a loaded machine each sleep
+    // overshoots.
+    timespec now{};
+    std::int64_t deadline = -1;
+    long step_us = 100;
     for (;;) {
         if (::flock(fd, op | LOCK_NB) == 0) return true;
         if (errno != EWOULDBLOCK && errno != EINTR) return false;
-        if (waited_us >= kLockWaitMs * 1000L) {
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        std::int64_t t = now.tv_sec * 1'000'000'000LL + now.tv_nsec;
+        if (deadline < 0) deadline = t + kLockWaitMs * 1'000'000LL;
+        if (t >= deadline) {
             errno = ETIMEDOUT;
             return false;
         }
         ::usleep(static_cast<useconds_t>(step_us));
-        waited_us += step_us;
         step_us = std::min(step_us * 2, 5'000L);
     }
 }

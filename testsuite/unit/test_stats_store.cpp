@@ -522,7 +522,8 @@ static void stuck_lock_holder_does_not_hang_writers(void**) {
     auto waited = std::chrono::steady_clock::now() - t0;
     assert_false(res.has_value());
     assert_int_equal(res.error().code, ETIMEDOUT);
-    assert_true(waited < std::chrono::seconds(10));
+    // About a second; generous for a loaded machine, far from a hang.
+    assert_true(waited < std::chrono::seconds(30));
     auto got = st.read(0);
     assert_true(got.has_value());
     assert_int_equal(got->events.size(), 1);

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string_view>
 
+extern char** environ;
+
 namespace kmodx::stats {
 namespace {
 
@@ -55,6 +57,16 @@ std::string read_small(const std::string& path) {
     return out;
 }
 
+std::vector<std::string> split_nul(const std::string& text) {
+    std::vector<std::string> out;
+    for (std::size_t pos = 0; pos < text.size();) {
+        const auto nul = std::min(text.find('\0', pos), text.size());
+        if (nul > pos) out.emplace_back(text.substr(pos, nul - pos));
+        pos = nul + 1;
+    }
+    return out;
+}
+
 }  // namespace
 
 Requester classify(const RequesterFacts& f) {
@@ -92,20 +104,16 @@ bool parse_proc_stat(std::string_view text, std::string& comm, unsigned long& fl
 
 RequesterFacts gather_requester_facts() {
     RequesterFacts f;
-    const std::string cmdline = read_small("/proc/self/cmdline");
-    for (std::size_t pos = 0; pos < cmdline.size();) {
-        const auto nul = std::min(cmdline.find('\0', pos), cmdline.size());
-        f.argv.emplace_back(cmdline.substr(pos, nul - pos));
-        pos = nul + 1;
-    }
-    // The environment as exec'd: the process may have set variables since
-    // (MODPROBE_OPTIONS for its children, a held-locks list), which say
-    // nothing about who called it.
-    const std::string env = read_small("/proc/self/environ");
-    for (std::size_t pos = 0; pos < env.size();) {
-        const auto nul = std::min(env.find('\0', pos), env.size());
-        if (nul > pos) f.env.emplace_back(env.substr(pos, nul - pos));
-        pos = nul + 1;
+    for (char** e = environ; e && *e; ++e) f.env.emplace_back(*e);
+    // Only a process that may be the kernel's call needs its argv and the
+    // environment as exec'd (kmodx sets MODPROBE_OPTIONS and the like for
+    // its children, which say nothing about who called it); the rest save
+    // the two reads.
+    const char* home = std::getenv("HOME");
+    const char* term = std::getenv("TERM");
+    if (home && term && std::string_view(home) == "/" && std::string_view(term) == "linux") {
+        f.argv = split_nul(read_small("/proc/self/cmdline"));
+        f.env = split_nul(read_small("/proc/self/environ"));
     }
     f.parent_pid = ::getppid();
     const std::string stat = read_small("/proc/" + std::to_string(f.parent_pid) + "/stat");

@@ -41,9 +41,11 @@ Requester classify(const RequesterFacts& facts);
 // which may itself hold spaces and parentheses) and the flags field.
 bool parse_proc_stat(std::string_view text, std::string& comm, unsigned long& flags);
 
-// The facts of this process: /proc/self/cmdline and /proc/self/environ (as
-// exec'd, whatever the process set since), getppid() and its
-// /proc/PPID/stat, isatty(0) and isatty(2).
+// The facts of this process: getppid() and its /proc/PPID/stat, isatty(0)
+// and isatty(2), the environment; and when HOME=/ and TERM=linux say it may
+// be the kernel's call, argv from /proc/self/cmdline and the environment as
+// exec'd from /proc/self/environ (whatever the process set since). Otherwise
+// argv stays empty.
 RequesterFacts gather_requester_facts();
 
 }  // namespace kmodx::stats

@@ -15,6 +15,21 @@ wait_coming() {
     done
 }
 
+# openers FILE: how many of this build's kmodx processes hold FILE open.
+openers() {
+    for p in $(pgrep -f -- "$KMODX_BUILD/tools/"); do
+        for fd in /proc/"$p"/fd/*; do readlink "$fd"; done
+    done 2>/dev/null | grep -cxF "$1"
+}
+
+# wait_openers FILE N: until at least N processes hold FILE open (30 s at most).
+wait_openers() {
+    n=0
+    until [ "$(openers "$1")" -ge "$2" ]; do
+        n=$((n + 1)); [ "$n" -lt 600 ] || die "fewer than $2 processes ever opened $1"; sleep 0.05
+    done
+}
+
 kmodx_storm() {  # kmodx_storm N ARGS...: in the background, tags k.1 .. k.N
     n=$1; shift
     i=0
@@ -31,6 +46,7 @@ printf 'hang.evdev=1\n' >"$ROOT/.simkernel/config"
 spawn outside "$ROOT" "$E2E_TMP/stock/modprobe" evdev
 wait_coming
 kmodx_storm 16 -v evdev
+wait_openers "$ROOT/run/kmodx/evdev" 1
 sleep 0.5
 assert_eq "$(ls "$E2E_TMP"/k.*.rc 2>/dev/null)" "" "kmodx processes finished while evdev was coming"
 assert_eq "$(load_calls "$ROOT" evdev)" 0 "load syscalls while evdev is coming (the outside one has not returned)"
@@ -68,6 +84,7 @@ printf 'hang.evdev=1\nfail.evdev=ENODEV\n' >"$ROOT/.simkernel/config"
 spawn outside "$ROOT" "$E2E_TMP/stock/modprobe" evdev
 wait_coming
 kmodx_storm 8 evdev
+wait_openers "$ROOT/run/kmodx/evdev" 1
 sleep 0.5
 assert_eq "$(ls "$E2E_TMP"/k.*.rc 2>/dev/null)" "" "kmodx processes finished while evdev was coming"
 touch "$ROOT/.simkernel/release.evdev"
@@ -93,7 +110,8 @@ wait_coming
 SIM_ENV=KMODX_LOCK_WAIT_MS=300
 kmodx_storm 1 -v evdev
 SIM_ENV=
-sleep 1
+wait_openers "$ROOT/run/kmodx/evdev" 1
+sleep 2
 [ ! -f "$E2E_TMP/k.1.rc" ] || die "kmodx finished while evdev was coming: $(cat "$E2E_TMP/k.1.out" "$E2E_TMP/k.1.err")"
 touch "$ROOT/.simkernel/release.evdev"
 wait

@@ -19,7 +19,7 @@ overlaps() {
 ROOT=$(new_root)
 mkdir -p "$ROOT/run" "$ROOT/.simkernel" "$ROOT/etc/modprobe.d"
 echo "load_ns_base=20ms" >"$ROOT/.simkernel/config"
-echo "install evdev echo start >>$LOG; sleep 0.3; $KMODX_BUILD/tools/modprobe --ignore-install evdev; echo end >>$LOG" \
+echo "install evdev echo start >>$LOG; sleep 1; $KMODX_BUILD/tools/modprobe --ignore-install evdev; echo end >>$LOG" \
     >"$ROOT/etc/modprobe.d/evdev.conf"
 storm 8 "$ROOT" "$KMODX_BUILD/tools/modprobe" -v evdev
 i=0

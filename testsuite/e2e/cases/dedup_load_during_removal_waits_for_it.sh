@@ -4,20 +4,20 @@
 # under the lock until the removal is over, then loads it (-v says so).
 . "$(dirname "$0")/../lib.sh"
 
-# going ROOT: removes evdev in the background (500 ms in `going`), returns
+# going ROOT: removes evdev in the background (3 s in `going`), returns
 # once it is going.
 going() {
     spawn remover "$1" "$E2E_TMP/stock/modprobe" -r evdev
     n=0
     until [ "$(cat "$1/sys/module/evdev/initstate" 2>/dev/null)" = going ]; do
-        n=$((n + 1)); [ "$n" -lt 200 ] || die "evdev never went"; sleep 0.02
+        n=$((n + 1)); [ "$n" -lt 1500 ] || die "evdev never went"; sleep 0.02
     done
 }
 
 setup() {
     ROOT=$(new_root)
     mkdir -p "$ROOT/run" "$ROOT/.simkernel"
-    printf 'unload_ns=500ms\n' >"$ROOT/.simkernel/config"
+    printf 'unload_ns=3s\n' >"$ROOT/.simkernel/config"
     run_stock "$ROOT" modprobe evdev
     assert_rc 0
 }

@@ -16,7 +16,8 @@ Kernel models:
   6.5     model=6.5 with the plain tree (both tools use finit_module; optional).
 
 Every run starts from a fresh copy of the tree. kvm_intel fails in init with EOPNOTSUPP (as
-under qemu, kernel.md) so "one load per failing module" is exercised.
+under qemu, kernel.md) so "one load per failing module" is exercised. The simulated kernel's
+times and kmodx's time bounds are stretched by N/cores (--time-scale): see time_scale().
 Goals (checked, PASS/FAIL): kmodx makes exactly one load syscall per distinct module (failing
 ones included) and wastes 0 bytes; wall time <= 0.5 x kmod's at N=64 on the 6.1 model.
 """
@@ -249,7 +250,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="N = 8 and 64 only")
     ap.add_argument("-n", type=int, action="append", help="CPUs (repeatable; default 8 64 400)")
     ap.add_argument("--models", default="6.1,6.5-xz", help=f"comma list of {', '.join(VARIANTS)}")
-    ap.add_argument("--stock", default="/usr/bin/kmod")
+    ap.add_argument("--stock", default="/usr/bin/kmod", help="stock kmod binary run as modprobe")
     ap.add_argument("--time-scale", default="auto",
                     help="stretch simulated kernel times and kmodx's bounds by this factor "
                          "(default auto: N / cores, at least 1)")

@@ -11,10 +11,16 @@
 #include <string>
 #include <string_view>
 
+// meson's -Druntime_dir, so the binary, the tmpfiles.d entry and the man
+// pages agree on one directory.
+#ifndef KMODX_DEFAULT_RUNTIME_DIR
+#define KMODX_DEFAULT_RUNTIME_DIR "/run/kmodx"
+#endif
+
 namespace kmodx {
 
 struct Config {
-    std::string runtime_dir = "/run/kmodx";     // runtime_dir, KMODX_RUNTIME_DIR
+    std::string runtime_dir = KMODX_DEFAULT_RUNTIME_DIR;     // runtime_dir, KMODX_RUNTIME_DIR
     bool dedup = true;                          // dedup, KMODX_DEDUP
     std::int64_t lock_wait_ms = 120'000;        // lock_wait_ms, KMODX_LOCK_WAIT_MS
     std::int64_t fail_window_s = 60;            // fail_window_s, KMODX_FAIL_WINDOW_S; 0: off

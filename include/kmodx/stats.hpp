@@ -16,6 +16,7 @@
 #pragma once
 
 #include <kmodx/compression.hpp>
+#include <kmodx/config.hpp>
 #include <kmodx/result.hpp>
 
 #include <sys/types.h>
@@ -109,7 +110,7 @@ std::optional<Event> decode(std::string_view line);
 const std::string& current_boot_id();
 
 struct StoreSettings {
-    std::string runtime_dir = "/run/kmodx";   // KMODX_RUNTIME_DIR; the store is <dir>/stats/
+    std::string runtime_dir = KMODX_DEFAULT_RUNTIME_DIR;   // KMODX_RUNTIME_DIR; the store is <dir>/stats/
     std::string state_dir = "/var/lib/kmodx"; // KMODX_STATE_DIR; archived boots in <dir>/boots/
     std::uint64_t max_bytes = 4u << 20;       // one boot's store; past it old detail is compacted
     unsigned keep_boots = 10;                 // archived boots kept besides the current one

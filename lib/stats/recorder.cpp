@@ -2,6 +2,8 @@
 
 #include "stats/requester.hpp"
 
+#include <kmodx/config.hpp>
+
 #include <time.h>
 #include <unistd.h>
 
@@ -17,12 +19,9 @@ std::int64_t now_realtime_ns() {
     return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-bool stats_switched_off() {
-    const char* v = std::getenv("KMODX_STATS");
-    if (!v) return false;
-    const std::string_view s(v);
-    return s == "off" || s == "0" || s == "no";
-}
+// The config layer folds in KMODX_STATS, so `stats = no` and the variable
+// both switch recording off.
+bool stats_switched_off() { return !kmodx::config().stats; }
 
 void flush_at_exit() { Recorder::instance().flush(); }
 

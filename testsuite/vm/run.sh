@@ -120,6 +120,11 @@ boot() {
     fi
 }
 get() { sed -n "s/^KMODX-RESULT $2=//p" "$outdir/$1.txt" | head -n 1; }
+mb() { echo $(((${1:-0} + 512) / 1024)); }
+unfinished() {
+    u=$(get "$1" storm_unfinished)
+    [ "${u:-0}" = 0 ] || echo " ($u requests unfinished at the deadline)"
+}
 
 status=0
 fail() { say "FAIL: $*"; status=1; }
@@ -151,7 +156,8 @@ run_storm() {
             "$kver" "$cpus" "$accel" "$tool" "$(get "$r" storm_requests)" \
             "$(get "$r" storm_load_syscalls)" "$(get "$r" storm_eexist)" "$(get "$r" storm_ebusy)" \
             "$(get "$r" storm_ret_other)" "$(get "$r" storm_formed_modules)" \
-            "$(( ($(get "$r" storm_vmalloc_peak_kb) + 512) / 1024 ))" "$(get "$r" storm_wall_ms)" |
+            "$(mb "$(get "$r" storm_vmalloc_before_kb)") -> $(mb "$(get "$r" storm_vmalloc_peak_kb)")" \
+            "$(get "$r" storm_wall_ms)$(unfinished "$r")" |
             tee -a "$outdir/summary.md"
         [ "$(get "$r" storm_trace_overrun)" = 0 ] || fail "$r: trace buffer overran, counts are low"
     done

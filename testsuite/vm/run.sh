@@ -13,8 +13,8 @@
 #   OUTDIR  logs, results and summary (default: BUILD/vm-results)
 #   TOOL    storm with only kmod or only kmodx (no comparison, no assertion
 #           that needs both; for investigating one side)
-# Environment: KMODX_VM_ACCEL=kvm|tcg (default: kvm when /dev/kvm opens,
-# else tcg), KMODX_VM_TIMEOUT (seconds per boot), KMODX_VM_CACHE (downloads,
+# Environment: KMODX_VM_ACCEL=kvm|tcg (default: kvm when a probe boot with it
+# succeeds, else tcg), KMODX_VM_TIMEOUT (seconds per boot), KMODX_VM_CACHE (downloads,
 # see fetch-kernel.sh), KMODX_VM_KMODX / KMODX_VM_STORM (binaries; default:
 # built in BUILD), KMODX_VM_NO_INSTALL=1 (never apt-get install).
 set -eu

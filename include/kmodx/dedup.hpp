@@ -82,27 +82,42 @@ struct LockFailure {
 
 class ModuleLock {
 public:
-    // Takes the module's lock, polling with a short backoff up to `wait_bound_ms`.
+    // Takes the module's lock within `wait_bound_ms`. Uncontended, the lock is
+    // exclusive at once. Otherwise we sleep in the kernel for a *shared* lock:
+    // when the holder releases, every waiter is admitted at once and reads its
+    // record, instead of all of them taking an exclusive lock in turn just to
+    // see that the module is live (a thundering herd that made a 64-CPU storm
+    // slower than stock modprobe). A waiter that must load after all asks for
+    // make_exclusive().
     static std::expected<ModuleLock, LockFailure> acquire(const RuntimeDir& dir, std::string_view module,
                                                           std::int64_t wait_bound_ms);
 
     // True when another process held the lock at our first attempt.
     bool contended() const { return contended_; }
+    bool exclusive() const { return exclusive_; }
     std::int64_t waited_ns() const { return waited_ns_; }
     const std::optional<Record>& previous() const { return previous_; }
 
-    // Replaces the record for the next holder; errors are ignored by callers
-    // (a missing record only costs the next holder a state check).
+    // Converts a shared lock into the exclusive one, waiting at most
+    // `wait_bound_ms` more, and re-reads the record: the conversion is not
+    // atomic, so another holder may have loaded in between. The LockFailure
+    // says timed_out when the bound passed.
+    std::expected<void, LockFailure> make_exclusive(std::int64_t wait_bound_ms);
+
+    // Replaces the record for the next holder (exclusive holders only; EPERM
+    // otherwise); errors are ignored by callers (a missing record only costs
+    // the next holder a state check).
     Status write_record(const Record& r);
 
     // Closing the file releases the lock.
     void release() { fd_.reset(); }
 
 private:
-    ModuleLock(UniqueFd fd, bool contended, std::int64_t waited, std::optional<Record> prev)
-        : fd_(std::move(fd)), contended_(contended), waited_ns_(waited), previous_(prev) {}
+    ModuleLock(UniqueFd fd, bool contended, bool exclusive, std::int64_t waited, std::optional<Record> prev)
+        : fd_(std::move(fd)), contended_(contended), exclusive_(exclusive), waited_ns_(waited), previous_(prev) {}
     UniqueFd fd_;
     bool contended_ = false;
+    bool exclusive_ = false;
     std::int64_t waited_ns_ = 0;
     std::optional<Record> previous_;
 };

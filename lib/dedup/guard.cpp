@@ -124,6 +124,21 @@ std::optional<ModuleLock> take(std::string_view module, GuardReport& report) {
     return std::move(*lock);
 }
 
+// Turns a waiter's shared lock into the exclusive one within what is left
+// of the bound; false (and REPORT says why) means: go on unguarded.
+bool go_exclusive(ModuleLock& lock, GuardReport& report) {
+    const std::int64_t left_ms =
+        std::max<std::int64_t>(0, process().settings.wait_bound_ms - report.waited_ns / 1'000'000);
+    auto ex = lock.make_exclusive(left_ms);
+    report.waited_ns = lock.waited_ns();
+    if (ex) return true;
+    if (ex.error().timed_out)
+        report.timed_out = true;
+    else
+        report.degraded = ex.error().reason;
+    return false;
+}
+
 }  // namespace
 
 int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
@@ -131,10 +146,15 @@ int load_once(Kernel& kernel, std::string_view module, const std::string& params
     auto lock = take(module, report);
     if (!lock) return load();
     const Settings& s = process().settings;
-    const auto& prev = lock->previous();
     const std::uint64_t hash = params_hash(params);
     // Re-checked under the lock: the holder we waited for may have loaded it.
-    Decision d = decide(kernel.module_state(module), prev, hash, realtime_ns(), s.fail_window_s);
+    Decision d = decide(kernel.module_state(module), lock->previous(), hash, realtime_ns(), s.fail_window_s);
+    if ((d.action == Action::Load || d.action == Action::Settle) && !lock->exclusive()) {
+        // A waiter that must act after all: the shared lock only let it look.
+        if (!go_exclusive(*lock, report)) return load();
+        d = decide(kernel.module_state(module), lock->previous(), hash, realtime_ns(), s.fail_window_s);
+    }
+    const auto& prev = lock->previous();
     if (d.action == Action::Settle) {
         const ModuleState now = settle(kernel, module, s.wait_bound_ms, report);
         d = decide(now, prev, hash, realtime_ns(), s.fail_window_s);
@@ -170,6 +190,11 @@ int run_serialised(Kernel& kernel, std::string_view module, const std::function<
     auto lock = take(module, report);
     if (!lock) return command();
     ModuleState state = kernel.module_state(module);
+    if (state != ModuleState::Live && !lock->exclusive()) {
+        // Commands run one at a time: a shared lock only let us look.
+        if (!go_exclusive(*lock, report)) return command();
+        state = kernel.module_state(module);
+    }
     if (state == ModuleState::Coming || state == ModuleState::Going)
         state = settle(kernel, module, process().settings.wait_bound_ms, report);
     if (state == ModuleState::Live) {

@@ -1,10 +1,14 @@
-// Per-module flock. Polling with LOCK_NB keeps the wait bounded without
-// signals or threads; the backoff is short because loads take milliseconds.
+// Per-module flock. Waiters sleep in the kernel (a blocking flock) rather
+// than poll: with hundreds of waiters on a few CPUs, polling took the CPU
+// away from the one process doing the load. The wait is bounded by an
+// interval timer whose signal interrupts flock().
 #include <kmodx/dedup.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,9 +24,43 @@ std::int64_t monotonic_ns() {
     return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-void sleep_ns(std::int64_t ns) {
-    timespec ts{ns / 1'000'000'000, long(ns % 1'000'000'000)};
-    while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+void on_alarm(int) {}
+
+// flock(fd, op) that gives up at `deadline` (CLOCK_MONOTONIC ns): 0, or the
+// errno (ETIMEDOUT past the deadline).
+int flock_until(int fd, int op, std::int64_t deadline) {
+    if (::flock(fd, op | LOCK_NB) == 0) return 0;
+    if (errno != EWOULDBLOCK && errno != EINTR) return errno;
+    if (monotonic_ns() >= deadline) return ETIMEDOUT;
+    struct sigaction sa {}, old_sa {};
+    sa.sa_handler = on_alarm;  // no SA_RESTART: the signal must end flock()
+    ::sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, &old_sa);
+    // One signal at the deadline; should it land just before flock() starts
+    // to sleep, the repeat a second later still ends the wait. A short
+    // period instead would wake hundreds of waiters many times a second.
+    const std::int64_t left = deadline - monotonic_ns();
+    itimerval tick{};
+    itimerval old_tick{};
+    tick.it_value.tv_sec = left / 1'000'000'000;
+    tick.it_value.tv_usec = std::max<std::int64_t>(1, (left % 1'000'000'000) / 1000);
+    tick.it_interval.tv_sec = 1;
+    ::setitimer(ITIMER_REAL, &tick, &old_tick);
+    int err = 0;
+    for (;;) {
+        if (::flock(fd, op) == 0) break;
+        if (errno != EINTR) {
+            err = errno;
+            break;
+        }
+        if (monotonic_ns() >= deadline) {
+            err = ETIMEDOUT;
+            break;
+        }
+    }
+    ::setitimer(ITIMER_REAL, &old_tick, nullptr);
+    ::sigaction(SIGALRM, &old_sa, nullptr);
+    return err;
 }
 
 std::optional<Record> read_record(int fd) {
@@ -51,25 +89,29 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::unexpected(LockFailure{false, Degraded::Other, 0});
 
     const std::int64_t start = monotonic_ns();
-    const std::int64_t bound = wait_bound_ms * 1'000'000;
-    std::int64_t pause = 200'000;  // 0.2 ms, doubling up to 10 ms
-    bool contended = false;
-    for (;;) {
-        if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) break;
-        if (errno == EINTR) continue;
-        const std::int64_t waited = monotonic_ns() - start;
-        if (errno != EWOULDBLOCK) return std::unexpected(LockFailure{false, Degraded::Other, waited});
-        contended = true;
-        if (waited >= bound) return std::unexpected(LockFailure{true, Degraded::Other, waited});
-        sleep_ns(std::min(pause, bound - waited));
-        pause = std::min<std::int64_t>(pause * 2, 10'000'000);
-    }
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
+        return ModuleLock(std::move(fd), false, true, monotonic_ns() - start, read_record(fd.get()));
+    if (errno != EWOULDBLOCK) return std::unexpected(LockFailure{false, Degraded::Other, 0});
+    const int err = flock_until(fd.get(), LOCK_SH, start + wait_bound_ms * 1'000'000);
     const std::int64_t waited = monotonic_ns() - start;
+    if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited});
     auto prev = read_record(fd.get());
-    return ModuleLock(std::move(fd), contended, waited, prev);
+    return ModuleLock(std::move(fd), true, false, waited, prev);
+}
+
+std::expected<void, LockFailure> ModuleLock::make_exclusive(std::int64_t wait_bound_ms) {
+    if (exclusive_) return {};
+    const std::int64_t start = monotonic_ns();
+    const int err = flock_until(fd_.get(), LOCK_EX, start + wait_bound_ms * 1'000'000);
+    waited_ns_ += monotonic_ns() - start;
+    if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited_ns_});
+    exclusive_ = true;
+    previous_ = read_record(fd_.get());
+    return {};
 }
 
 Status ModuleLock::write_record(const Record& r) {
+    if (!exclusive_) return failure(EPERM, "write lock record");
     const std::string text = format_record(r);
     ssize_t n = ::pwrite(fd_.get(), text.data(), text.size(), 0);
     if (n < 0) return failure_errno("write lock record");

@@ -259,6 +259,37 @@ static void contended_lock_times_out_then_gets_holders_record(void**) {
     ::close(go);
 }
 
+static void waiters_look_together_and_one_acts(void**) {
+    test::ScratchDir s;
+    RuntimeDir dir = open_ok(s.str());
+    int ready, go;
+    pid_t child = spawn_holder(s.str(), "evdev", 0, 50, ready, go);
+    char c = 'g';
+    assert_int_equal(::write(go, &c, 1), 1);
+    // Behind a holder, the lock granted is shared: a second waiter is let in
+    // beside the first, and neither may leave a record.
+    auto a = ModuleLock::acquire(dir, "evdev", 10'000);
+    assert_true(a.has_value() && a->contended() && !a->exclusive());
+    assert_true(a->previous().has_value() && a->previous()->pid == child);
+    auto b = ModuleLock::acquire(dir, "evdev", 10'000);
+    assert_true(b.has_value() && !b->exclusive());
+    assert_int_equal(a->write_record(Record{1, 1, 0, 0}).error().code, EPERM);
+    // One that must load after all waits for the other lookers to go.
+    assert_false(a->make_exclusive(30).has_value());
+    b->release();
+    auto ex = a->make_exclusive(10'000);
+    assert_true(ex.has_value() && a->exclusive());
+    assert_true(a->write_record(Record{7, 1, 0, 0}).has_value());
+    a->release();
+    auto d = ModuleLock::acquire(dir, "evdev", 0);
+    assert_true(d.has_value() && d->exclusive() && !d->contended());
+    assert_int_equal(d->previous()->pid, 7);
+    int st = reap(child);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ::close(ready);
+    ::close(go);
+}
+
 static void killed_holder_releases_its_lock(void**) {
     test::ScratchDir s;
     RuntimeDir dir = open_ok(s.str());
@@ -420,6 +451,7 @@ int main() {
         cmocka_unit_test(runtime_dir_degraded_cases),
         cmocka_unit_test(lock_is_reacquired_with_the_previous_record),
         cmocka_unit_test(contended_lock_times_out_then_gets_holders_record),
+        cmocka_unit_test(waiters_look_together_and_one_acts),
         cmocka_unit_test(killed_holder_releases_its_lock),
         cmocka_unit_test(unusable_lock_files_degrade),
         cmocka_unit_test(settings_follow_the_configuration),

@@ -1,14 +1,11 @@
 // The kernel's /sys/kernel/debug/modules/stats, computed from what kmodx saw
 // and printed byte for byte as kernel/module/stats.c prints it, plus the
 // reader for the kernel's own file so both can be shown side by side.
-#include <kmodx/fd.hpp>
 #include <kmodx/stats_report.hpp>
 
-#include <fcntl.h>
-#include <unistd.h>
+#include "kernel/sysfs.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <unordered_map>
@@ -266,20 +263,9 @@ std::optional<DebugfsStats> parse_debugfs(std::string_view text) {
 }
 
 Result<DebugfsStats> read_kernel_debugfs(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return failure_errno("open " + path);
-    std::string text;
-    char buf[8192];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return failure_errno("read " + path);
-        }
-        if (n == 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    auto parsed = parse_debugfs(text);
+    auto text = sysfs::read_file(path);
+    if (!text) return std::unexpected(text.error());
+    auto parsed = parse_debugfs(*text);
     if (!parsed) return failure(EBADMSG, path + ": not the kernel's module stats");
     return *parsed;
 }

@@ -114,3 +114,18 @@ $ERR"; }
 assert_out_contains() { case "$OUT" in *"$1"*) ;; *) die "stdout lacks '$1': $OUT" ;; esac; }
 assert_err_contains() { case "$ERR" in *"$1"*) ;; *) die "stderr lacks '$1': $ERR" ;; esac; }
 assert_eq() { [ "$1" = "$2" ] || die "${3:-values differ}: got '$1', expected '$2'"; }
+
+# openers FILE: how many of this build's kmodx processes hold FILE open.
+openers() {
+    for p in $(pgrep -f -- "$KMODX_BUILD/tools/"); do
+        for fd in /proc/"$p"/fd/*; do readlink "$fd"; done
+    done 2>/dev/null | grep -cxF "$1"
+}
+
+# wait_openers FILE N: until at least N processes hold FILE open (30 s at most).
+wait_openers() {
+    n=0
+    until [ "$(openers "$1")" -ge "$2" ]; do
+        n=$((n + 1)); [ "$n" -lt 600 ] || die "fewer than $2 processes ever opened $1"; sleep 0.05
+    done
+}

@@ -15,21 +15,6 @@ wait_coming() {
     done
 }
 
-# openers FILE: how many of this build's kmodx processes hold FILE open.
-openers() {
-    for p in $(pgrep -f -- "$KMODX_BUILD/tools/"); do
-        for fd in /proc/"$p"/fd/*; do readlink "$fd"; done
-    done 2>/dev/null | grep -cxF "$1"
-}
-
-# wait_openers FILE N: until at least N processes hold FILE open (30 s at most).
-wait_openers() {
-    n=0
-    until [ "$(openers "$1")" -ge "$2" ]; do
-        n=$((n + 1)); [ "$n" -lt 600 ] || die "fewer than $2 processes ever opened $1"; sleep 0.05
-    done
-}
-
 kmodx_storm() {  # kmodx_storm N ARGS...: in the background, tags k.1 .. k.N
     n=$1; shift
     i=0

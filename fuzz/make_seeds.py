@@ -187,6 +187,8 @@ def cmdline_seeds():
     put("cmdline", "stats_after_dashdash", words(None, "-C", "--stats", "--", "--stats-reset"))
     put("cmdline", "show", words(None, "-D", "-S", "6.1.0-sim", "-d", "/root", "nvme"))
     put("cmdline", "bad_wait", words(None, "-r", "-w", "12x", "nvme"))
+    # A closing quote followed by a space: an empty word, as kmod makes it.
+    put("cmdline", "quote_then_space", words('-q -C "nf" -v', "-n", "", "kvm_intel"))
     put("cmdline", "ambiguous", words(None, "--show", "--remove-d", "--force-v", "--st"))
 
 

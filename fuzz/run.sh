@@ -11,7 +11,9 @@ mkdir -p "$artifacts"
 work=$(mktemp -d "${TMPDIR:-/tmp}/kmodx-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 name=$(basename "$exe")
-# -rss_limit_mb: a decompression bomb that got past the bound shows up as an
-# out-of-memory finding instead of taking the machine down.
+# Exit statuses: libFuzzer's own (77 for a crash) would read as "skipped" to
+# meson. -rss_limit_mb: a decompression bomb that got past the bound shows up
+# as an out-of-memory finding instead of taking the machine down.
 "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -artifact_prefix="$artifacts/$name-" "$work" "$seeds"

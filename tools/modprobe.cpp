@@ -24,22 +24,25 @@ namespace {
 
 bool fd_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 
-void plug_closed_stdio() {
+// Returns whether stderr was closed (then diagnostics go to syslog).
+bool plug_closed_stdio() {
+    bool stderr_closed = false;
     for (int fd = 0; fd <= 2; ++fd) {
         if (fd_open(fd)) continue;
+        if (fd == STDERR_FILENO) stderr_closed = true;
         int n = ::open("/dev/null", O_RDWR);
         if (n >= 0 && n != fd) {
             ::dup2(n, fd);
             ::close(n);
         }
     }
+    return stderr_closed;
 }
 
 }  // namespace
 
 int modprobe_main(int argc, char** argv) {
-    const bool no_stderr = !fd_open(STDERR_FILENO);
-    plug_closed_stdio();
+    const bool no_stderr = plug_closed_stdio();
 
     auto parsed = modprobe::parse_options(argc, argv, std::getenv("MODPROBE_OPTIONS"));
     if (parsed.version) {

@@ -40,7 +40,11 @@ Result<CtxPtr> make_context(const Options& opts) {
     }
     log::set_priority(opts.verbosity);
     log::attach(ctx.get());
-    kmod_load_resources(ctx.get());
+    // kmod maps all five indexes up front. The kernel's autoload call
+    // (`modprobe -q -- NAME`, one name) mostly finds NAME live after one
+    // modules.dep lookup, so there libkmod reads just the index nodes it needs;
+    // the answers are the same, since libkmod falls back to reading the files.
+    if (opts.action != Action::Insert || opts.all) kmod_load_resources(ctx.get());
     return ctx;
 }
 

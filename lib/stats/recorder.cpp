@@ -38,13 +38,13 @@ Recorder::~Recorder() = default;
 
 void Recorder::record(Event e) {
     if (!enabled_) return;
-    if (events_.empty() && owner_ == 0) owner_ = ::getpid();
+    if (owner_ == 0) owner_ = ::getpid();
     if (!exit_hook_ && this == &instance()) {
         exit_hook_ = true;
         std::atexit(flush_at_exit);
     }
     if (e.time_ns == 0) e.time_ns = now_realtime_ns();
-    if (e.pid == 0) e.pid = ::getpid();
+    if (e.pid == 0) e.pid = owner_;
     if (e.tool.empty()) e.tool = tool_;
     events_.push_back(std::move(e));
 }

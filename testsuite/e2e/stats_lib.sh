@@ -1,6 +1,7 @@
 # Helpers for the stats_* cases (sourced after lib.sh): a machine with a boot
 # id, and the events kmodx appended to its stats store, one line each:
-#   MODULE OUTCOME REQUESTER ERR TAINT KERNEL_ALLOC_BYTES TOOL PARENT_COMM
+#   MODULE OUTCOME REQUESTER ERR TAINT KERNEL_ALLOC_BYTES TOOL PARENT_COMM COUNT
+# (COUNT > 1 only on a record that compaction folded from several).
 # read straight from the store's record lines (lib/stats/event.cpp: tab
 # separated, tag k1, the header line's second field is "boot").
 
@@ -27,9 +28,10 @@ for l in lines:
     f = l.split("\t")
     if len(f) < 28 or f[0] != "k1" or f[1] == "boot":
         continue
-    print(f[3], f[9], f[6], f[10], f[26] or "-", f[25], f[4], f[8] or "-")
+    print(f[3], f[9], f[6], f[10], f[26] or "-", f[25], f[4], f[8] or "-", f[27])
 PY
 }
 
-# stats_count ROOT AWK_CONDITION: how many events match ($1 module, $2 outcome, ...).
-stats_count() { stats_events "$1" | awk "$2 {n++} END {print n+0}"; }
+# stats_count ROOT AWK_CONDITION: how many events match ($1 module, $2 outcome,
+# ...), folded records counted as the events they stand for.
+stats_count() { stats_events "$1" | awk "$2 {n += \$9} END {print n+0}"; }

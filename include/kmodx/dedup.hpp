@@ -24,7 +24,7 @@
 
 namespace kmodx::dedup {
 
-enum class Degraded { Missing, ReadOnly, NoSpace, NotOwnedByRoot, Writable, Symlink, BadName, Other };
+enum class Degraded { Missing, ReadOnly, NoSpace, NotOwnedByRoot, Writable, Symlink, BadName, UntrustedLock, Other };
 
 // A short lowercase word for notes and stats ("symlink", "world-writable", ...).
 const char* degraded_name(Degraded reason);

@@ -85,8 +85,14 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
         return std::unexpected(LockFailure{false, why, 0});
     }
     struct stat st;
-    // A FIFO or device planted under the name is not a lock file.
+    // A FIFO or device planted under the name is not a lock file, nor is one
+    // that someone else owns (its record could fake a cached failure) or a
+    // second name of another file (writing the record would overwrite it).
+    // The directory's checks make these unreachable without root; this keeps
+    // a stale or hand-made file from steering a load all the same.
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::unexpected(LockFailure{false, Degraded::Other, 0});
+    if (st.st_uid != ::geteuid() || st.st_nlink != 1 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return std::unexpected(LockFailure{false, Degraded::UntrustedLock, 0});
 
     const std::int64_t start = monotonic_ns();
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0)

@@ -34,6 +34,7 @@ const char* degraded_name(Degraded reason) {
         case Degraded::Writable: return "group or world writable";
         case Degraded::Symlink: return "symlink";
         case Degraded::BadName: return "unusable module name";
+        case Degraded::UntrustedLock: return "untrusted lock file";
         case Degraded::Other: break;
     }
     return "unusable";

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "fake_kernel.hpp"
@@ -323,6 +324,29 @@ static void unusable_lock_files_degrade(void**) {
     auto b = ModuleLock::acquire(dir, "../x", 0);
     assert_false(b.has_value());
     assert_true(b.error().reason == Degraded::BadName);
+
+    // Files that could fake a record or turn the record's write elsewhere.
+    auto untrusted = [&](const char* name) {
+        auto u = ModuleLock::acquire(dir, name, 0);
+        return !u.has_value() && u.error().reason == Degraded::UntrustedLock;
+    };
+    const auto victim = s.path() / "victim";
+    { std::ofstream(victim) << "precious\n"; }
+    assert_int_equal(::link(victim.c_str(), (s.path() / "linked").c_str()), 0);
+    assert_true(untrusted("linked"));
+    { std::ofstream(s.path() / "shared") << ""; }
+    assert_int_equal(::chmod((s.path() / "shared").c_str(), 0666), 0);
+    assert_true(untrusted("shared"));
+    if (::geteuid() == 0) {
+        { std::ofstream(s.path() / "foreign") << ""; }
+        assert_int_equal(::chown((s.path() / "foreign").c_str(), 65534, 65534), 0);
+        assert_true(untrusted("foreign"));
+    }
+    std::ifstream in(victim);
+    std::string text;
+    std::getline(in, text);
+    assert_string_equal(text.c_str(), "precious");
+    assert_true(ModuleLock::acquire(dir, "plain", 0).has_value());
 }
 
 static void settings_follow_the_configuration(void**) {

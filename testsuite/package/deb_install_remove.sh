@@ -65,6 +65,9 @@ dpkg-deb -f "$deb" Depends | grep -qE '(^|, )kmod( |,|$)' || die "the package do
 # 2. A Debian 12 base system: downloaded once, unpacked once, copied per run.
 tarball=$work/bookworm-minbase-${INCLUDE//,/-}.tgz
 base=$work/base-${INCLUDE//,/-}.tar
+# Caches made for another package list are stale.
+find "$work" -maxdepth 1 \( -name 'bookworm-minbase-*.tgz' -o -name 'base-*.tar' \) \
+    ! -name "${tarball##*/}" ! -name "${base##*/}" -delete
 if [ ! -f "$tarball" ]; then
     phase "debootstrap --make-tarball (downloads from $MIRROR)"
     rm -rf "$work/mk"

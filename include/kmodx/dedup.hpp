@@ -89,8 +89,11 @@ public:
     // see that the module is live (a thundering herd that made a 64-CPU storm
     // slower than stock modprobe). A waiter that must load after all asks for
     // make_exclusive().
+    // ON_WAIT, if set, is told before the wait starts, with the pid of the
+    // process loading the module (0 when its record does not say yet).
     static std::expected<ModuleLock, LockFailure> acquire(const RuntimeDir& dir, std::string_view module,
-                                                          std::int64_t wait_bound_ms);
+                                                          std::int64_t wait_bound_ms,
+                                                          const std::function<void(pid_t)>& on_wait = {});
 
     // True when another process held the lock at our first attempt.
     bool contended() const { return contended_; }
@@ -165,8 +168,9 @@ struct GuardReport {
 // answers; then leaves a record for the next one. The runtime directory is
 // opened once per process, on the first call. Never fails on its own account:
 // any problem with the locks means LOAD runs unguarded.
+// ON_WAIT: see ModuleLock::acquire (modprobe -v tells a waiting person why).
 int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
-              GuardReport& report);
+              GuardReport& report, const std::function<void(pid_t)>& on_wait = {});
 
 // Runs an install command (COMMAND: 0 or -errno) for MODULE under MODULE's
 // lock, so concurrent ones never overlap. It is skipped (-EEXIST) when the
@@ -175,6 +179,7 @@ int load_once(Kernel& kernel, std::string_view module, const std::string& params
 // not ours to cache. The command's environment names the locks this process
 // holds (KMODX_LOCKS_HELD), so a modprobe it runs for the same module does
 // not wait for its own parent.
-int run_serialised(Kernel& kernel, std::string_view module, const std::function<int()>& command, GuardReport& report);
+int run_serialised(Kernel& kernel, std::string_view module, const std::function<int()>& command, GuardReport& report,
+                   const std::function<void(pid_t)>& on_wait = {});
 
 }  // namespace kmodx::dedup

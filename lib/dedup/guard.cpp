@@ -97,7 +97,8 @@ private:
 };
 
 // Takes MODULE's lock, or says in REPORT why not (nullopt: run unguarded).
-std::optional<ModuleLock> take(std::string_view module, GuardReport& report) {
+std::optional<ModuleLock> take(std::string_view module, GuardReport& report,
+                               const std::function<void(pid_t)>& on_wait) {
     Process& p = process();
     if (!p.settings.enabled) {
         report.disabled = true;
@@ -111,7 +112,7 @@ std::optional<ModuleLock> take(std::string_view module, GuardReport& report) {
         report.held_by_parent = true;
         return std::nullopt;
     }
-    auto lock = ModuleLock::acquire(*p.dir, module, p.settings.wait_bound_ms);
+    auto lock = ModuleLock::acquire(*p.dir, module, p.settings.wait_bound_ms, on_wait);
     if (!lock) {
         report.waited_ns = lock.error().waited_ns;
         if (lock.error().timed_out)
@@ -142,8 +143,8 @@ bool go_exclusive(ModuleLock& lock, GuardReport& report) {
 }  // namespace
 
 int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
-              GuardReport& report) {
-    auto lock = take(module, report);
+              GuardReport& report, const std::function<void(pid_t)>& on_wait) {
+    auto lock = take(module, report, on_wait);
     if (!lock) return load();
     const Settings& s = process().settings;
     const std::uint64_t hash = params_hash(params);
@@ -186,8 +187,9 @@ int load_once(Kernel& kernel, std::string_view module, const std::string& params
     return r;
 }
 
-int run_serialised(Kernel& kernel, std::string_view module, const std::function<int()>& command, GuardReport& report) {
-    auto lock = take(module, report);
+int run_serialised(Kernel& kernel, std::string_view module, const std::function<int()>& command, GuardReport& report,
+                   const std::function<void(pid_t)>& on_wait) {
+    auto lock = take(module, report, on_wait);
     if (!lock) return command();
     ModuleState state = kernel.module_state(module);
     if (state != ModuleState::Live && !lock->exclusive()) {

@@ -73,7 +73,8 @@ std::optional<Record> read_record(int fd) {
 }  // namespace
 
 std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir, std::string_view module,
-                                                           std::int64_t wait_bound_ms) {
+                                                           std::int64_t wait_bound_ms,
+                                                           const std::function<void(pid_t)>& on_wait) {
     auto name = lock_name(module);
     if (!name) return std::unexpected(LockFailure{false, Degraded::BadName, 0});
     UniqueFd fd(::openat(dir.fd(), name->c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -98,6 +99,12 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
         return ModuleLock(std::move(fd), false, true, monotonic_ns() - start, read_record(fd.get()));
     if (errno != EWOULDBLOCK) return std::unexpected(LockFailure{false, Degraded::Other, 0});
+    if (on_wait) {
+        // Written (pending) by the holder right after it got the lock; a
+        // finished record is an earlier holder's.
+        const auto current = read_record(fd.get());
+        on_wait(current && current->pending ? current->pid : 0);
+    }
     const int err = flock_until(fd.get(), LOCK_SH, start + wait_bound_ms * 1'000'000);
     const std::int64_t waited = monotonic_ns() - start;
     if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited});

@@ -38,7 +38,8 @@ int StepRunner::run_install(const Step& step) {
     // Serialised under the module's lock, skipped when it is live by then
     // (docs/dedup.md, "Install commands").
     dedup::GuardReport report;
-    const int err = dedup::run_serialised(kernel_, step.name, [&] { return run_command(step); }, report);
+    const int err =
+        dedup::run_serialised(kernel_, step.name, [&] { return run_command(step); }, report, waiting_note(step));
     note(step, err, report);
     return err;
 }
@@ -89,7 +90,7 @@ int StepRunner::load(const Step& step) {
         return err;
     }
     dedup::GuardReport report;
-    const int err = dedup::load_once(kernel_, step.name, step.options, insert, report);
+    const int err = dedup::load_once(kernel_, step.name, step.options, insert, report, waiting_note(step));
     facts.guard = &report;
     record(facts, err);
     note(step, err, report);
@@ -100,6 +101,18 @@ void StepRunner::record(stats::LoadFacts& facts, int err) {
     if (!settings_.record) return;
     facts.result = err;
     stats::record(stats::load_event(kernel_, facts));
+}
+
+std::function<void(pid_t)> StepRunner::waiting_note(const Step& step) {
+    if (!settings_.show) return {};
+    return [this, name = step.name](pid_t holder) {
+        if (holder > 0)
+            std::fprintf(out_, "kmodx: %s is being loaded by pid %d, waiting for it\n", name.c_str(), int(holder));
+        else
+            std::fprintf(out_, "kmodx: %s is locked by another modprobe, waiting for it\n", name.c_str());
+        // A person is watching a command that seems stuck: say it now.
+        std::fflush(out_);
+    };
 }
 
 void StepRunner::note(const Step& step, int err, const dedup::GuardReport& report) {

@@ -2,7 +2,8 @@
 # The holder of evdev's lock is SIGKILLed during its (hanging) init: the lock
 # dies with it, the waiters go on, the module ends up loaded and exactly one
 # more load syscall is made (by the waiter that finds it coming; the kernel
-# answers it EEXIST once init finishes), every waiter exits 0.
+# answers it EEXIST once init finishes), every waiter exits 0. Under -v the
+# waiters say whom they wait for as the wait begins.
 . "$(dirname "$0")/../lib.sh"
 
 launch() {  # launch TAG ARGS...: one modprobe in the background; pid in $LAST
@@ -40,6 +41,11 @@ while [ "$i" -lt 8 ]; do
 done
 sleep 0.3
 for p in $waiters; do kill -0 "$p" 2>/dev/null || die "waiter $p finished while the lock was held"; done
+# -v tells the person waiting who has the module, while the wait goes on.
+for f in "$E2E_TMP"/w*.out; do
+    grep -qxF "kmodx: evdev is being loaded by pid $holder, waiting for it" "$f" ||
+        die "no waiting note in $f: $(cat "$f")"
+done
 
 kill -KILL "$holder"
 wait "$holder" 2>/dev/null || true

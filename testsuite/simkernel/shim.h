@@ -117,6 +117,10 @@ const char *sk_modinfo_next(const struct sk_image *img, const char *key, const c
  * Returns 0 or EINVAL. DIR may be NULL to only validate. */
 int sk_params_apply(const struct sk_image *img, const char *params, const char *dir);
 
+/* ---- fault injection (shim_faults.c) ---- */
+/* > 0 while the shim itself works (a module syscall): no injected faults then. */
+extern __thread int sk_fault_guard;
+
 /* ---- module syscalls (shim_kernel.c, shim_unload.c) ---- */
 long sk_load(int is_finit, int fd, const void *buf, unsigned long len, const char *params, int flags);
 long sk_delete(const char *name, unsigned int flags);

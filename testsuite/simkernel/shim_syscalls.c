@@ -70,19 +70,36 @@ log:
     return 0;
 }
 
+/* The simulated kernel's own reads and locks are not the caller's: no injected faults. */
+static long load(int is_finit, int fd, const void *buf, unsigned long len, const char *params, int flags)
+{
+    sk_fault_guard++;
+    long r = sk_load(is_finit, fd, buf, len, params, flags);
+    sk_fault_guard--;
+    return r;
+}
+
+static long unload(const char *name, unsigned int flags)
+{
+    sk_fault_guard++;
+    long r = sk_delete(name, flags);
+    sk_fault_guard--;
+    return r;
+}
+
 SK_EXPORT int init_module(void *image, unsigned long len, const char *params)
 {
-    return (int)sk_load(0, -1, image, len, params, 0);
+    return (int)load(0, -1, image, len, params, 0);
 }
 
 SK_EXPORT int finit_module(int fd, const char *params, int flags)
 {
-    return (int)sk_load(1, fd, NULL, 0, params, flags);
+    return (int)load(1, fd, NULL, 0, params, flags);
 }
 
 SK_EXPORT int delete_module(const char *name, unsigned int flags)
 {
-    return (int)sk_delete(name, flags);
+    return (int)unload(name, flags);
 }
 
 SK_EXPORT long syscall(long nr, ...)
@@ -95,11 +112,11 @@ SK_EXPORT long syscall(long nr, ...)
     va_end(ap);
     switch (nr) {
     case SYS_init_module:
-        return sk_load(0, -1, (const void *)a[0], (unsigned long)a[1], (const char *)a[2], 0);
+        return load(0, -1, (const void *)a[0], (unsigned long)a[1], (const char *)a[2], 0);
     case SYS_finit_module:
-        return sk_load(1, (int)a[0], NULL, 0, (const char *)a[1], (int)a[2]);
+        return load(1, (int)a[0], NULL, 0, (const char *)a[1], (int)a[2]);
     case SYS_delete_module:
-        return sk_delete((const char *)a[0], (unsigned int)a[1]);
+        return unload((const char *)a[0], (unsigned int)a[1]);
     }
     sk_init();
     return sk_real.syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -4,6 +4,8 @@
 
 #include "kmodx_config.h"
 
+#include <kmodx/stats.hpp>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -41,6 +43,7 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    kmodx::stats::remember_invocation(argc, argv);
     std::string_view self = program_invocation_short_name;
     if (const Command* c = find(self)) return c->main(argc, argv);
 

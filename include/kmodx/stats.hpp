@@ -146,4 +146,10 @@ private:
     StoreSettings settings_;
 };
 
+// Called first thing in main() with the argv the process was exec'd with:
+// keeps what deciding "the kernel asked" needs (argv and the environment as
+// they were, before modprobe sets variables for its children), so recording
+// need not read them back from /proc. Without it they are read from /proc.
+void remember_invocation(int argc, char** argv);
+
 }  // namespace kmodx::stats

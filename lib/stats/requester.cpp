@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <cstdlib>
 #include <string_view>
 
@@ -67,7 +68,37 @@ std::vector<std::string> split_nul(const std::string& text) {
     return out;
 }
 
+// The kernel's call is recognised by HOME=/ and TERM=linux first: only such
+// a process keeps its argv and exec'd environment (copying costs the rest
+// nothing).
+bool may_be_kernel_call() {
+    const char* home = std::getenv("HOME");
+    const char* term = std::getenv("TERM");
+    return home && term && std::string_view(home) == "/" && std::string_view(term) == "linux";
+}
+
+struct Invocation {
+    bool kernel_possible = false;
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+};
+
+std::optional<Invocation>& invocation() {
+    static std::optional<Invocation> inv;
+    return inv;
+}
+
 }  // namespace
+
+void remember_invocation(int argc, char** argv) {
+    Invocation inv;
+    inv.kernel_possible = may_be_kernel_call();
+    if (inv.kernel_possible) {
+        for (int i = 0; i < argc && argv[i]; ++i) inv.argv.emplace_back(argv[i]);
+        for (char** e = environ; e && *e; ++e) inv.env.emplace_back(*e);
+    }
+    invocation() = std::move(inv);
+}
 
 Requester classify(const RequesterFacts& f) {
     if ((f.parent_known && (f.parent_flags & kPfKthread)) || kernel_call(f)) return Requester::Kernel;
@@ -108,10 +139,13 @@ RequesterFacts gather_requester_facts() {
     // Only a process that may be the kernel's call needs its argv and the
     // environment as exec'd (kmodx sets MODPROBE_OPTIONS and the like for
     // its children, which say nothing about who called it); the rest save
-    // the two reads.
-    const char* home = std::getenv("HOME");
-    const char* term = std::getenv("TERM");
-    if (home && term && std::string_view(home) == "/" && std::string_view(term) == "linux") {
+    // the two reads, and a process that remembered its invocation reads nothing.
+    if (const auto& inv = invocation()) {
+        if (inv->kernel_possible) {
+            f.argv = inv->argv;
+            f.env = inv->env;
+        }
+    } else if (may_be_kernel_call()) {
         f.argv = split_nul(read_small("/proc/self/cmdline"));
         f.env = split_nul(read_small("/proc/self/environ"));
     }

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "cmocka.hpp"
@@ -151,10 +152,27 @@ static bool has(const std::vector<std::string>& env, std::string_view prefix) {
     return false;
 }
 
+// Puts the named variables back as they were when it goes out of scope.
+class SavedEnv {
+public:
+    explicit SavedEnv(std::initializer_list<const char*> names) {
+        for (const char* n : names) {
+            const char* v = std::getenv(n);
+            saved_.emplace_back(n, v ? std::optional<std::string>(v) : std::nullopt);
+        }
+    }
+    ~SavedEnv() {
+        for (const auto& [n, v] : saved_) {
+            if (v) ::setenv(n.c_str(), v->c_str(), 1); else ::unsetenv(n.c_str());
+        }
+    }
+
+private:
+    std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
 static void gathered_facts_are_this_process(void**) {
-    const char* home = std::getenv("HOME");
-    const char* term = std::getenv("TERM");
-    const std::string old_home = home ? home : "", old_term = term ? term : "";
+    const SavedEnv saved({"HOME", "TERM"});
     ::setenv("HOME", "/root", 1);
     ::setenv("KMODX_TEST_MARK", "requester", 1);
     RequesterFacts f = gather_requester_facts();
@@ -179,8 +197,32 @@ static void gathered_facts_are_this_process(void**) {
     assert_true(!std::getenv("KMODX_STATS") || has(f.env, "KMODX_STATS="));
 
     ::unsetenv("KMODX_TEST_MARK");
-    if (home) ::setenv("HOME", old_home.c_str(), 1); else ::unsetenv("HOME");
-    if (term) ::setenv("TERM", old_term.c_str(), 1); else ::unsetenv("TERM");
+}
+
+// main() hands its argv over: the kernel's call is then recognised from what
+// was exec'd, not from /proc, and variables set later do not count.
+static void remembered_invocation_is_used(void**) {
+    const SavedEnv saved({"HOME", "TERM"});
+    ::setenv("HOME", "/", 1);
+    ::setenv("TERM", "linux", 1);
+    char a0[] = "/sbin/modprobe", a1[] = "-q", a2[] = "--", a3[] = "fs-ext4";
+    char* argv[] = {a0, a1, a2, a3, nullptr};
+    remember_invocation(4, argv);
+    ::setenv("MODPROBE_OPTIONS", "-v", 1);
+    RequesterFacts f = gather_requester_facts();
+    assert_int_equal(f.argv.size(), 4);
+    assert_string_equal(f.argv[3].c_str(), "fs-ext4");
+    assert_true(has(f.env, "HOME=/"));
+    assert_false(has(f.env, "MODPROBE_OPTIONS="));
+    ::unsetenv("MODPROBE_OPTIONS");
+
+    // Not the kernel's environment when main() started: no argv kept.
+    ::setenv("HOME", "/root", 1);
+    remember_invocation(4, argv);
+    ::setenv("HOME", "/", 1);
+    f = gather_requester_facts();
+    assert_true(f.argv.empty());
+
 }
 
 int main() {
@@ -193,6 +235,7 @@ int main() {
         cmocka_unit_test(terminal_is_user_else_other),
         cmocka_unit_test(proc_stat_comm_with_spaces_and_parentheses),
         cmocka_unit_test(gathered_facts_are_this_process),
+        cmocka_unit_test(remembered_invocation_is_used),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

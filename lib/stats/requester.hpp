@@ -43,8 +43,9 @@ bool parse_proc_stat(std::string_view text, std::string& comm, unsigned long& fl
 
 // The facts of this process: getppid() and its /proc/PPID/stat, isatty(0)
 // and isatty(2), the environment; and when HOME=/ and TERM=linux say it may
-// be the kernel's call, argv from /proc/self/cmdline and the environment as
-// exec'd from /proc/self/environ (whatever the process set since). Otherwise
+// be the kernel's call, argv and the environment as exec'd: those main()
+// handed to remember_invocation(), else read from /proc/self/cmdline and
+// /proc/self/environ (whatever the process set since). Otherwise
 // argv stays empty.
 RequesterFacts gather_requester_facts();
 

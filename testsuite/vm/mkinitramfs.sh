@@ -44,10 +44,31 @@ copy_with_libs "$kmodx" /opt/kmodx/kmodx
 libz=$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/{print $NF; exit}')
 [ -n "$libz" ] && mkdir -p "$root$(dirname "$libz")" && cp -L "$libz" "$root$libz"
 cp "$storm" "$root/bin/kmodx-vm-storm"
+# kmodx also at the path its udev rules name (scenario 3).
+ln -s /opt/kmodx/kmodx "$root/usr/sbin/kmodx"
+
+# Debian's udev (scenario 3), when installed: udevadm (systemd-udevd is the
+# same program), its helpers, stock rules and hwdb, under /usr/lib/udev with
+# /lib/udev pointing there. Not under /bin: busybox's links live there.
+udevadm=${UDEVADM:-/bin/udevadm}
+if [ -x "$udevadm" ] && [ -d /lib/udev/rules.d ]; then
+    copy_with_libs "$udevadm" /usr/bin/udevadm
+    mkdir -p "$root/lib/systemd" "$root/usr/lib/udev" "$root/etc/udev/rules.d"
+    ln -s /usr/bin/udevadm "$root/lib/systemd/systemd-udevd"
+    cp -a /lib/udev/rules.d "$root/usr/lib/udev/"
+    [ -f /lib/udev/hwdb.bin ] && cp /lib/udev/hwdb.bin "$root/usr/lib/udev/"
+    for h in /lib/udev/*; do
+        [ -f "$h" ] && [ -x "$h" ] || continue
+        copy_with_libs "$h" "/usr/lib/udev/${h##*/}"
+    done
+    ln -s ../usr/lib/udev "$root/lib/udev"
+    [ -f /etc/udev/udev.conf ] && cp /etc/udev/udev.conf "$root/etc/udev/"
+fi
 
 cp -a "$kdir/lib/modules/$kver" "$root/lib/modules/$kver"
 cp "$here/init" "$root/init"
-cp "$here/trace.sh" "$here/e2e.sh" "$here/storm.sh" "$root/vm/"
+cp "$here/trace.sh" "$here/e2e.sh" "$here/storm.sh" "$here/udev.sh" "$root/vm/"
+cp "$here/../../data/udev/80-drivers.rules.in" "$root/vm/"
 chmod 0755 "$root/init" "$root"/vm/*.sh
 mknod -m 0600 "$root/dev/console" c 5 1
 mknod -m 0666 "$root/dev/null" c 1 3

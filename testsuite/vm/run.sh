@@ -1,12 +1,16 @@
 #!/bin/sh
 # run.sh: kmodx on Debian's real kernels under qemu (see docs/vm.md).
 #
-#   testsuite/vm/run.sh [-B BUILD] [-k 6.1|6.12] [-c CPUS] [-o OUTDIR] [-t TOOL] SCENARIO...
+#   testsuite/vm/run.sh [-B BUILD] [-k 6.1|6.12|6.12-stats] [-c CPUS] [-o OUTDIR] [-t TOOL] SCENARIO...
 #
 # SCENARIO is e2e (scenario 1: the same commands with Debian's kmod and with
 # kmodx in two fresh boots, every output line compared) or storm (scenario 2:
 # all requests of a boot at once, one boot with kmod, one with kmodx; kmodx
-# must make one load syscall per module and get no EEXIST). Each boot runs
+# must make one load syscall per module and get no EEXIST) or udev (scenario
+# 3: Debian's systemd-udevd coldplugs the VM's devices, with its stock rules
+# and kmod, then with kmodx's override rules and kmodx). Kernel 6.12-stats is
+# Debian's 6.12 source built with CONFIG_MODULE_STATS (scenario 4,
+# build-stats-kernel.sh; built on first use, which takes hours). Each boot runs
 # under `timeout` and powers itself off. Prints a table row per storm and
 # exits 0 (pass), 1 (fail) or 77 (cannot run here: skip).
 #   BUILD   meson build directory with tools/kmodx (default: build)
@@ -45,6 +49,14 @@ command -v qemu-system-x86_64 >/dev/null || need="$need qemu-system-x86"
 file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need="$need busybox-static"
 command -v cpio >/dev/null || need="$need cpio"
 command -v file >/dev/null || need="$need file"
+# Scenario 3 boots Debian's udev (copied from the host), scenario 4's kernel
+# is built from Debian's source package.
+case " $* " in *" udev "*) [ -x /bin/udevadm ] || need="$need udev" ;; esac
+if [ "$series" = 6.12-stats ] && [ ! -f "$("$here/build-stats-kernel.sh" -n 2>/dev/null)/kver" ]; then
+    for p in linux-source-6.12 bison flex libelf-dev bc libssl-dev; do
+        dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+    done
+fi
 if [ -n "$need" ]; then
     if [ "$(id -u)" = 0 ] && [ "${KMODX_VM_NO_INSTALL:-0}" != 1 ]; then
         say "installing$need"
@@ -64,7 +76,11 @@ if [ -z "${KMODX_VM_KMODX:-}" ]; then
 fi
 [ -x "$kmodx" ] && [ -x "$storm" ] || { say "no $kmodx or $storm"; exit 1; }
 
-kdir=$("$here/fetch-kernel.sh" "$series") || skip "no $series kernel (needs Debian's archive)"
+case $series in
+6.12-stats)
+    kdir=$("$here/build-stats-kernel.sh") || skip "cannot build the 6.12-stats kernel (build-stats-kernel.sh)" ;;
+*) kdir=$("$here/fetch-kernel.sh" "$series") || skip "no $series kernel (needs Debian's archive)" ;;
+esac
 kver=$(cat "$kdir/kver")
 initrd=$outdir/initrd-$kver.cpio
 "$here/mkinitramfs.sh" "$kdir" "$kmodx" "$storm" "$initrd"
@@ -99,8 +115,19 @@ esac
 mem=2048
 [ "$cpus" -gt 8 ] && mem=4096
 
+# Scenario 3's devices: drivers that are modules in Debian's cloud kernels
+# (virtio_pci itself in 6.1), several of a kind so that udev's workers ask
+# for the same module at once.
+udev_devices="-device virtio-rng-pci -device virtio-balloon-pci -device virtio-scsi-pci
+ -device virtio-serial-pci -device virtio-keyboard-pci -device virtio-mouse-pci
+ -device virtio-tablet-pci -netdev user,id=n0 -device virtio-net-pci,netdev=n0
+ -netdev user,id=n1 -device virtio-net-pci,netdev=n1 -netdev user,id=n2
+ -device virtio-net-pci,netdev=n2 -netdev user,id=n3 -device virtio-net-pci,netdev=n3"
+
 # boot SCENARIO TOOL: one fresh VM; its results land in $outdir/NAME.results.
 boot() {
+    devices=
+    [ "$1" = udev ] && devices=$udev_devices
     name=$kver-$1-$2-${cpus}cpu
     rm -f "$outdir/$name.console" "$outdir/$name.results"
     say "boot $name ($accel)"
@@ -108,7 +135,7 @@ boot() {
     # shellcheck disable=SC2086
     timeout -k 10 "$limit" qemu-system-x86_64 $accel_args -smp "$cpus" -m "$mem" -nodefaults \
         -display none -no-reboot -kernel "$kdir/vmlinuz" -initrd "$initrd" \
-        -serial "file:$outdir/$name.console" -serial "file:$outdir/$name.results" \
+        -serial "file:$outdir/$name.console" -serial "file:$outdir/$name.results" $devices \
         -append "console=ttyS0 panic=-1 loglevel=4 kmodx.scenario=$1 kmodx.tool=$2" ||
         say "qemu exited $? (124: timed out after ${limit}s)"
     say "boot $name took $(($(date +%s) - t0)) s"
@@ -177,11 +204,59 @@ run_storm() {
         say "note: failed requests kmod $(get "$a" storm_failed), kmodx $(get "$b" storm_failed)"
 }
 
+# stats_lines RUN PREFIX: one kind of report lines of a run, prefix removed
+# (KMODX-STATS: kmodx's `modprobe --stats`, KMODX-KSTATS: the kernel's
+# /sys/kernel/debug/modules/stats).
+stats_lines() { sed -n "s/^$2 //p" "$outdir/$1.txt"; }
+
+# A requester's row of kmodx's "Requests by requester:" section: requests
+# loaded live suppressed kernel-duplicates failed.
+requester_row() {
+    stats_lines "$1" KMODX-STATS | awk -v r="$2" '
+        /^Requests by requester:/ { on = 1; next }
+        on && /^[^ \t]/ { on = 0 }
+        on { sub(/^[ \t]+/, ""); if ($1 == r) { $1 = ""; sub(/^ /, ""); print; exit } }'
+}
+
+run_udev() {
+    for tool in $tools; do
+        boot udev "$tool" || { fail "udev boot with $tool"; return; }
+        r=$kver-udev-$tool-${cpus}cpu
+        [ "$tool" = kmodx ] && rules="kmodx override" || rules="stock (builtin kmod)"
+        printf '| udev | %s | %s | %s | %s | %s | %s modalias events (%s distinct) | %s | %s | %s | %s | %s | %s | settle %s s | udev: %s |\n' \
+            "$kver" "$cpus" "$accel" "$tool" "$rules" "$(get "$r" udev_modalias_events)" \
+            "$(get "$r" udev_distinct_modaliases)" "$(get "$r" udev_load_syscalls)" \
+            "$(get "$r" udev_eexist)" "$(get "$r" udev_ebusy)" "$(get "$r" udev_ret_other)" \
+            "$(get "$r" udev_formed_modules)" "$(get "$r" udev_kernel_requests)" \
+            "$(get "$r" udev_settle_s)" "$(requester_row "$r" udev)" | tee -a "$outdir/summary.md"
+        [ "$(get "$r" udev_trace_overrun)" = 0 ] || fail "$r: trace buffer overran, counts are low"
+        [ "$(get "$r" udev_settle_exit)" = 0 ] || fail "$r: udevadm settle timed out"
+        [ "$(get "$r" udev_modalias_events)" -gt 0 ] 2>/dev/null || fail "$r: udev saw no device with a MODALIAS"
+    done
+    a=$kver-udev-kmod-${cpus}cpu b=$kver-udev-kmodx-${cpus}cpu
+    case " $tools " in *" kmodx "*) ;; *) return ;; esac
+    # Coldplug lasts a minute or more: a module whose init failed (ENODEV)
+    # may be tried again by an event that comes after kmodx's failure cache
+    # expired. Such a retry forms the module again; a duplicate of a live or
+    # coming module would get EEXIST or EBUSY.
+    syscalls=$(get "$b" udev_load_syscalls) formed=$(get "$b" udev_formed_modules)
+    [ "$((syscalls - formed))" -le "$(get "$b" udev_ret_other)" ] ||
+        fail "udev $kver ${cpus}cpu: kmodx made $syscalls load syscalls for $formed modules"
+    [ "$(get "$b" udev_eexist)" = 0 ] && [ "$(get "$b" udev_ebusy)" = 0 ] ||
+        fail "udev $kver ${cpus}cpu: kmodx got EEXIST $(get "$b" udev_eexist) and EBUSY $(get "$b" udev_ebusy) times"
+    [ -n "$(requester_row "$b" udev)" ] ||
+        fail "udev $kver ${cpus}cpu: kmodx's --stats shows no request from udev"
+    case " $tools " in *" kmod "*) ;; *) return ;; esac
+    [ "$(get "$a" udev_loaded)" = "$(get "$b" udev_loaded)" ] ||
+        fail "udev $kver ${cpus}cpu: modules loaded differ: stock [$(get "$a" udev_loaded)] kmodx [$(get "$b" udev_loaded)]"
+}
+
 for s in "$@"; do
     case $s in
     e2e) run_e2e ;;
     storm) run_storm ;;
-    *) say "unknown scenario '$s' (e2e, storm)"; exit 2 ;;
+    udev) run_udev ;;
+    *) say "unknown scenario '$s' (e2e, storm, udev)"; exit 2 ;;
     esac
 done
 exit $status

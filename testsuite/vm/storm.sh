@@ -51,3 +51,4 @@ res "modules_after=$(wc -l </proc/modules)"
 res "loaded=$(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
 res "stderr_lines=$(wc -l </tmp/storm.err)"
 head -n 5 /tmp/storm.err | while read -r l; do res "stderr=$l"; done
+stats_dump

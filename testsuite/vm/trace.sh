@@ -62,3 +62,16 @@ trace_report() {
 trace_dump() {
     grep -v '^#' /tmp/trace.txt | sed 's/^ */KMODX-TRACE /' >"$out"
 }
+
+# stats_dump: the kernel's own module statistics when it has them
+# (CONFIG_MODULE_STATS: scenario 4's kernel) as KMODX-KSTATS lines, and
+# kmodx's `modprobe --stats` for the same boot as KMODX-STATS lines (empty of
+# events when Debian's kmod was the tool: kmod records nothing).
+stats_dump() {
+    if [ -r /sys/kernel/debug/modules/stats ]; then
+        sed 's/^/KMODX-KSTATS /' /sys/kernel/debug/modules/stats >"$out"
+    fi
+    /opt/kmodx/kmodx modprobe --stats >/tmp/stats.txt 2>&1
+    echo "KMODX-RESULT stats_exit=$?" >"$out"
+    sed 's/^/KMODX-STATS /' /tmp/stats.txt >"$out"
+}

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <cerrno>
 #include <vector>
 
 namespace kmodx {
@@ -13,6 +14,7 @@ bool pread_exact(int fd, void* buf, std::size_t n, std::uint64_t off) {
     auto* p = static_cast<std::byte*>(buf);
     while (n > 0) {
         ssize_t r = ::pread(fd, p, n, static_cast<off_t>(off));
+        if (r < 0 && errno == EINTR) continue;  // a signal, not an unreadable size
         if (r <= 0) return false;
         p += r, n -= static_cast<std::size_t>(r), off += static_cast<std::uint64_t>(r);
     }

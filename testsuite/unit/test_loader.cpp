@@ -1,11 +1,15 @@
 // load_module() through FakeKernel: which syscall, which flags, which bytes.
 #include <kmodx/loader.hpp>
 
+#include "load/declared_size.hpp"
 #include "load/elf.hpp"
 #include "fake_kernel.hpp"
 #include "scratch_dir.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -13,6 +17,20 @@
 
 #include "test_files.hpp"
 #include "cmocka.hpp"
+
+// Every other pread() of the process fails with EINTR while this is set, as
+// reads of a file on a network file system can when a signal arrives: the
+// code under test must retry, never take it for an unreadable file.
+static bool g_interrupt_preads = false;
+static unsigned g_preads = 0;
+
+extern "C" ssize_t pread64(int fd, void* buf, size_t n, off64_t off) noexcept {
+    if (g_interrupt_preads && g_preads++ % 2 == 0) {
+        errno = EINTR;
+        return -1;
+    }
+    return ::syscall(SYS_pread64, fd, buf, n, off);
+}
 
 using namespace kmodx;
 using test::Bytes;
@@ -98,6 +116,22 @@ static void compressed_matching_kernel_uses_finit_compressed_flag(void**) {
         assert_int_equal(f.kernel.loads[0].flags, kInitCompressedFile);
         assert_true(f.kernel.loads[0].bytes == packed);
         assert_string_equal(f.kernel.loads[0].name.c_str(), "foo");
+    }
+}
+
+static void declared_size_read_despite_interrupted_preads(void**) {
+    for (Compression fmt : {Compression::Gzip, Compression::Xz, Compression::Zstd}) {
+        Fixture f;
+        Bytes m = foo_module(), packed = test::compress(fmt, m);
+        UniqueFd fd(::open(f.put("foo.ko.x", packed).c_str(), O_RDONLY | O_CLOEXEC));
+        assert_true(bool(fd));
+        g_interrupt_preads = true;
+        g_preads = 0;
+        auto size = declared_size(fd.get(), packed.size(), fmt);
+        g_interrupt_preads = false;
+        assert_true(size.has_value());
+        assert_int_equal(*size, m.size());
+        assert_true(g_preads > 1);
     }
 }
 
@@ -410,6 +444,7 @@ int main() {
         cmocka_unit_test(elf_edits_survive_every_truncation_and_corruption),
         cmocka_unit_test(corrupt_or_missing_files_fail_before_the_kernel),
         cmocka_unit_test(per_module_results_follow_the_name),
+        cmocka_unit_test(declared_size_read_despite_interrupted_preads),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -16,7 +16,8 @@
 #   BUILD   meson build directory with tools/kmodx (default: build)
 #   OUTDIR  logs, results and summary (default: BUILD/vm-results)
 #   TOOL    storm with only kmod or only kmodx (no comparison, no assertion
-#           that needs both; for investigating one side)
+#           that needs both; for investigating one side); kmodx-nodedup is
+#           kmodx with `dedup = no` (every duplicate reaches the kernel)
 # Environment: KMODX_VM_ACCEL=kvm|tcg (default: kvm when a probe boot with it
 # succeeds, else tcg), KMODX_VM_TIMEOUT (seconds per boot), KMODX_VM_CACHE (downloads,
 # see fetch-kernel.sh), KMODX_VM_KMODX / KMODX_VM_STORM (binaries; default:
@@ -187,6 +188,7 @@ run_storm() {
             "$(get "$r" storm_wall_ms)$(unfinished "$r")" |
             tee -a "$outdir/summary.md"
         [ "$(get "$r" storm_trace_overrun)" = 0 ] || fail "$r: trace buffer overran, counts are low"
+        kernel_stats "$r"
     done
     a=$kver-storm-kmod-${cpus}cpu b=$kver-storm-kmodx-${cpus}cpu
     case " $tools " in *" kmodx "*) ;; *) return ;; esac
@@ -216,6 +218,23 @@ requester_row() {
         /^Requests by requester:/ { on = 1; next }
         on && /^[^ \t]/ { on = 0 }
         on { sub(/^[ \t]+/, ""); if ($1 == r) { $1 = ""; sub(/^ /, ""); print; exit } }'
+}
+
+# kernel_stats RUN: on a kernel with CONFIG_MODULE_STATS, its figures beside
+# kmodx's for the same boot (the "Kernel's own figures" section of
+# `modprobe --stats`): loads, sizes, duplicate failures, wasted bytes.
+kernel_stats() {
+    grep -q '^KMODX-KSTATS' "$outdir/$1.txt" || return 0
+    stats_lines "$1" KMODX-STATS | awk -v run="$1" '
+        /^Kernel.s own figures/ { on = 1; next }
+        on && /^[^ \t]/ { on = 0 }
+        on {
+            n = split($0, f, "\t"); label = f[1]; sub(/^ +/, "", label)
+            if (n < 3 || label == "Figure") next
+            a = f[2]; b = f[3]; gsub(/ /, "", a); gsub(/ /, "", b)
+            d = (b > 0) ? sprintf("%+.1f%%", (a - b) * 100 / b) : (a == 0 ? "=" : "n/a")
+            printf "| %s | %s | %s | %s | %s |\n", run, label, a, b, d
+        }' | tee -a "$outdir/kernel-stats.md"
 }
 
 run_udev() {

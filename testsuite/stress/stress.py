@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 KVER = "6.1.0-sim"
 BOOT_ID = "5e5e5e5e-7777-4c2a-9c3e-5a6b7c8d9e0f"
@@ -214,28 +215,41 @@ def proc_modules(root):
     return mods
 
 
+def decode_record(l):
+    """A record line's fields when its CRC-32 matches (lib/stats/event.cpp), else None."""
+    f = l.split("\t")
+    if len(f) != 29 or f[0] != "k1" or f[1] == "boot":
+        return None
+    if f"{zlib.crc32(l[:l.rindex(chr(9))].encode('utf-8', 'surrogateescape')):08x}" != f[28]:
+        return None
+    return f
+
+
 def store_records(root):
-    """(records by pid, lines that are not records) of this boot's store file."""
+    """(records by pid, lines that hold no whole record) of this boot's store file. Like kmodx's
+    reader, a record that continues a torn line (its writer died or ran out of space mid-write)
+    is found by its tag and CRC."""
     path = os.path.join(root, "run/kmodx/stats", BOOT_ID + ".events")
     by_pid, bad = {}, 0
     try:
-        data = open(path, "rb").read().decode("utf-8", "replace")
+        data = open(path, "rb").read().decode("utf-8", "surrogateescape")
     except (FileNotFoundError, NotADirectoryError, PermissionError):
         return None, 0
-    for l in data.split("\n"):
-        if not l:
+    for i, l in enumerate(data.split("\n")):
+        if not l or (i == 0 and l.startswith("k1\tboot\t")):
             continue
-        f = l.split("\t")
-        if len(f) < 29 or f[0] != "k1":
-            if f[0] == "k1" and len(f) > 1 and f[1] == "boot":
-                continue
-            bad += 1
-            continue
-        if f[1] == "boot":
-            continue
-        by_pid.setdefault(int(f[5]), []).append({"module": f[3], "outcome": f[9], "err": f[10],
-                                                 "degraded": f[13], "reason": f[12], "count": int(f[27] or 1),
-                                                 "sizes": (f[14], f[16], f[17], f[25], f[24])})
+        recs = [decode_record(l)]
+        if recs[0] is None:
+            at = l.find("k1\t", 1)
+            while at > 0 and decode_record(l[at:]) is None:
+                at = l.find("k1\t", at + 1)
+            recs = [r for r in (decode_record(l[:at]), decode_record(l[at:])) if r] if at > 0 else []
+            if len(recs) < 2:
+                bad += 1
+        for f in recs:
+            by_pid.setdefault(int(f[5]), []).append({"module": f[3], "outcome": f[9], "err": f[10],
+                                                     "degraded": f[13], "reason": f[12], "count": int(f[27] or 1),
+                                                     "sizes": (f[14], f[16], f[17], f[25], f[24])})
     return by_pid, bad
 
 
@@ -596,13 +610,19 @@ def scenario_full_rundir(env, seed, procs, wd):
     if why:
         return {"skip": why}, None
     rng = random.Random(seed)
-    variant = rng.choice(["tiny_inodes", "full", "ro_bind", "ro_bind_empty", "tiny_size"])
+    variant = rng.choice(["tiny_inodes", "full", "ro_bind", "ro_bind_empty", "tiny_size", "store_fills",
+                          "ro_locks_rw_stats"])
     n = procs or rng.randint(8, 24)
     pool = env.pool()
     mods, reqs = pick_requests(rng, pool, n, rng.randint(2, 6))
-    exp, live = stock_expectations(env, "", sorted(set(reqs)), ["-q"])
+    spare = [m for m in pool if len(env.closure(m)) == 1 and m not in {d for x in mods for d in env.closure(x)}]
+    warm, extra_mod = rng.sample(spare, 2)
+    # kmod's final state includes the extra request (and the warm-up of the variant that has one).
+    stock_mods = sorted(set(reqs)) + [extra_mod] + ([warm] if variant == "store_fills" else [])
+    exp, live = stock_expectations(env, "", stock_mods, ["-q"])
     root = env.new_root("load_ns_base=5ms\n")
-    spec = {"root": root, "variant": variant, "reqs": reqs, "seed": seed, "inodes": rng.randint(2, 6)}
+    spec = {"root": root, "variant": variant, "reqs": reqs, "seed": seed, "inodes": rng.randint(2, 6),
+            "warm": warm, "extra": extra_mod}
     os.makedirs(wd, exist_ok=True)
     with open(os.path.join(wd, "spec.json"), "w") as f:
         json.dump(spec, f)
@@ -616,10 +636,28 @@ def scenario_full_rundir(env, seed, procs, wd):
         rc, err = res["results"][i]
         check(rc == exp[m][0] == 0, f"{variant}: modprobe -q {m}: exit {rc}, kmod {exp[m][0]}: {err}")
         check(err == exp[m][1], f"{variant}: modprobe -q {m}: stderr {err!r}, kmod {exp[m][1]!r}")
-    got = {m for m, s in proc_modules(root).items() if s == "Live"} - {res["extra"]}
+    got = {m for m, s in proc_modules(root).items() if s == "Live"}
     check(got == live, f"{variant}: live modules {sorted(got)}, kmod leaves {sorted(live)}")
     check(res["warn_ok"], f"{variant}: modprobe without -q: {res['warn']!r}")
+    st = res["stats"]
+    if variant in ("store_fills", "ro_locks_rw_stats"):  # a store that takes records or counts them
+        check("error" not in st, f"{variant}: {st.get('error')}")
+        check(st["lost"] == 0, f"{variant}: {st['lost']} processes' records neither stored nor counted dropped: {st}")
+    if variant in ("store_fills", "ro_locks_rw_stats"):
+        check(st["extra_recorded"], f"{variant}: the request after the disk had room again left no record: {st}")
+    if variant == "ro_locks_rw_stats":
+        check(st["undegraded"] == 0, f"{variant}: {st['undegraded']} records without the degraded mark: {st}")
     return {"procs": n + 1, "detail": f"{variant}: {res['stats']}"}, root
+
+
+def fill(path):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while os.write(fd, b"\0" * 4096) > 0:
+            pass
+    except OSError:
+        pass
+    os.close(fd)
 
 
 def inner_full(env, spec_path):
@@ -640,13 +678,19 @@ def inner_full(env, spec_path):
         os.makedirs(os.path.join(run, "kmodx/stats"))
         os.chmod(os.path.join(run, "kmodx"), 0o755)
         os.chmod(os.path.join(run, "kmodx/stats"), 0o755)
-        fd = os.open(os.path.join(run, "filler"), os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            while os.write(fd, b"\0" * 4096) > 0:
-                pass
-        except OSError:
-            pass
-        os.close(fd)
+        fill(os.path.join(run, "filler"))
+    elif variant == "store_fills":  # the store exists; then the file system fills up
+        mount("-t", "tmpfs", "-o", "size=32k,mode=755", "stress", run)
+        rc, _, err = env.run(root, ["-q", spec["warm"]])
+        if rc != 0 or err:
+            raise SystemExit(f"warm-up modprobe {spec['warm']}: {rc} {err}")
+        fill(os.path.join(run, "filler"))
+    elif variant == "ro_locks_rw_stats":  # no lock can be made, the store is writable
+        os.makedirs(os.path.join(run, "kmodx/stats"), exist_ok=True)
+        os.chmod(os.path.join(run, "kmodx"), 0o755)
+        mount("--bind", run, run)
+        mount("-o", "remount,bind,ro", run)
+        mount("-t", "tmpfs", "-o", "size=1m,mode=755", "stress", os.path.join(run, "kmodx/stats"))
     elif variant in ("ro_bind", "ro_bind_empty"):
         if variant == "ro_bind":
             os.makedirs(os.path.join(run, "kmodx/stats"), exist_ok=True)
@@ -660,10 +704,11 @@ def inner_full(env, spec_path):
     results = [[r["rc"], st.text(r, "err")] for r in recs]
     # One more without -q, of a module not loaded yet: kmod's silence, or one warning line saying
     # why there is no dedup (docs/dedup.md "Degraded cases").
-    left = [m for m in env.pool() if m not in {d for x in spec["reqs"] for d in env.closure(x)}
-            and len(env.closure(m)) == 1]
-    extra = left[spec["seed"] % len(left)]
-    rc, out, warn = env.run(root, [extra])
+    if variant == "store_fills":  # room again: the next record must read back
+        os.unlink(os.path.join(run, "filler"))
+    xr = st.start("extra", [spec["extra"]])
+    st.reap(time.monotonic() + 30 + SLACK_S, [xr])
+    rc, out, warn = xr["rc"], st.text(xr, "out"), st.text(xr, "err")
     warn_ok = rc == 0 and out == "" and (warn == "" or re.fullmatch(
         r"modprobe: WARNING: kmodx: lock directory unusable \([^)]*\): loading without dedup\n", warn) is not None)
     stats = {}
@@ -671,12 +716,19 @@ def inner_full(env, spec_path):
         js = stats_json(env, root)
         b = js.get("boot", {})
         stats = {k: b.get(k) for k in ("events", "dropped", "skipped")}
-        stats["degraded"] = sum(int(v.get("runs", v) if isinstance(v, dict) else 1) for v in js.get("degraded", []) or []) \
-            if isinstance(js.get("degraded"), list) else js.get("degraded")
+        by_pid, _ = store_records(root)
+        by_pid = by_pid or {}
+        missing = sum(1 for r in recs if r["popen"].pid not in by_pid)
+        stats["lost"] = max(0, missing - int(b.get("dropped") or 0))
+        # The already-live fast path takes no lock, so it is not degraded by a lock directory.
+        stats["undegraded"] = sum(1 for r in recs for e in by_pid.get(r["popen"].pid, [])
+                                  if e["degraded"] in ("", "0") and e["outcome"] != "already_live")
+        stats["reasons"] = sorted({e["reason"] for v in by_pid.values() for e in v})
+        stats["extra_recorded"] = xr["popen"].pid in by_pid
     except Fail as e:
         stats = {"error": str(e)}
     st.close()
-    print(json.dumps({"results": results, "extra": extra, "warn": warn, "warn_ok": warn_ok, "stats": stats}))
+    print(json.dumps({"results": results, "warn": warn, "warn_ok": warn_ok, "stats": stats}))
 
 
 SCENARIOS = {

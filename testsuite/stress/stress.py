@@ -485,15 +485,49 @@ def scenario_kill(env, seed, procs, wd):
     root = env.new_root(cfg)
     st = Storm(env, root, wd)
     victims = set(rng.sample(range(n), rng.randint(1, max(1, n // 6))))
-    # Each victim dies at a random moment of its own life: before its lock, waiting, in its
-    # syscall, after it. Nobody is reaped before the last signal, so no pid is reused meanwhile.
-    kill_after = {i: rng.uniform(0, 0.25) for i in victims}
+    # Each victim dies at a random moment of its own life: early (before or while it waits for
+    # a lock), in the middle, late. Besides, up to `in_syscall` holders are killed right when
+    # their lock record says "err pending" (inside the load syscall). Nobody is reaped before
+    # the last signal, so no pid is reused meanwhile.
+    kill_after = {i: rng.choice([(0, 0.03), (0.03, 0.15), (0.15, 0.4)]) for i in victims}
+    kill_after = {i: rng.uniform(*r) for i, r in kill_after.items()}
+    in_syscall = rng.randint(0, 3)
     killed_plan = {}
     timers = []
     try:
         recs = []
+        by_pid = {}
+        stop = threading.Event()
+        pending_kills = []
+
+        def killer():
+            seen = set()
+            rundir = os.path.join(root, "run/kmodx")
+            while not stop.is_set() and len(pending_kills) < in_syscall:
+                try:
+                    names = os.listdir(rundir)
+                except OSError:
+                    names = []
+                for nm in names:
+                    try:
+                        text = open(os.path.join(rundir, nm)).read()
+                    except OSError:
+                        continue
+                    mo = re.search(r"^pid (\d+)\n(?:.*\n)*?err pending", text, re.M)
+                    if mo and int(mo.group(1)) in by_pid and int(mo.group(1)) not in seen:
+                        pid = int(mo.group(1))
+                        seen.add(pid)
+                        by_pid[pid]["killed"] = True
+                        os.kill(pid, signal.SIGKILL)
+                        pending_kills.append(pid)
+                        break
+                time.sleep(0.002)
+
+        watcher = threading.Thread(target=killer)
+        watcher.start()
         for i, m in enumerate(reqs):
             recs.append(st.start(f"p{i}", ["-q", m]))
+            by_pid[recs[i]["popen"].pid] = recs[i]
             if i in victims:
                 recs[i]["killed"] = True
                 t = threading.Timer(kill_after[i], os.kill, (recs[i]["popen"].pid, signal.SIGKILL))
@@ -501,6 +535,9 @@ def scenario_kill(env, seed, procs, wd):
                 timers.append(t)
         for t in timers:
             t.join()
+        time.sleep(0.3)
+        stop.set()
+        watcher.join()
         for r in recs:
             if r["killed"]:
                 for d in env.closure(r["args"][-1]):
@@ -537,7 +574,8 @@ def scenario_kill(env, seed, procs, wd):
     finally:
         st.kill_all()
         st.close()
-    return {"procs": n, "detail": f"{nkilled} killed, {eexist} EEXIST after a dead holder, "
+    return {"procs": n, "detail": f"{nkilled} killed ({len(pending_kills)} in their syscall), "
+                                  f"{eexist} EEXIST after a dead holder, "
                                   f"{s['skipped']} skipped"}, root
 
 

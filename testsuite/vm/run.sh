@@ -235,6 +235,12 @@ kernel_stats() {
             d = (b > 0) ? sprintf("%+.1f%%", (a - b) * 100 / b) : (a == 0 ? "=" : "n/a")
             printf "| %s | %s | %s | %s | %s |\n", run, label, a, b, d
         }' | tee -a "$outdir/kernel-stats.md"
+    # kmodx's cost rules applied to the kernel's own list of duplicates: the
+    # estimate kmodx would make for a boot it did not record (stock kmod
+    # decompresses in userspace; kmodx lets the kernel do it).
+    case $1 in *-storm-kmod-*) who=user ;; *) who=kernel ;; esac
+    echo "| $1 | cost rules on the kernel's duplicate list ($who decompression) | $("$here/estimate-wasted.sh" "$outdir/$1.txt" "$kdir" "$who" 2>&1) |" |
+        tee -a "$outdir/kernel-stats.md"
 }
 
 run_udev() {

@@ -300,6 +300,29 @@ def stock_expectations(env, config, modules, args=()):
     return exp, live
 
 
+def diag(root, storm, r, modules):
+    """What a failed request saw: its output, the kernel's calls and the lock records."""
+    lines = [f"--- {r['tag']} pid {r['popen'].pid} rc {r['rc']} args {r['args']}",
+             "stdout: " + storm.text(r, "out").strip().replace("\n", " | "),
+             "stderr: " + storm.text(r, "err").strip().replace("\n", " | ")]
+    try:
+        for l in open(os.path.join(root, ".simkernel/calls.log")):
+            f = l.split("\t")
+            if len(f) > 5 and f[3] in modules:
+                lines.append("call: " + " ".join(f[1:6] + f[12:13]).strip())
+    except OSError:
+        pass
+    for m in modules:
+        try:
+            lines.append(f"lock {m}: " + open(os.path.join(root, "run/kmodx", m)).read().replace("\n", "; "))
+        except OSError:
+            pass
+    by_pid, _ = store_records(root)
+    for e in (by_pid or {}).get(r["popen"].pid, []):
+        lines.append(f"record: {e['module']} {e['outcome']} err {e['err']}")
+    return "\n".join(lines)
+
+
 def check_store(env, root, storm, killed_pids=(), must_have_target=True):
     """No record lost: every process that exited has its events in the store, one for its target
     when it reached it; lines that do not read back are only allowed for killed writers and are
@@ -321,7 +344,8 @@ def check_store(env, root, storm, killed_pids=(), must_have_target=True):
         target = r["args"][-1]
         if must_have_target and r["rc"] == 0:
             n = sum(1 for e in recs if e["module"] == target)
-            check(n == 1, f"{r['tag']}: {n} records for its target {target}")
+            check(n == 1, f"{r['tag']}: {n} records for its target {target}\n"
+                  + diag(root, storm, r, env.closure(target)))
         events += len(recs)
     total = sum(e["count"] for recs in by_pid.values() for e in recs)
     check(int(boot.get("events", total)) == total, f"--stats counts {boot.get('events')} events, the file {total}")
@@ -357,14 +381,14 @@ def scenario_errno(env, seed, procs, wd):
     root = env.new_root(config)
     st = Storm(env, root, wd)
     for i, m in enumerate(reqs):
-        st.start(f"p{i}", [m])
+        st.start(f"p{i}", ["-v", m])  # -v: stdout says what happened, stderr is as without it
     bound = time.monotonic() + 30 + SLACK_S
     try:
         check(st.reap(bound), "requesters still running past the bound")
         for r in st.procs.values():
             m = r["args"][-1]
             erc, eerr = exp[m]
-            check(r["rc"] == erc, f"{r['tag']} modprobe {m}: exit {r['rc']}, kmod {erc}: {st.text(r, 'err')}")
+            check(r["rc"] == erc, f"{r['tag']} modprobe {m}: exit {r['rc']}, kmod {erc}\n" + diag(root, st, r, env.closure(m)))
             check(st.text(r, "err") == eerr, f"{r['tag']} modprobe {m}: stderr {st.text(r, 'err')!r}, kmod {eerr!r}")
         c = calls(root)
         for m in closure:
@@ -526,7 +550,7 @@ def scenario_kill(env, seed, procs, wd):
         watcher = threading.Thread(target=killer)
         watcher.start()
         for i, m in enumerate(reqs):
-            recs.append(st.start(f"p{i}", ["-q", m]))
+            recs.append(st.start(f"p{i}", ["-v", m]))
             by_pid[recs[i]["popen"].pid] = recs[i]
             if i in victims:
                 recs[i]["killed"] = True
@@ -550,8 +574,8 @@ def scenario_kill(env, seed, procs, wd):
                 nkilled += 1
                 continue
             r["killed"] = False  # it had finished before the signal came
-            check(r["rc"] == 0, f"{r['tag']} modprobe {r['args'][-1]}: exit {r['rc']}: {st.text(r, 'err')}")
-            check(st.text(r, "err") == "", f"{r['tag']}: stderr {st.text(r, 'err')!r}")
+            check(r["rc"] == 0 and st.text(r, "err") == "", f"{r['tag']} modprobe {r['args'][-1]}: exit {r['rc']}\n"
+                  + diag(root, st, r, env.closure(r["args"][-1])))
         # Modules only killed processes asked for may be left coming (nobody finished them).
         c = calls(root)
         live = proc_modules(root)

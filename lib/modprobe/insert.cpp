@@ -9,6 +9,7 @@
 #include "stats/load_event.hpp"
 #include "stats/recorder.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -20,6 +21,14 @@ struct NameResult {
     bool stop = false;  // kmod would have exited on a FATAL message here
 };
 
+}  // namespace
+
+bool target_without_step(const Plan& plan) {
+    return std::none_of(plan.steps.begin(), plan.steps.end(), [](const Step& s) { return s.target; });
+}
+
+namespace {
+
 // What libkmod's plan alone answers: a blacklist stopped the load, or the
 // module was live before we asked (the fast path: no step to run). A module
 // without a file that yields no step is builtin, not something loaded.
@@ -28,7 +37,7 @@ void record_plan(kmod_module* mod, const Plan& plan, const Options& opts) {
     const char* name = kmod_module_get_name(mod);
     if (plan.status > 0) {
         stats::record(stats::simple_event("modprobe", name, Outcome::Blacklisted));
-    } else if (plan.steps.empty() && kmod_module_get_path(mod) != nullptr) {
+    } else if (target_without_step(plan) && kmod_module_get_path(mod) != nullptr) {
         if (plan.status == 0 || (plan.status == -EEXIST && opts.first_time))
             stats::record(stats::simple_event("modprobe", name, Outcome::AlreadyLive, -plan.status));
     }

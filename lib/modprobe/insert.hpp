@@ -39,6 +39,11 @@ struct Plan {
     std::vector<Step> steps;
 };
 
+// Whether the plan has no step of the target's own: libkmod found it in the
+// kernel, when asked or when its dry run reached it after planning steps for
+// dependencies (another process loaded it meanwhile).
+bool target_without_step(const Plan& plan);
+
 // kmod 30's KMOD_PROBE_* flags for the options (blacklist, -i, -f, ...).
 int probe_flags(const Options& opts);
 

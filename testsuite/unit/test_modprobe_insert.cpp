@@ -136,6 +136,24 @@ static void already_loaded_target_is_success_unless_first_time(void**) {
                      0);
 }
 
+// A target another process loaded while libkmod's dry run planned its
+// dependencies gets no step: the request is still answered by the kernel and
+// must be recorded as such, as when the plan is empty.
+static void target_without_step_includes_dependencies_only_plans(void**) {
+    Plan empty;
+    assert_true(target_without_step(empty));
+    Plan deps_only;
+    deps_only.steps = {module_step("chain_c", true), module_step("chain_d", true)};
+    assert_true(target_without_step(deps_only));
+    Plan with_target = deps_only;
+    with_target.steps.push_back(module_step("chain_b", true, true));
+    assert_false(target_without_step(with_target));
+    Plan install_target;
+    install_target.steps = {module_step("x", true, true)};
+    install_target.steps[0].install = "true";
+    assert_false(target_without_step(install_target));
+}
+
 static void force_flags_reach_the_loader(void**) {
     test::FakeKernel k;
     std::vector<LoadRequest> seen;
@@ -271,6 +289,7 @@ int main() {
         cmocka_unit_test(required_failure_stops_the_plan),
         cmocka_unit_test(softdep_failure_is_ignored),
         cmocka_unit_test(already_loaded_target_is_success_unless_first_time),
+        cmocka_unit_test(target_without_step_includes_dependencies_only_plans),
         cmocka_unit_test(force_flags_reach_the_loader),
         cmocka_unit_test(install_command_gets_substituted_options),
         cmocka_unit_test(failing_install_command_is_einval),

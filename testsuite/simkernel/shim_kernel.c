@@ -125,6 +125,31 @@ static void add_holders(struct sk_table *t, const struct sk_image *img, const ch
     }
 }
 
+/* A loader SIGKILLed between making NAME's sysfs directory and writing its table row left the
+ * directory (initstate "coming") and maybe holder links and refcounts in its dependencies'
+ * sysfs: nothing a real kernel can show, since a killed process's init_module runs to its end.
+ * Called with the lock held, NAME absent from the table and its mod lock taken (the loader is
+ * gone). A builtin's directory has no initstate and keeps its EINVAL. */
+static void clear_debris(struct sk_table *t, const struct sk_image *img, const char *name)
+{
+    char p[PATH_MAX], v[32];
+    sk_path(p, sizeof p, "/sys/module/%s/initstate", name);
+    if (sk_read_file(p, v, sizeof v) <= 0 || strncmp(v, "coming", 6) != 0)
+        return;
+    const char *deps = sk_modinfo_next(img, "depends", NULL);
+    char copy[1024], *save = NULL;
+    snprintf(copy, sizeof copy, "%s", deps ? deps : "");
+    for (char *d = strtok_r(copy, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
+        struct sk_mod *m = sk_table_find(t, d);
+        if (!m)
+            continue;
+        sk_sysfs_holder(d, name, false);
+        snprintf(v, sizeof v, "%d\n", m->refcnt);
+        sk_sysfs_set(d, "refcnt", v);
+    }
+    sk_sysfs_remove(name);
+}
+
 /* Every dependency must be live; a coming one is waited for like resolve_symbol_wait(). */
 static int deps_ready(struct sk_table *t, const struct sk_image *img, bool *waited)
 {
@@ -174,6 +199,7 @@ static int admit(struct load *L, const struct sk_image *img, const char *params,
     if ((err = sk_params_apply(img, params, NULL)))
         goto out;
     *modlock = sk_modlock(L->name, LOCK_EX);
+    clear_debris(&t, img, L->name);
     if ((err = sk_sysfs_create(L->name, (unsigned long)L->alloc_bytes, img, params)))
         goto out;
     if (t.n < SK_MAXMODS) { /* newest first, like the kernel's list */

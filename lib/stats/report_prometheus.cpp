@@ -141,6 +141,9 @@ std::string render_prometheus(const Summary& s) {
         p.sample({{"requester", requester_name(r.requester)}, {"where", "suppressed"}}, r.suppressed);
         p.sample({{"requester", requester_name(r.requester)}, {"where", "kernel"}}, r.kernel_duplicates);
     }
+    p.family("kmodx_failed_requests_total", "counter",
+             "Load requests that failed (read, decompress or in the kernel), by requester.");
+    for (const auto& r : s.requesters) p.sample({{"requester", requester_name(r.requester)}}, r.failed);
     p.family("kmodx_requests_by_parent_total", "counter", "Load requests by requester and parent process name.");
     for (const auto& r : s.requesters)
         for (const auto& par : r.parents)

@@ -67,6 +67,7 @@ promtool check metrics <"$DIR/kmodx.prom" || die "promtool check metrics rejects
 P=$DIR/kmodx.prom
 grep -qx 'kmodx_module_events_total{outcome="loaded"} 5' "$P" || die "loads: $(grep events_total "$P")"
 grep -q '^kmodx_requests_total{requester="udev"} [1-9]' "$P" || die "udev requests: $(grep requests_total "$P")"
+grep -qx 'kmodx_failed_requests_total{requester="other"} 1' "$P" || die "the failure's requester: $(grep failed_requests "$P")"
 grep -qx 'kmodx_failures_total{module="chain_e",outcome="failed_kernel",errno="ENODEV"} 1' "$P" ||
     die "failure: $(grep failures_total "$P")"
 grep -q "^kmodx_stats_boot_info{boot_id=\"$STATS_BOOT\"" "$P" || die "boot id: $(grep boot_info "$P")"

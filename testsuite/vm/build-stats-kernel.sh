@@ -28,6 +28,14 @@ tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1 || true)
 [ -n "$tarball" ] || { say "no /usr/src/linux-source-6.12.tar.* (apt-get install linux-source-6.12)"; exit 1; }
 cloud=$("$here/fetch-kernel.sh" 6.12)
 mkdir -p "$top"
+# One build at a time (run.sh may start one while another is running); the
+# second waits and then finds the kernel built.
+exec 9>"$top/lock"
+flock 9
+if [ -f "$out/kver" ]; then
+    echo "$out"
+    exit 0
+fi
 src=$top/src
 if [ ! -f "$src/Makefile" ]; then
     say "unpacking $tarball"

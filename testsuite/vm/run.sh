@@ -216,7 +216,7 @@ stats_lines() { sed -n "s/^$2 //p" "$outdir/$1.txt"; }
 requester_row() {
     stats_lines "$1" KMODX-STATS | awk -v r="$2" '
         /^Requests by requester:/ { on = 1; next }
-        on && /^[^ \t]/ { on = 0 }
+        on && /^[ \t]*$/ { on = 0 }
         on { sub(/^[ \t]+/, ""); if ($1 == r) { $1 = ""; sub(/^ /, ""); print; exit } }'
 }
 
@@ -227,7 +227,7 @@ kernel_stats() {
     grep -q '^KMODX-KSTATS' "$outdir/$1.txt" || return 0
     stats_lines "$1" KMODX-STATS | awk -v run="$1" '
         /^Kernel.s own figures/ { on = 1; next }
-        on && /^[^ \t]/ { on = 0 }
+        on && /^[ \t]*$/ { on = 0 }
         on {
             n = split($0, f, "\t"); label = f[1]; sub(/^ +/, "", label)
             if (n < 3 || label == "Figure") next

@@ -12,6 +12,7 @@
 #include "load/declared_size.hpp"
 #include "load/elf.hpp"
 #include "stats/costs.hpp"
+#include "stats/footprint.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>

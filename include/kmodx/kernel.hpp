@@ -13,6 +13,7 @@
 #include <kmodx/result.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -45,6 +46,10 @@ public:
     virtual Result<int> refcount(std::string_view name) = 0;
     // /sys/module/NAME/holders/*
     virtual Result<std::vector<std::string>> holders(std::string_view name) = 0;
+    // Which load of NAME is in the kernel now: /sys/module/NAME's inode
+    // number. kernfs numbers every directory it creates with cyclic ids and a
+    // generation, so the number never comes back for a later load of NAME.
+    virtual Result<std::uint64_t> module_instance(std::string_view name) = 0;
     // Whole contents of /proc/modules and /proc/cmdline.
     virtual Result<std::string> proc_modules() = 0;
     virtual Result<std::string> cmdline() = 0;

@@ -43,6 +43,12 @@ enum class Outcome : std::uint8_t {
     Removed,             // unloaded by rmmod / modprobe -r
     FailedRemove,        // delete_module failed with `err`
     Blacklisted,         // not loaded because of a blacklist (modprobe -b)
+    // The load syscall returned 0, but the module it found had already been
+    // formed by a concurrent finit_module() of the same file that the kernel
+    // merged this call into (6.6+ idempotent_init_module()): nothing was read
+    // or allocated for it, and the kernel counts no load. Decided by the
+    // store when a second `loaded` claims the same module instance.
+    MergedInKernel,
 };
 
 enum class Requester : std::uint8_t { Kernel, Udev, Systemd, User, Other };
@@ -77,7 +83,7 @@ struct Event {
     DecompressPath path = DecompressPath::None;
     std::uint64_t file_bytes = 0;     // the module file as stored
     std::uint64_t image_bytes = 0;    // decompressed ELF
-    std::uint64_t module_bytes = 0;   // kernel memory of a loaded module (SHF_ALLOC sections)
+    std::uint64_t module_bytes = 0;   // kernel memory of a loaded module (its page-rounded regions)
     std::uint64_t text_bytes = 0;     // its text + init text
     std::uint64_t wait_ns = 0, read_ns = 0, decompress_ns = 0, syscall_ns = 0;
     // For Suppressed*: what the duplicate would have cost the kernel had it
@@ -92,6 +98,9 @@ struct Event {
     // compaction folded together (same module, tool, requester, outcome, err;
     // costs summed, time_ns the earliest).
     std::uint64_t count = 1;
+    // Loaded: Kernel::module_instance() right after the load, 0 when unknown.
+    // Only the store's claim on it is kept (see Store::append), not the value.
+    std::uint64_t instance = 0;
 };
 
 const char* outcome_name(Outcome o);      // "loaded", "already_live", ... (JSON/Prometheus labels)
@@ -134,6 +143,10 @@ public:
 
     // Appends whole records atomically with respect to every other writer.
     // Fails (with errno) when the store cannot be written; callers ignore it.
+    // A `loaded` event with an instance first claims it (one file per module
+    // instance in <boot>.formed/): a second claim of the same instance is a
+    // call the kernel merged into another load and is stored as
+    // `merged_in_kernel`. A `removed` event drops its module's claims.
     Status append(std::span<const Event> events);
     // boot 0: this boot; -1: the boot before (from the archive); ...
     Result<BootEvents> read(int boot) const;

@@ -84,7 +84,7 @@ struct Summary {
     bool torn_tail = false;
     std::uint64_t dropped = 0;           // records writers could not append
     std::int64_t created_ns = 0;         // when the boot's store was created; 0 unknown
-    static constexpr std::size_t kOutcomes = 11;
+    static constexpr std::size_t kOutcomes = 12;
     std::uint64_t by_outcome[kOutcomes] = {};  // events, indexed by Outcome
 
     struct Saved {                       // Suppressed / SuppressedFailure
@@ -105,7 +105,7 @@ struct Summary {
         std::uint64_t loaded = 0;
         std::uint64_t already_live = 0;
         std::uint64_t suppressed = 0;    // Suppressed + SuppressedFailure
-        std::uint64_t kernel_duplicates = 0;  // DuplicateInKernel
+        std::uint64_t kernel_duplicates = 0;  // DuplicateInKernel + MergedInKernel
         std::uint64_t failed = 0;
         std::vector<Parent> parents;     // most requests first
     };

@@ -49,6 +49,14 @@ ModuleState module_state(const std::string& sys_module, std::string_view name) {
     return ModuleState::Absent;
 }
 
+Result<std::uint64_t> module_instance(const std::string& sys_module, std::string_view name) {
+    const std::string dir = sys_module + "/" + std::string(name);
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) return failure_errno("stat " + dir);
+    if (!S_ISDIR(st.st_mode)) return failure(ENOTDIR, dir);
+    return static_cast<std::uint64_t>(st.st_ino);
+}
+
 Result<int> refcount(const std::string& sys_module, std::string_view name) {
     auto text = read_file(sys_module + "/" + std::string(name) + "/refcnt");
     if (!text) return std::unexpected(text.error());

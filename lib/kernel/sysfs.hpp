@@ -4,6 +4,7 @@
 
 #include <kmodx/kernel.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,5 +17,6 @@ std::string_view trim(std::string_view s);
 ModuleState module_state(const std::string& sys_module, std::string_view name);
 Result<int> refcount(const std::string& sys_module, std::string_view name);
 Result<std::vector<std::string>> holders(const std::string& sys_module, std::string_view name);
+Result<std::uint64_t> module_instance(const std::string& sys_module, std::string_view name);
 
 }  // namespace kmodx::sysfs

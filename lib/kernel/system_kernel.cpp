@@ -37,6 +37,9 @@ public:
     Result<int> refcount(std::string_view name) override {
         return sysfs::refcount("/sys/module", name);
     }
+    Result<std::uint64_t> module_instance(std::string_view name) override {
+        return sysfs::module_instance("/sys/module", name);
+    }
     Result<std::vector<std::string>> holders(std::string_view name) override {
         return sysfs::holders("/sys/module", name);
     }

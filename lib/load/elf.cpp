@@ -13,10 +13,10 @@ constexpr std::size_t kShdr32Size = 40, kShdr64Size = 64;
 constexpr std::uint32_t kShtNobits = 8;
 
 struct ShdrLayout {
-    std::size_t name, type, flags, offset, size, flags_width, word;
+    std::size_t name, type, flags, offset, size, link, addralign, flags_width, word;
 };
-constexpr ShdrLayout kShdr32{0, 4, 8, 16, 20, 4, 4};
-constexpr ShdrLayout kShdr64{0, 4, 8, 24, 32, 8, 8};
+constexpr ShdrLayout kShdr32{0, 4, 8, 16, 20, 24, 32, 4, 4};
+constexpr ShdrLayout kShdr64{0, 4, 8, 24, 32, 40, 48, 8, 8};
 
 bool fits(std::uint64_t off, std::uint64_t len, std::uint64_t total) {
     return off <= total && len <= total - off;
@@ -97,6 +97,8 @@ Result<Section> Image::section(std::size_t index) const {
     s.flags = read_uint(h + l.flags, l.flags_width);
     s.offset = read_uint(h + l.offset, l.word);
     s.size = read_uint(h + l.size, l.word);
+    s.link = static_cast<std::uint32_t>(read_uint(h + l.link, 4));
+    s.addralign = read_uint(h + l.addralign, l.word);
     std::uint64_t name = read_uint(h + l.name, 4);
     if (strtab_size_ != 0) {  // unset while parse() is locating the table itself
         if (name >= strtab_size_) return corrupt("section name out of range");

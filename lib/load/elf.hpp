@@ -23,6 +23,8 @@ struct Section {
     std::uint64_t flags = 0;
     std::uint64_t offset = 0;
     std::uint64_t size = 0;
+    std::uint32_t link = 0;
+    std::uint64_t addralign = 0;
     std::size_t header_offset = 0;  // where this section's header starts
 };
 

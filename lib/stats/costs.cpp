@@ -4,22 +4,14 @@
 #include <kmodx/module_image.hpp>
 
 #include "load/declared_size.hpp"
-#include "load/elf.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include <charconv>
 
 namespace kmodx::stats {
-namespace {
-
-constexpr std::uint64_t kShfExecinstr = 0x4;
-
-}  // namespace
-
 KernelCost duplicate_cost(KernelStage stage, std::uint64_t file_bytes, std::uint64_t image_bytes,
                           bool kernel_decompressed, bool finit) {
     KernelCost c;
@@ -66,39 +58,6 @@ Result<FileFacts> file_facts(Kernel& kernel, const std::string& path) {
 KernelCost duplicate_cost_of(const FileFacts& f, KernelStage stage) {
     const bool finit = f.format == Compression::None || f.kernel_decompresses;
     return duplicate_cost(stage, f.file_bytes, f.image_bytes, f.kernel_decompresses, finit);
-}
-
-Result<Footprint> footprint(std::span<const std::byte> image) {
-    auto elf = elf::Image::parse(image);
-    if (!elf) return std::unexpected(elf.error());
-    Footprint fp;
-    for (std::size_t i = 0; i < elf->section_count(); ++i) {
-        auto s = elf->section(i);
-        if (!s) return std::unexpected(s.error());
-        if (!(s->flags & elf::kShfAlloc)) continue;
-        fp.module_bytes += s->size;
-        if (s->flags & kShfExecinstr) fp.text_bytes += s->size;
-    }
-    return fp;
-}
-
-Result<Footprint> footprint_of_file(const std::string& path, std::uint64_t max_image_bytes) {
-    ImageLimits limits;
-    limits.max_image_bytes = max_image_bytes;
-    auto img = ModuleImage::open(path, limits);
-    if (!img) return std::unexpected(img.error());
-    if (img->format() != Compression::None) {
-        auto bytes = img->image();
-        if (!bytes) return std::unexpected(bytes.error());
-        return footprint(*bytes);
-    }
-    if (img->file_bytes() == 0) return failure(ENOEXEC, path + ": empty");
-    // Mapped, not read: only the pages holding the headers are touched.
-    void* map = ::mmap(nullptr, img->file_bytes(), PROT_READ, MAP_PRIVATE, img->fd(), 0);
-    if (map == MAP_FAILED) return failure_errno("mmap " + path);
-    auto fp = footprint({static_cast<const std::byte*>(map), static_cast<std::size_t>(img->file_bytes())});
-    ::munmap(map, img->file_bytes());
-    return fp;
 }
 
 }  // namespace kmodx::stats

@@ -59,17 +59,4 @@ Result<FileFacts> file_facts(Kernel& kernel, const std::string& path);
 // What a duplicate of this file would have cost the running kernel.
 KernelCost duplicate_cost_of(const FileFacts& f, KernelStage stage);
 
-// A loaded module's kernel memory from its ELF: the sizes of its SHF_ALLOC
-// sections, and of those also SHF_EXECINSTR (text and init text), as the
-// kernel's "Total module size" and "Total mod text size" add them.
-struct Footprint {
-    std::uint64_t module_bytes = 0;
-    std::uint64_t text_bytes = 0;
-};
-Result<Footprint> footprint(std::span<const std::byte> image);
-// The same for a file: an uncompressed file is mapped and only its headers
-// are touched; a compressed one is decompressed once (at most
-// `max_image_bytes`), which a caller does only for a module it just loaded.
-Result<Footprint> footprint_of_file(const std::string& path, std::uint64_t max_image_bytes = 64u << 20);
-
 }  // namespace kmodx::stats

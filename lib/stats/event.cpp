@@ -325,6 +325,7 @@ const char* outcome_name(Outcome o) {
         case Outcome::Removed: return "removed";
         case Outcome::FailedRemove: return "failed_remove";
         case Outcome::Blacklisted: return "blacklisted";
+        case Outcome::MergedInKernel: return "merged_in_kernel";
     }
     return "unknown";
 }
@@ -341,7 +342,7 @@ const char* requester_name(Requester r) {
 }
 
 std::optional<Outcome> outcome_from_name(std::string_view s) {
-    for (int i = 0; i <= static_cast<int>(Outcome::Blacklisted); ++i) {
+    for (int i = 0; i <= static_cast<int>(Outcome::MergedInKernel); ++i) {
         auto o = static_cast<Outcome>(i);
         if (s == outcome_name(o)) return o;
     }

@@ -1,6 +1,7 @@
 #include "stats/load_event.hpp"
 
 #include "stats/costs.hpp"
+#include "stats/footprint.hpp"
 
 #include <cerrno>
 
@@ -42,7 +43,7 @@ void copy_report(const LoadReport& r, Event& e) {
     e.syscall_ns = r.syscall_ns;
 }
 
-void from_loader(const LoadFacts& f, Event& e) {
+void from_loader(Kernel& kernel, const LoadFacts& f, Event& e) {
     const LoadReport& r = f.report;
     copy_report(r, e);
     const bool duplicate = (!f.error && r.outcome == LoadOutcome::AlreadyLoaded) ||
@@ -58,6 +59,7 @@ void from_loader(const LoadFacts& f, Event& e) {
     }
     if (!f.error) {
         e.outcome = Outcome::Loaded;
+        if (auto id = kernel.module_instance(e.module)) e.instance = *id;
         if (auto fp = footprint_of_file(f.path)) {
             e.module_bytes = fp->module_bytes;
             e.text_bytes = fp->text_bytes;
@@ -98,7 +100,7 @@ Event load_event(Kernel& kernel, const LoadFacts& f) {
     }
     if (f.dedup_disabled) e.degraded |= kDedupDisabled;
     if (f.attempted) {
-        from_loader(f, e);
+        from_loader(kernel, f, e);
         return e;
     }
     const bool by_other = f.guard && f.guard->by_other;

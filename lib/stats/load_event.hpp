@@ -30,7 +30,8 @@ struct LoadFacts {
 //                    process loaded it, else AlreadyLive; another error
 //                    -> SuppressedFailure when the guard reused another
 //                    process's failure, else FailedRead (no file).
-//   loader ran:      inserted -> Loaded (with the ELF footprint);
+//   loader ran:      inserted -> Loaded (with the ELF footprint and the
+//                    module instance the store claims);
 //                    EEXIST/EBUSY from the kernel -> DuplicateInKernel;
 //                    other kernel errno -> FailedKernel; a failure before any
 //                    load syscall -> FailedDecompress or FailedRead.

@@ -139,7 +139,8 @@ Summary summarize(const BootEvents& boot, int boot_index) {
             case Outcome::AlreadyLive: r.already_live += n; break;
             case Outcome::Suppressed:
             case Outcome::SuppressedFailure: r.suppressed += n; break;
-            case Outcome::DuplicateInKernel: r.kernel_duplicates += n; break;
+            case Outcome::DuplicateInKernel:
+            case Outcome::MergedInKernel: r.kernel_duplicates += n; break;
             case Outcome::FailedRead:
             case Outcome::FailedDecompress:
             case Outcome::FailedKernel: r.failed += n; break;

@@ -162,11 +162,13 @@ Status Store::append(std::span<const Event> events) {
     if (events.empty()) return {};
     const std::string& boot = boot_of(settings_);
     if (!line::valid_boot_id(boot)) return failure(ENOENT, "boot id unknown");
-    std::string records;
-    records.reserve(events.size() * 192);
-    for (const Event& e : events) line::encode_to(records, e, boot);
     auto dir = open_stats_dir(settings_, true);
     if (!dir) return std::unexpected(dir.error());
+    std::vector<Event> settled(events.begin(), events.end());
+    store::settle_claims(dir->get(), boot, settled);
+    std::string records;
+    records.reserve(events.size() * 192);
+    for (const Event& e : settled) line::encode_to(records, e, boot);
     Status ok = append_records(dir->get(), boot, records, settings_.max_bytes);
     if (!ok) note_dropped(dir->get(), boot, events.size());
     return ok;

@@ -75,6 +75,12 @@ std::vector<Event> compact(const std::vector<Event>& events, const std::vector<s
                            std::uint64_t detail_budget);
 
 std::uint64_t read_dropped(int stats_dir, std::string_view boot_id);
+
+// Claims each `loaded` event's module instance in <boot>.formed/ under
+// stats_dir; an event whose instance was claimed already becomes
+// `merged_in_kernel`. `removed` events drop their module's claims. Any
+// failure leaves the events as they are.
+void settle_claims(int stats_dir, std::string_view boot, std::vector<Event>& events);
 std::int64_t realtime_ns();
 
 }  // namespace kmodx::stats::store

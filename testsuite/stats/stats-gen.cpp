@@ -112,7 +112,8 @@ std::vector<Event> random_events(std::size_t n, unsigned seed) {
     static constexpr Outcome kOutcomes[] = {
         Outcome::Loaded, Outcome::AlreadyLive, Outcome::AlreadyLive, Outcome::Suppressed, Outcome::Suppressed,
         Outcome::SuppressedFailure, Outcome::FailedKernel, Outcome::DuplicateInKernel, Outcome::Removed,
-        Outcome::FailedRead, Outcome::FailedDecompress, Outcome::Blacklisted, Outcome::FailedRemove};
+        Outcome::FailedRead, Outcome::FailedDecompress, Outcome::Blacklisted, Outcome::FailedRemove,
+        Outcome::MergedInKernel};
     static constexpr const char* kComms[] = {"kworker/u16:3", "kthreadd", "(udev-worker)", "systemd", "bash", "sh"};
     static constexpr int kErrs[] = {ENOENT, ENODEV, EOPNOTSUPP, ENOEXEC, EBUSY, EEXIST};
     std::vector<Event> out;

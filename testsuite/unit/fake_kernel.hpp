@@ -55,6 +55,10 @@ public:
     std::map<std::string, int, std::less<>> refcounts;
     std::map<std::string, std::vector<std::string>, std::less<>> holder_map;
     std::map<std::string, int> delete_results;
+    // module_instance(): set by each successful load (a fresh number), or by
+    // the test; a module without one answers ENOENT.
+    std::map<std::string, std::uint64_t, std::less<>> instances;
+    std::uint64_t last_instance = 0;
     std::string proc_modules_text;
     std::string cmdline_text;
 
@@ -92,6 +96,7 @@ public:
         int err = it != delete_results.end() ? it->second : (state(name) == ModuleState::Absent ? ENOENT : 0);
         if (err) return failure(err, "delete_module");
         states.erase(name);
+        instances.erase(name);
         return {};
     }
 
@@ -107,6 +112,11 @@ public:
         if (it != holder_map.end()) return it->second;
         if (state(name) == ModuleState::Absent) return failure(ENOENT, "holders");
         return std::vector<std::string>{};
+    }
+    Result<std::uint64_t> module_instance(std::string_view name) override {
+        auto it = instances.find(name);
+        if (it == instances.end()) return failure(ENOENT, "module instance");
+        return it->second;
     }
     Result<std::string> proc_modules() override { return proc_modules_text; }
     Result<std::string> cmdline() override { return cmdline_text; }
@@ -137,7 +147,7 @@ private:
         std::string name = c.name;
         loads.push_back(std::move(c));
         if (err) return failure(err, what);
-        if (!name.empty()) states[name] = ModuleState::Live;
+        if (!name.empty()) states[name] = ModuleState::Live, instances[name] = ++last_instance;
         return {};
     }
 

@@ -148,7 +148,7 @@ static void well_signed_but_malformed_is_rejected(void**) {
 }
 
 static void names_roundtrip(void**) {
-    for (int i = 0; i <= static_cast<int>(Outcome::Blacklisted); ++i) {
+    for (int i = 0; i <= static_cast<int>(Outcome::MergedInKernel); ++i) {
         auto o = static_cast<Outcome>(i);
         assert_int_equal(static_cast<int>(*outcome_from_name(outcome_name(o))), i);
     }

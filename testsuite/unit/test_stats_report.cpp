@@ -367,6 +367,8 @@ static void summary_aggregates_by_module_requester_and_format(void**) {
     ev("nvme", Outcome::SuppressedFailure, Requester::Kernel, "kworker/u16:1")->kernel_alloc_bytes = 100;
     ev("kvm", Outcome::DuplicateInKernel, Requester::Systemd, "systemd")->err = EBUSY;
     ev("kvm", Outcome::FailedKernel, Requester::Systemd, "systemd", 3)->err = EOPNOTSUPP;
+    // Merged into another load by the kernel: a kernel duplicate, not a load.
+    ev("nvme", Outcome::MergedInKernel, Requester::Systemd, "systemd");
     ev("loop", Outcome::Removed, Requester::User, "bash")->taint = "OE";
     ev("loop", Outcome::Removed, Requester::User, "bash")->taint = "OE";
     ev("xfs", Outcome::Removed, Requester::User, "bash");
@@ -384,7 +386,8 @@ static void summary_aggregates_by_module_requester_and_format(void**) {
     Summary s = summarize(b, -1);
     assert_int_equal(s.boot, -1);
     assert_int_equal(s.records, b.events.size());
-    assert_int_equal(s.events, 1 + 6 + 1 + 1 + 3 + 3 + 2 + 1);
+    assert_int_equal(s.events, 1 + 6 + 1 + 1 + 3 + 1 + 3 + 2 + 1);
+    assert_int_equal(s.by_outcome[static_cast<int>(Outcome::MergedInKernel)], 1);
     assert_int_equal(s.by_outcome[static_cast<int>(Outcome::Suppressed)], 6);
     assert_int_equal(s.saved.size(), 1);
     assert_int_equal(s.saved[0].suppressed, 6);
@@ -399,7 +402,7 @@ static void summary_aggregates_by_module_requester_and_format(void**) {
     assert_int_equal(udev.suppressed, 6);
     assert_string_equal(udev.parents[0].comm.c_str(), "(udev-worker)");
     const auto& sysd = s.requesters[2];
-    assert_int_equal(sysd.kernel_duplicates, 1);
+    assert_int_equal(sysd.kernel_duplicates, 2);
     assert_int_equal(sysd.failed, 3);
     assert_int_equal(s.requesters[3].requests, 2);  // user: the zstd loads only
 

@@ -550,6 +550,76 @@ static void stuck_lock_holder_does_not_hang_writers(void**) {
     assert_true(got->events.size() < 4);
 }
 
+static Outcome outcome_of(const BootEvents& b, std::size_t i) { return b.events.at(i).outcome; }
+
+static void second_claim_of_an_instance_is_merged(void**) {
+    test::ScratchDir dir;
+    auto s = settings_in(dir);
+    Store st(s);
+    auto loaded = [](const char* m, std::uint64_t instance) {
+        Event e = event(m, 1);
+        e.instance = instance;
+        e.module_bytes = 8192;
+        e.text_bytes = 4096;
+        return e;
+    };
+    assert_true(append_one(st, loaded("a", 7)).has_value());
+    assert_true(append_one(st, loaded("a", 7)).has_value());   // merged into the first
+    assert_true(append_one(st, loaded("a", 0)).has_value());   // instance unknown: a load
+    assert_true(append_one(st, loaded("b", 7)).has_value());   // another module
+    assert_true(append_one(st, event("a", 2, Outcome::Removed)).has_value());
+    assert_true(append_one(st, loaded("a", 7)).has_value());   // loaded again after the removal
+    auto got = st.read(0);
+    assert_int_equal(got->events.size(), 6);
+    assert_int_equal(int(outcome_of(*got, 0)), int(Outcome::Loaded));
+    assert_int_equal(int(outcome_of(*got, 1)), int(Outcome::MergedInKernel));
+    assert_int_equal(got->events[1].module_bytes, 0);
+    assert_int_equal(got->events[1].text_bytes, 0);
+    assert_int_equal(got->events[1].file_bytes, 100);  // what the process itself had
+    assert_int_equal(int(outcome_of(*got, 2)), int(Outcome::Loaded));
+    assert_int_equal(int(outcome_of(*got, 3)), int(Outcome::Loaded));
+    assert_int_equal(int(outcome_of(*got, 5)), int(Outcome::Loaded));
+    assert_int_equal(got->events[5].module_bytes, 8192);
+
+    // Racing writers: one load, the rest merged.
+    std::vector<pid_t> pids;
+    for (int i = 0; i < 40; ++i) {
+        pid_t p = ::fork();
+        if (p == 0) _exit(append_one(st, loaded("c", 9)).has_value() ? 0 : 1);
+        pids.push_back(p);
+    }
+    for (pid_t p : pids) {
+        int status = 0;
+        assert_int_equal(::waitpid(p, &status, 0), p);
+        assert_int_equal(status, 0);
+    }
+    got = st.read(0);
+    int loads = 0, merged = 0;
+    for (const Event& e : got->events) {
+        if (e.module != "c") continue;
+        loads += e.outcome == Outcome::Loaded;
+        merged += e.outcome == Outcome::MergedInKernel;
+    }
+    assert_int_equal(loads, 1);
+    assert_int_equal(merged, 39);
+}
+
+static void claims_that_cannot_be_made_leave_loads_alone(void**) {
+    test::ScratchDir dir;
+    auto s = settings_in(dir);
+    Store st(s);
+    assert_true(append_one(st, event("x", 0)).has_value());  // creates the store
+    // Something that is not a directory where the claims go.
+    dir.write("run/stats/" + std::string(kBoot) + ".formed", "junk");
+    Event e = event("x", 1);
+    e.instance = 3;
+    assert_true(append_one(st, e).has_value());
+    assert_true(append_one(st, e).has_value());
+    auto got = st.read(0);
+    assert_int_equal(got->events.size(), 3);
+    for (const Event& ev : got->events) assert_int_equal(int(ev.outcome), int(Outcome::Loaded));
+}
+
 static void reset_empties_this_boot(void**) {
     test::ScratchDir dir;
     auto s = settings_in(dir);
@@ -598,6 +668,8 @@ int main() {
         cmocka_unit_test(archive_keeps_ten_boots),
         cmocka_unit_test(unsafe_store_is_refused),
         cmocka_unit_test(stuck_lock_holder_does_not_hang_writers),
+        cmocka_unit_test(second_claim_of_an_instance_is_merged),
+        cmocka_unit_test(claims_that_cannot_be_made_leave_loads_alone),
         cmocka_unit_test(reset_empties_this_boot),
         cmocka_unit_test(settings_from_environment),
     };

@@ -1,5 +1,7 @@
 #include "kernel/sysfs.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -62,6 +64,19 @@ static void holders_of_missing_module_fail_with_enoent(void**) {
     assert_int_equal(r.error().code, ENOENT);
 }
 
+static void instance_is_the_directorys_inode(void**) {
+    test::ScratchDir d;
+    d.mkdir("foo");
+    d.write("bar", "x");
+    struct stat st;
+    assert_int_equal(::stat((d.str() + "/foo").c_str(), &st), 0);
+    auto r = sysfs::module_instance(d.str(), "foo");
+    assert_true(r.has_value());
+    assert_int_equal(*r, st.st_ino);
+    assert_int_equal(sysfs::module_instance(d.str(), "bar").error().code, ENOTDIR);
+    assert_int_equal(sysfs::module_instance(d.str(), "nope").error().code, ENOENT);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(live_module_reads_live),
@@ -71,6 +86,7 @@ int main() {
         cmocka_unit_test(refcount_rejects_garbage),
         cmocka_unit_test(holders_are_the_directory_entries),
         cmocka_unit_test(holders_of_missing_module_fail_with_enoent),
+        cmocka_unit_test(instance_is_the_directorys_inode),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -246,6 +246,15 @@ kernel_stats() {
             d = (b > 0) ? sprintf("%+.1f%%", (a - b) * 100 / b) : (a == 0 ? "=" : "n/a")
             printf "| %s | %s | %s | %s | %s |\n", run, label, a, b, d
         }' | tee -a "$outdir/kernel-stats.md"
+    # On a kmodx boot both count the same loads: these rows must agree
+    # (docs/stats.md: merged_in_kernel, what a loaded module occupies).
+    case $1 in *-kmodx*)
+        for label in "Mods ever loaded" "Total module size" "Total mod text size"; do
+            row=$(grep -F "| $1 | $label |" "$outdir/kernel-stats.md" | tail -n 1)
+            [ -z "$row" ] || [ "$(printf '%s\n' "$row" | awk -F'|' '{gsub(/ /, "", $4); gsub(/ /, "", $5); print ($4 == $5)}')" = 1 ] ||
+                fail "$1: kmodx and the kernel disagree on $label: $row"
+        done ;;
+    esac
     # kmodx's cost rules applied to the kernel's own list of duplicates: the
     # estimate kmodx would make for a boot it did not record (stock kmod
     # decompresses in userspace; kmodx lets the kernel do it).

@@ -124,6 +124,8 @@ extern __thread int sk_fault_guard;
 /* ---- module syscalls (shim_kernel.c, shim_unload.c) ---- */
 long sk_load(int is_finit, int fd, const void *buf, unsigned long len, const char *params, int flags);
 long sk_delete(const char *name, unsigned int flags);
+/* One line per load call as it begins, so a test can act while the call is in flight. */
+void sk_log_entry(const char *call);
 void sk_log(const char *call, const char *mod, int err, long long file_bytes, long long dec_bytes,
             long long read_bytes, long long alloc_bytes, unsigned flags, const char *inode,
             const char *outcome);

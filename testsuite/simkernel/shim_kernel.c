@@ -414,6 +414,7 @@ long sk_load(int is_finit, int fd, const void *buf, unsigned long len, const cha
     if (!sk_env.rootlen)
         return is_finit ? sk_real.syscall(SYS_finit_module, fd, params, flags)
                         : sk_real.syscall(SYS_init_module, buf, len, params);
+    sk_log_entry(is_finit ? "finit_module" : "init_module");
     struct sk_config cfg;
     sk_config_load(&cfg);
     struct load L = {.is_finit = is_finit, .flags = (unsigned)flags, .cfg = &cfg};

@@ -357,23 +357,36 @@ void sk_mem_add(long long kernel_bytes, long long module_bytes)
     sk_write_file(p, buf);
 }
 
+/* One write(2) per line with O_APPEND: concurrent lines never interleave. */
+static void append_line(const char *file, const char *line, int n)
+{
+    char p[PATH_MAX];
+    sk_path(p, sizeof p, "/.simkernel");
+    sk_real.mkdir(p, 0755);
+    sk_path(p, sizeof p, file);
+    int fd = sk_real.openat(AT_FDCWD, p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    ssize_t w = write(fd, line, (size_t)n);
+    (void)w;
+    close(fd);
+}
+
+void sk_log_entry(const char *call)
+{
+    char line[128];
+    int n = snprintf(line, sizeof line, "%llu\t%d\t%s\n", (unsigned long long)sk_now_ns(), (int)getpid(), call);
+    append_line("/.simkernel/entered.log", line, n);
+}
+
 void sk_log(const char *call, const char *mod, int err, long long file_bytes, long long dec_bytes,
             long long read_bytes, long long alloc_bytes, unsigned flags, const char *inode,
             const char *outcome)
 {
-    char p[PATH_MAX], line[1024];
-    sk_path(p, sizeof p, "/.simkernel");
-    sk_real.mkdir(p, 0755);
-    sk_path(p, sizeof p, "/.simkernel/calls.log");
+    char line[1024];
     int n = snprintf(line, sizeof line, "%llu\t%d\t%s\t%s\t%d\t%s\t%lld\t%lld\t%lld\t%lld\t%u\t%s\t%s\n",
                      (unsigned long long)sk_now_ns(), (int)getpid(), call, mod && *mod ? mod : "-",
                      err ? -1 : 0, sk_errno_name(err), file_bytes, dec_bytes, read_bytes, alloc_bytes,
                      flags, inode ? inode : "-", outcome);
-    int fd = sk_real.openat(AT_FDCWD, p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return;
-    /* one write(2) per line: O_APPEND makes concurrent lines atomic */
-    ssize_t w = write(fd, line, (size_t)n);
-    (void)w;
-    close(fd);
+    append_line("/.simkernel/calls.log", line, n);
 }

@@ -39,18 +39,24 @@ while [ "$i" -lt 8 ]; do
     launch "w$i" -v evdev
     waiters="$waiters $LAST"
 done
-sleep 0.3
-for p in $waiters; do kill -0 "$p" 2>/dev/null || die "waiter $p finished while the lock was held"; done
-# -v tells the person waiting who has the module, while the wait goes on.
-for f in "$E2E_TMP"/w*.out; do
-    grep -qxF "kmodx: evdev is being loaded by pid $holder, waiting for it" "$f" ||
-        die "no waiting note in $f: $(cat "$f")"
+# -v tells the person waiting who has the module, as the wait begins; every
+# waiter is waiting once all eight have said so (however slow their start-up).
+note="kmodx: evdev is being loaded by pid $holder, waiting for it"
+i=0
+while [ "$i" -lt 8 ]; do
+    i=$((i + 1))
+    wait_for "w$i's waiting note" grep -qxF "$note" "$E2E_TMP/w$i.out"
 done
+sleep 0.2
+for p in $waiters; do kill -0 "$p" 2>/dev/null || die "waiter $p finished while the lock was held"; done
+test "$(load_calls "$ROOT" evdev)" = 0 || die "a waiter loaded while the lock was held: $(cat "$ROOT/.simkernel/calls.log")"
 
 kill -KILL "$holder"
 wait "$holder" 2>/dev/null || true
-# The kernel's init is still running for the dead holder: let it finish.
-sleep 0.2
+# The kernel's init is still running for the dead holder. One waiter takes
+# the lock, finds evdev coming and calls the kernel, which makes it wait for
+# that init: let the init finish only once that call is in flight.
+wait_for "a waiter's load syscall" sh -c "[ \$(grep -c . '$ROOT/.simkernel/entered.log') -ge 2 ]"
 touch "$ROOT/.simkernel/release.evdev"
 for p in $waiters; do
     wait "$p" || die "a waiter exited $?: $(cat "$E2E_TMP"/w*.err)"

@@ -22,20 +22,22 @@ command -v strace >/dev/null || skip "strace not installed"
 traced_holder() {
     inject="pwrite64:signal=SIGSTOP:when=$2${3:+:error=$3}"
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
-        strace -o /dev/null -f -P "$1/run/kmodx/evdev" -e trace=pwrite64 -e inject="$inject" \
+        strace -o "$E2E_TMP/strace.log" -f -P "$1/run/kmodx/evdev" -e trace=pwrite64 -e inject="$inject" \
         "$SIMRUN" "$1" "$KMODX_BUILD/tools/modprobe" -q evdev </dev/null >"$E2E_TMP/holder.out" 2>&1 &
     TRACER=$!
 }
 
-# Waits until the holder is stopped; its pid in $HOLDER.
+# Waits until the holder is in the stop the injected SIGSTOP put it in, as
+# strace reports it; its pid in $HOLDER. (ps shows "t" for every ptrace stop,
+# and strace stops the holder at each of its system calls, which a loaded
+# machine stretches out: the state says nothing.)
 holder_stopped() {
     n=0
-    while :; do
-        HOLDER=$(pgrep -P "$TRACER" | head -n1)
-        case $(ps -o stat= -p "${HOLDER:-0}" 2>/dev/null) in t* | T*) break ;; esac
+    until grep -q -- "--- stopped by SIGSTOP ---" "$E2E_TMP/strace.log" 2>/dev/null; do
         n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never stopped: $(cat "$E2E_TMP/holder.out")"
         sleep 0.05
     done
+    HOLDER=$(pgrep -P "$TRACER" | head -n1)
 }
 
 # waiters N ROOT ARGS...: N kmodx modprobes in the background (tags w.1 .. w.N).
@@ -57,7 +59,7 @@ all_waiters_ok() {
 }
 
 fresh_root() {
-    rm -f "$E2E_TMP"/w.*
+    rm -f "$E2E_TMP"/w.* "$E2E_TMP/strace.log"
     ROOT=$(new_root)
     mkdir -p "$ROOT/run" "$ROOT/.simkernel"
     echo "load_ns_base=20ms" >"$ROOT/.simkernel/config"

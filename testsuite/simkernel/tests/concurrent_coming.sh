@@ -26,14 +26,18 @@ expect_eq "$(report --json | python3 -c 'import json,sys; t=json.load(sys.stdin)
 : > "$ROOT/.simkernel/config"
 config "hang.foo=1"
 config "load_ns_base=1ms"
-rm -f "$ROOT/.simkernel/calls.log"
+rm -f "$ROOT/.simkernel/calls.log" "$ROOT/.simkernel/entered.log"
 timeout 60 env -i PATH=/usr/bin:/bin SIMKERNEL_ROOT="$ROOT" LD_PRELOAD="$SIMKERNEL_LIB" /usr/sbin/insmod "$MODDIR/foo.ko" &
 holder=$!
 n=0; while [ "$(initstate foo)" != coming ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n + 1)); done
 expect_eq "$(initstate foo)" "coming" "hung load is coming"
 kill -9 $holder; wait $holder 2>/dev/null || true
 ( rc=0; sim insmod "$MODDIR/foo.ko" > "$T/late.out" 2>&1 || rc=$?; echo $rc > "$T/late.rc" ) &
+# entered.log shows a call as it begins; calls.log only once it returns
+n=0; while [ "$(grep -c . "$ROOT/.simkernel/entered.log")" -lt 2 ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n + 1)); done
+expect_eq "$(cut -f3 "$ROOT/.simkernel/entered.log" | tr '\n' ' ')" "finit_module finit_module " "calls begun"
 sleep 0.3
+expect_eq "$(cat "$ROOT/.simkernel/calls.log" 2>/dev/null | wc -l)" "0" "calls returned while foo is coming"
 expect_eq "$(initstate foo)" "coming" "still coming after the holder died"
 [ ! -e "$T/late.rc" ] || fail "a duplicate did not wait for the coming module"
 touch "$ROOT/.simkernel/release.foo"

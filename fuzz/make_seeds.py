@@ -2,7 +2,9 @@
 """Writes the seed corpora in fuzz/corpus/<target>/ (committed; rerun after
 changing a harness's input layout): small valid inputs of each format plus
 the edge cases the properties are about (bombs, torn records, bad values).
-Usage: fuzz/make_seeds.py [FIXTURE_MODULE.ko]"""
+Usage: fuzz/make_seeds.py [FIXTURE_MODULE.ko [FIXTURE_MODULES_DIR]]
+(FIXTURE_MODULES_DIR: build/testsuite/fixtures/root/lib/modules/6.1.0-sim,
+whose depmod indexes seed module_index.)"""
 import gzip
 import lzma
 import os
@@ -192,19 +194,33 @@ def cmdline_seeds():
     put("cmdline", "ambiguous", words(None, "--show", "--remove-d", "--force-v", "--st"))
 
 
+def module_index_seeds(index_dir):
+    # mode byte 1: NUL-separated keys, the last one a probe
+    keys = ["evdev", "evbug", "e1000", "e1000e", "kvm", "kvm_intel", "kvm_"]
+    put("module_index", "built_prefixes", b"\1" + b"\0".join(k.encode() for k in keys))
+    put("module_index", "built_empty_key", b"\1\0a\0")
+    if index_dir is None:
+        return
+    # mode byte 0: key length, key, a real index as depmod wrote it
+    for name, key in (("modules.dep.bin", b"evdev"), ("modules.alias.bin", b"kvm")):
+        with open(os.path.join(index_dir, name), "rb") as f:
+            put("module_index", name.replace(".", "_") + "_" + key.decode(), b"\0" + bytes([len(key)]) + key + f.read())
+
+
 def main():
     mod = elf64()
     real = None
     if len(sys.argv) > 1:
         with open(sys.argv[1], "rb") as f:
             real = f.read()
-    for t in ("decompress", "module_image", "stats_store", "config", "cmdline"):
+    for t in ("decompress", "module_image", "stats_store", "config", "cmdline", "module_index"):
         shutil.rmtree(os.path.join(CORPUS, t), ignore_errors=True)
     decompress_seeds(mod)
     module_image_seeds(mod, real)
     stats_seeds()
     config_seeds()
     cmdline_seeds()
+    module_index_seeds(sys.argv[2] if len(sys.argv) > 2 else None)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,8 @@ int StepRunner::load(const Step& step) {
 }
 
 void StepRunner::record(stats::LoadFacts& facts, int err) {
-    if (!settings_.record) return;
+    // An event costs file reads (its footprint): none when nobody keeps it.
+    if (!settings_.record || !stats::Recorder::instance().enabled()) return;
     facts.result = err;
     stats::record(stats::load_event(kernel_, facts));
 }

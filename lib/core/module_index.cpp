@@ -1,0 +1,141 @@
+#include "core/module_index.hpp"
+
+#include <kmodx/fd.hpp>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+
+namespace kmodx::module_index {
+namespace {
+
+// depmod's index format (libkmod-index.h).
+constexpr std::uint32_t kMagic = 0xB007F457;
+constexpr std::uint32_t kVersionMajor = 0x0002;
+constexpr std::uint32_t kFlagPrefix = 0x80000000;
+constexpr std::uint32_t kFlagValues = 0x40000000;
+constexpr std::uint32_t kFlagChilds = 0x20000000;
+constexpr std::uint32_t kOffsetMask = 0x0FFFFFFF;
+
+class Reader {
+public:
+    explicit Reader(std::span<const unsigned char> image) : img_(image) {}
+
+    std::optional<std::uint32_t> u32(std::size_t at) const {
+        if (at > img_.size() || img_.size() - at < 4) return std::nullopt;
+        return std::uint32_t{img_[at]} << 24 | std::uint32_t{img_[at + 1]} << 16 |
+               std::uint32_t{img_[at + 2]} << 8 | std::uint32_t{img_[at + 3]};
+    }
+    std::optional<unsigned char> u8(std::size_t at) const {
+        if (at >= img_.size()) return std::nullopt;
+        return img_[at];
+    }
+    // The NUL-terminated string at AT, if it ends inside the image.
+    std::optional<std::string_view> str(std::size_t at) const {
+        if (at >= img_.size()) return std::nullopt;
+        const void* nul = std::memchr(img_.data() + at, 0, img_.size() - at);
+        if (!nul) return std::nullopt;
+        return std::string_view(reinterpret_cast<const char*>(img_.data() + at),
+                                static_cast<const unsigned char*>(nul) - (img_.data() + at));
+    }
+
+private:
+    std::span<const unsigned char> img_;
+};
+
+struct Node {
+    std::string_view prefix;
+    unsigned first = 1, last = 0;  // empty child range
+    std::size_t children = 0;      // where the child offsets start
+    std::uint32_t values = 0;
+};
+
+std::optional<Node> read_node(const Reader& r, std::uint32_t offset) {
+    std::size_t at = offset & kOffsetMask;
+    Node n;
+    if (offset & kFlagPrefix) {
+        auto s = r.str(at);
+        if (!s) return std::nullopt;
+        n.prefix = *s;
+        at += s->size() + 1;
+    }
+    if (offset & kFlagChilds) {
+        auto first = r.u8(at), last = r.u8(at + 1);
+        if (!first || !last || *first > *last) return std::nullopt;
+        n.first = *first;
+        n.last = *last;
+        n.children = at + 2;
+        at = n.children + 4 * std::size_t(n.last - n.first + 1);
+    }
+    if (offset & kFlagValues) {
+        auto count = r.u32(at);
+        if (!count) return std::nullopt;
+        at += 4;
+        // Each value (a priority and a string) must lie inside the image;
+        // a count the image cannot hold fails at its end, unread beyond.
+        for (std::uint32_t v = 0; v < *count; ++v) {
+            auto s = r.u32(at) ? r.str(at + 4) : std::nullopt;
+            if (!s) return std::nullopt;
+            at += 4 + s->size() + 1;
+        }
+        n.values = *count;
+    }
+    return n;
+}
+
+struct Mapping {
+    void* addr = MAP_FAILED;
+    std::size_t size = 0;
+    Mapping() = default;
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    ~Mapping() {
+        if (addr != MAP_FAILED) ::munmap(addr, size);
+    }
+};
+
+}  // namespace
+
+Result<bool> contains(std::span<const unsigned char> image, std::string_view key) {
+    const Reader r(image);
+    auto magic = r.u32(0), version = r.u32(4), root = r.u32(8);
+    if (!magic || !version || !root || *magic != kMagic || (*version >> 16) != kVersionMajor)
+        return failure(EINVAL, "not a depmod index");
+    std::uint32_t offset = *root;
+    std::size_t i = 0;
+    // Each step consumes at least one byte of KEY, so this ends; a cycle in
+    // a damaged image cannot outlast it.
+    for (std::size_t steps = 0; steps <= key.size() + 1; ++steps) {
+        if ((offset & kOffsetMask) == 0) return false;
+        auto n = read_node(r, offset);
+        if (!n) return failure(EINVAL, "damaged depmod index");
+        if (key.substr(i, n->prefix.size()) != n->prefix) return false;
+        i += n->prefix.size();
+        if (i == key.size()) return n->values > 0;
+        const unsigned ch = static_cast<unsigned char>(key[i++]);
+        if (ch < n->first || ch > n->last) return false;
+        auto child = r.u32(n->children + 4 * std::size_t(ch - n->first));
+        if (!child) return failure(EINVAL, "damaged depmod index");
+        offset = *child;
+    }
+    return failure(EINVAL, "damaged depmod index");
+}
+
+Result<bool> file_contains(const std::string& path, std::string_view key) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return failure_errno("open " + path);
+    struct stat st;
+    if (::fstat(fd.get(), &st) < 0) return failure_errno("stat " + path);
+    if (st.st_size < 12) return failure(EINVAL, path + ": not a depmod index");
+    Mapping m;
+    m.size = static_cast<std::size_t>(st.st_size);
+    m.addr = ::mmap(nullptr, m.size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (m.addr == MAP_FAILED) return failure_errno("mmap " + path);
+    return contains({static_cast<const unsigned char*>(m.addr), m.size}, key);
+}
+
+}  // namespace kmodx::module_index

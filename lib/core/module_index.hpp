@@ -1,0 +1,23 @@
+// Exact-key lookups in depmod's binary indexes (modules.dep.bin and the
+// others: a trie of prefix strings, child tables and value lists, big-endian
+// offsets), answered as libkmod answers them, without libkmod.
+#pragma once
+
+#include <kmodx/result.hpp>
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace kmodx::module_index {
+
+// Whether KEY has at least one value in the index IMAGE. An image that is not
+// a depmod index of a version libkmod reads, or whose offsets lead outside
+// it, is EINVAL: the caller then asks libkmod, which reports it its own way.
+Result<bool> contains(std::span<const unsigned char> image, std::string_view key);
+
+// The same for the index file at PATH (mapped, not read: one lookup touches
+// a few of its pages).
+Result<bool> file_contains(const std::string& path, std::string_view key);
+
+}  // namespace kmodx::module_index

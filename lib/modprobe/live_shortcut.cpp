@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -45,7 +46,11 @@ std::optional<std::string> read_small_file(int dirfd, const char* name) {
     UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd) return std::nullopt;
     struct stat st;
-    if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) return std::nullopt;
+    if (::fstat(fd.get(), &st) < 0) return std::nullopt;
+    // A link to /dev/null masks a file of the same name further down the
+    // search path (systemd's convention): libkmod reads it as empty.
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) return std::string();
+    if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20)) return std::nullopt;
     std::string text(static_cast<std::size_t>(st.st_size), '\0');
     std::size_t got = 0;
     while (got < text.size()) {

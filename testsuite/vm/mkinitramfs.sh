@@ -40,9 +40,14 @@ copy_with_libs() {
 }
 copy_with_libs "$kmod" /usr/bin/kmod
 copy_with_libs "$kmodx" /opt/kmodx/kmodx
-# kmodx opens zlib on first use of a gzip module (dlopen, invisible to ldd).
-libz=$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/{print $NF; exit}')
-[ -n "$libz" ] && mkdir -p "$root$(dirname "$libz")" && cp -L "$libz" "$root$libz"
+# kmodx opens libkmod, liblzma, libzstd and zlib on first use (dlopen,
+# invisible to ldd): each with the libraries it needs itself (libcrypto).
+for soname in libkmod.so.2 liblzma.so.5 libzstd.so.1 libz.so.1; do
+    lib=$(ldconfig -p | awk -v n="$soname" '$1 == n && /x86-64/ {print $NF; exit}')
+    [ -n "$lib" ] || { echo "mkinitramfs: $soname not found" >&2; exit 1; }
+    mkdir -p "$root$(dirname "$lib")"
+    copy_with_libs "$lib" "$lib"
+done
 cp "$storm" "$root/bin/kmodx-vm-storm"
 # kmodx also at the path its udev rules name (scenario 3).
 ln -s /opt/kmodx/kmodx "$root/usr/sbin/kmodx"

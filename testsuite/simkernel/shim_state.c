@@ -363,7 +363,7 @@ static void append_line(const char *file, const char *line, int n)
     char p[PATH_MAX];
     sk_path(p, sizeof p, "/.simkernel");
     sk_real.mkdir(p, 0755);
-    sk_path(p, sizeof p, file);
+    sk_path(p, sizeof p, "%s", file);
     int fd = sk_real.openat(AT_FDCWD, p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return;

@@ -69,6 +69,9 @@ struct Record {
 };
 
 std::uint64_t params_hash(std::string_view params);
+// Every record is kRecordBytes long (newline-padded), so it overwrites the
+// one before it whole.
+inline constexpr std::size_t kRecordBytes = 128;
 std::string format_record(const Record& r);
 // Anything malformed, truncated or oversized reads as no record at all.
 std::optional<Record> parse_record(std::string_view text);
@@ -116,9 +119,13 @@ public:
     void release() { fd_.reset(); }
 
 private:
-    ModuleLock(UniqueFd fd, bool contended, bool exclusive, std::int64_t waited, std::optional<Record> prev)
-        : fd_(std::move(fd)), contended_(contended), exclusive_(exclusive), waited_ns_(waited), previous_(prev) {}
+    ModuleLock(UniqueFd fd, bool contended, bool exclusive, std::int64_t waited, std::optional<Record> prev,
+               std::uint64_t file_bytes)
+        : fd_(std::move(fd)), contended_(contended), exclusive_(exclusive), waited_ns_(waited), previous_(prev),
+          longer_than_a_record_(file_bytes > kRecordBytes) {}
     UniqueFd fd_;
+    // Only a file kmodx did not write can be: our first record truncates it.
+    bool longer_than_a_record_ = false;
     bool contended_ = false;
     bool exclusive_ = false;
     std::int64_t waited_ns_ = 0;

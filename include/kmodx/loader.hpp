@@ -19,6 +19,7 @@
 #include <kmodx/result.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace kmodx {
@@ -29,6 +30,9 @@ struct LoadRequest {
     bool force_vermagic = false;
     bool force_modversion = false;
     ImageLimits limits = {};
+    // Hand the opened file back in LoadReport::image: the stats event reads
+    // the module's ELF from it instead of opening the file again.
+    bool keep_image = false;
 };
 
 enum class LoadOutcome { Inserted, AlreadyLoaded };
@@ -49,6 +53,9 @@ struct LoadReport {
     std::uint64_t read_ns = 0;
     std::uint64_t decompress_ns = 0;
     std::uint64_t syscall_ns = 0;  // all load syscalls together
+    // With keep_image: the file as loaded (its fd, its decompressed image
+    // when userspace made one), on failure too once it was opened.
+    std::shared_ptr<ModuleImage> image;
 };
 
 // Which finit_module flags the force options stand for.

@@ -1,6 +1,6 @@
 // libkmod, liblzma and libzstd are dlopen()ed on their first call, not linked.
 // modprobe's commonest call at boot finds its module live and needs none of
-// them (modprobe/live_shortcut.hpp), yet a linked libkmod drags libcrypto's
+// them (modprobe/kernel_call.hpp), yet a linked libkmod drags libcrypto's
 // thousands of relocations into every process start. lazy_kmod.cpp and
 // lazy_codecs.cpp define the functions kmodx calls under their own names;
 // each forwards to the library's, resolved once.

@@ -52,6 +52,7 @@ struct Node {
     unsigned first = 1, last = 0;  // empty child range
     std::size_t children = 0;      // where the child offsets start
     std::uint32_t values = 0;
+    std::size_t first_value = 0;  // where the first (priority, string) pair starts
 };
 
 std::optional<Node> read_node(const Reader& r, std::uint32_t offset) {
@@ -75,6 +76,7 @@ std::optional<Node> read_node(const Reader& r, std::uint32_t offset) {
         auto count = r.u32(at);
         if (!count) return std::nullopt;
         at += 4;
+        n.first_value = at;
         // Each value (a priority and a string) must lie inside the image;
         // a count the image cannot hold fails at its end, unread beyond.
         for (std::uint32_t v = 0; v < *count; ++v) {
@@ -100,7 +102,8 @@ struct Mapping {
 
 }  // namespace
 
-Result<bool> contains(std::span<const unsigned char> image, std::string_view key) {
+Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, std::string_view key) {
+    using Found = std::optional<std::string>;
     const Reader r(image);
     auto magic = r.u32(0), version = r.u32(4), root = r.u32(8);
     if (!magic || !version || !root || *magic != kMagic || (*version >> 16) != kVersionMajor)
@@ -110,14 +113,18 @@ Result<bool> contains(std::span<const unsigned char> image, std::string_view key
     // Each step consumes at least one byte of KEY, so this ends; a cycle in
     // a damaged image cannot outlast it.
     for (std::size_t steps = 0; steps <= key.size() + 1; ++steps) {
-        if ((offset & kOffsetMask) == 0) return false;
+        if ((offset & kOffsetMask) == 0) return Found{};
         auto n = read_node(r, offset);
         if (!n) return failure(EINVAL, "damaged depmod index");
-        if (key.substr(i, n->prefix.size()) != n->prefix) return false;
+        if (key.substr(i, n->prefix.size()) != n->prefix) return Found{};
         i += n->prefix.size();
-        if (i == key.size()) return n->values > 0;
+        if (i == key.size()) {
+            if (n->values == 0) return Found{};
+            // libkmod answers with the first value: depmod sorts them by priority.
+            return Found{std::string(*r.str(n->first_value + 4))};
+        }
         const unsigned ch = static_cast<unsigned char>(key[i++]);
-        if (ch < n->first || ch > n->last) return false;
+        if (ch < n->first || ch > n->last) return Found{};
         auto child = r.u32(n->children + 4 * std::size_t(ch - n->first));
         if (!child) return failure(EINVAL, "damaged depmod index");
         offset = *child;
@@ -125,7 +132,13 @@ Result<bool> contains(std::span<const unsigned char> image, std::string_view key
     return failure(EINVAL, "damaged depmod index");
 }
 
-Result<bool> file_contains(const std::string& path, std::string_view key) {
+Result<bool> contains(std::span<const unsigned char> image, std::string_view key) {
+    auto v = lookup(image, key);
+    if (!v) return std::unexpected(v.error());
+    return v->has_value();
+}
+
+Result<std::optional<std::string>> file_lookup(const std::string& path, std::string_view key) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return failure_errno("open " + path);
     struct stat st;
@@ -135,7 +148,13 @@ Result<bool> file_contains(const std::string& path, std::string_view key) {
     m.size = static_cast<std::size_t>(st.st_size);
     m.addr = ::mmap(nullptr, m.size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
     if (m.addr == MAP_FAILED) return failure_errno("mmap " + path);
-    return contains({static_cast<const unsigned char*>(m.addr), m.size}, key);
+    return lookup({static_cast<const unsigned char*>(m.addr), m.size}, key);
+}
+
+Result<bool> file_contains(const std::string& path, std::string_view key) {
+    auto v = file_lookup(path, key);
+    if (!v) return std::unexpected(v.error());
+    return v->has_value();
 }
 
 }  // namespace kmodx::module_index

@@ -5,6 +5,7 @@
 
 #include <kmodx/result.hpp>
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,8 +17,13 @@ namespace kmodx::module_index {
 // it, is EINVAL: the caller then asks libkmod, which reports it its own way.
 Result<bool> contains(std::span<const unsigned char> image, std::string_view key);
 
+// KEY's value as libkmod's exact lookup gives it (the first, depmod having
+// sorted them by priority); nullopt when KEY has none. Errors as contains().
+Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, std::string_view key);
+
 // The same for the index file at PATH (mapped, not read: one lookup touches
 // a few of its pages).
 Result<bool> file_contains(const std::string& path, std::string_view key);
+Result<std::optional<std::string>> file_lookup(const std::string& path, std::string_view key);
 
 }  // namespace kmodx::module_index

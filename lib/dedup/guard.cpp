@@ -179,11 +179,12 @@ int load_once(Kernel& kernel, std::string_view module, const std::string& params
         case Action::Load: break;
     }
     // Says "someone was loading this and died" to the next holder if we do.
-    (void)lock->write_record(Record{::getpid(), realtime_ns(), 0, hash, true});
+    const pid_t self = ::getpid();
+    (void)lock->write_record(Record{self, realtime_ns(), 0, hash, true});
     const int r = load();
     // EEXIST is kept as such (decide() never reuses it); anything else the
     // next holder may reuse within the failure window.
-    (void)lock->write_record(Record{::getpid(), realtime_ns(), r < 0 ? -r : 0, hash});
+    (void)lock->write_record(Record{self, realtime_ns(), r < 0 ? -r : 0, hash});
     return r;
 }
 

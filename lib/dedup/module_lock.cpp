@@ -97,7 +97,7 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
 
     const std::int64_t start = monotonic_ns();
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
-        return ModuleLock(std::move(fd), false, true, monotonic_ns() - start, read_record(fd.get()));
+        return ModuleLock(std::move(fd), false, true, monotonic_ns() - start, read_record(fd.get()), std::uint64_t(st.st_size));
     if (errno != EWOULDBLOCK) return std::unexpected(LockFailure{false, Degraded::Other, 0});
     if (on_wait) {
         // Written (pending) by the holder right after it got the lock; a
@@ -109,7 +109,7 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
     const std::int64_t waited = monotonic_ns() - start;
     if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited});
     auto prev = read_record(fd.get());
-    return ModuleLock(std::move(fd), true, false, waited, prev);
+    return ModuleLock(std::move(fd), true, false, waited, prev, std::uint64_t(st.st_size));
 }
 
 std::expected<void, LockFailure> ModuleLock::make_exclusive(std::int64_t wait_bound_ms) {
@@ -129,7 +129,10 @@ Status ModuleLock::write_record(const Record& r) {
     ssize_t n = ::pwrite(fd_.get(), text.data(), text.size(), 0);
     if (n < 0) return failure_errno("write lock record");
     if (std::size_t(n) != text.size()) return failure(EIO, "write lock record");
-    if (::ftruncate(fd_.get(), off_t(text.size())) != 0) return failure_errno("truncate lock record");
+    if (longer_than_a_record_) {
+        if (::ftruncate(fd_.get(), off_t(text.size())) != 0) return failure_errno("truncate lock record");
+        longer_than_a_record_ = false;
+    }
     return {};
 }
 

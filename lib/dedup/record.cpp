@@ -5,6 +5,8 @@
 //     time 1700000000123456789
 //     err 19            ("err pending" while its writer is loading)
 //     params 9f1c2e3d4b5a6978
+// padded with newlines to a fixed kRecordBytes, so each record replaces the
+// one before in a single pwrite(): no truncate, two syscalls fewer per load.
 #include <kmodx/dedup.hpp>
 
 #include <time.h>
@@ -18,6 +20,7 @@ namespace {
 
 constexpr std::string_view kMagic = "kmodx-dedup 1\n";
 constexpr std::size_t kMaxRecord = 256;
+static_assert(kRecordBytes <= kMaxRecord);
 
 // "KEY VALUE\n" at the front of `text`, VALUE parsed in `base`; advances text.
 template <class T>
@@ -82,7 +85,9 @@ std::string format_record(const Record& r) {
     int n = std::snprintf(buf, sizeof buf, "%.*spid %d\ntime %lld\nerr %s\nparams %016llx\n", int(kMagic.size()),
                           kMagic.data(), int(r.pid), static_cast<long long>(r.time_ns), err,
                           static_cast<unsigned long long>(r.params_hash));
-    return std::string(buf, n > 0 ? std::size_t(n) : 0);
+    std::string out(buf, n > 0 ? std::size_t(n) : 0);
+    if (out.size() < kRecordBytes) out.resize(kRecordBytes, '\n');
+    return out;
 }
 
 std::optional<Record> parse_record(std::string_view text) {
@@ -98,7 +103,7 @@ std::optional<Record> parse_record(std::string_view text) {
     } else if (!take(text, "err", r.err)) {
         return std::nullopt;
     }
-    if (!take(text, "params", r.params_hash, 16) || !text.empty())
+    if (!take(text, "params", r.params_hash, 16) || text.find_first_not_of('\n') != std::string_view::npos)
         return std::nullopt;
     if (pid <= 0 || r.err < 0 || r.time_ns < 0) return std::nullopt;
     r.pid = pid;

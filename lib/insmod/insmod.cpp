@@ -57,6 +57,7 @@ int run(Kernel& kernel, const Options& opts) {
     req.path = opts.path;
     req.params = join_params(opts.args);
     req.force_vermagic = req.force_modversion = opts.force;
+    req.keep_image = stats::Recorder::instance().enabled();
     stats::LoadFacts facts;
     facts.tool = "insmod";
     facts.path = opts.path;

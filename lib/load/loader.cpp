@@ -34,8 +34,10 @@ public:
     Attempt(Kernel& k, const LoadRequest& req, LoadReport& rep) : k_(k), req_(req), rep_(rep) {}
 
     Result<LoadReport> run() {
-        auto img = ModuleImage::open(req_.path, req_.limits);
-        if (!img) return std::unexpected(img.error());
+        auto opened = ModuleImage::open(req_.path, req_.limits);
+        if (!opened) return std::unexpected(opened.error());
+        auto img = std::make_shared<ModuleImage>(std::move(*opened));
+        if (req_.keep_image) rep_.image = img;
         rep_.format = img->format();
         rep_.file_bytes = img->file_bytes();
         if (img->format() == Compression::None) rep_.image_bytes = img->file_bytes();

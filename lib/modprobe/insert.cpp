@@ -44,27 +44,9 @@ void record_plan(kmod_module* mod, const Plan& plan, const Options& opts) {
 }
 
 int insert_one(kmod_ctx* ctx, kmod_module* mod, const Options& opts, Kernel& kernel, const std::string& extra) {
-    const bool show = opts.show || opts.verbosity > LOG_WARNING;
     Plan plan = plan_probe(ctx, mod, probe_flags(opts), extra);
-    int err = plan.status;
     if (!opts.dry_run) record_plan(mod, plan, opts);
-    if (err >= 0) {
-        // A positive status means blacklisted: nothing to do, not an error.
-        err = 0;
-        if (opts.dry_run) {
-            if (show)
-                for (const auto& s : plan.steps) std::fputs(StepRunner::action_line(s).c_str(), stdout);
-        } else if (!plan.steps.empty()) {
-            StepSettings settings{opts.first_time, opts.force_vermagic, opts.force_modversion, show};
-            settings.dedup = !opts.no_dedup;
-            settings.quiet = opts.verbosity < LOG_WARNING;
-            settings.record = true;
-            err = StepRunner(kernel, settings).run(plan.steps);
-        }
-    }
-    if (err < 0)
-        KMODX_ERR("%s", messages::insert_failed(messages::Tool::Modprobe, kmod_module_get_name(mod), -err).c_str());
-    return err;
+    return carry_out(plan, kmod_module_get_name(mod), opts, kernel);
 }
 
 NameResult insert_name(kmod_ctx* ctx, const std::string& name, const Options& opts, Kernel& kernel,
@@ -102,6 +84,27 @@ NameResult insert_name(kmod_ctx* ctx, const std::string& name, const Options& op
 }
 
 }  // namespace
+
+int carry_out(const Plan& plan, const std::string& name, const Options& opts, Kernel& kernel) {
+    const bool show = opts.show || opts.verbosity > LOG_WARNING;
+    int err = plan.status;
+    if (err >= 0) {
+        // A positive status means blacklisted: nothing to do, not an error.
+        err = 0;
+        if (opts.dry_run) {
+            if (show)
+                for (const auto& s : plan.steps) std::fputs(StepRunner::action_line(s).c_str(), stdout);
+        } else if (!plan.steps.empty()) {
+            StepSettings settings{opts.first_time, opts.force_vermagic, opts.force_modversion, show};
+            settings.dedup = !opts.no_dedup;
+            settings.quiet = opts.verbosity < LOG_WARNING;
+            settings.record = true;
+            err = StepRunner(kernel, settings).run(plan.steps);
+        }
+    }
+    if (err < 0) KMODX_ERR("%s", messages::insert_failed(messages::Tool::Modprobe, name.c_str(), -err).c_str());
+    return err;
+}
 
 int insert_modules(kmod_ctx* ctx, const Options& opts, Kernel& kernel) {
     if (!opts.all) {

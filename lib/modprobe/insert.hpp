@@ -50,6 +50,10 @@ int probe_flags(const Options& opts);
 // The dry run: what libkmod would do for MOD with these flags.
 Plan plan_probe(kmod_ctx* ctx, kmod_module* mod, int flags, const std::string& extra_options);
 
+// Carries a plan out for the module NAME as kmod 30's insmod() does after
+// its probe (-n prints it instead); says why it failed. 0 or a negative errno.
+int carry_out(const Plan& plan, const std::string& name, const Options& opts, Kernel& kernel);
+
 // Runs an install command (run_shell_command in production); returns
 // system(3)'s status.
 using InstallRunner = std::function<int(const std::string& command, const std::string& module)>;

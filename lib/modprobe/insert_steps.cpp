@@ -75,6 +75,7 @@ int StepRunner::load(const Step& step) {
     req.params = step.options;
     req.force_vermagic = settings_.force_vermagic;
     req.force_modversion = settings_.force_modversion;
+    req.keep_image = settings_.record && stats::Recorder::instance().enabled();
     auto insert = [&] {
         facts.attempted = true;
         auto r = loader_(kernel_, req, &facts.report);

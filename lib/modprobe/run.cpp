@@ -4,7 +4,7 @@
 #include <kmodx/log.hpp>
 #include <kmodx/modprobe.hpp>
 
-#include "modprobe/live_shortcut.hpp"
+#include "modprobe/kernel_call.hpp"
 
 #include <linux/limits.h>
 #include <sys/utsname.h>
@@ -57,7 +57,7 @@ int run(const Options& opts, Kernel& kernel) {
     case Action::StatsArchive: return stats_command(opts);
     default: break;
     }
-    if (auto status = live_shortcut(opts, kernel)) return *status;
+    if (auto status = answer_kernel_call(opts, kernel)) return *status;
     auto ctx = make_context(opts);
     if (!ctx) return 1;
     kmod_ctx* c = ctx->get();

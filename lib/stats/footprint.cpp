@@ -170,23 +170,27 @@ Result<Footprint> footprint(std::span<const std::byte> image, std::uint64_t page
     return Layout(*elf).run(page_size);
 }
 
+Result<Footprint> footprint_of_image(ModuleImage& img) {
+    if (img.format() != Compression::None) {
+        auto bytes = img.image();
+        if (!bytes) return std::unexpected(bytes.error());
+        return footprint(*bytes);
+    }
+    if (img.file_bytes() == 0) return failure(ENOEXEC, img.path() + ": empty");
+    // Mapped, not read: only the pages of the headers and symbol tables are touched.
+    void* map = ::mmap(nullptr, img.file_bytes(), PROT_READ, MAP_PRIVATE, img.fd(), 0);
+    if (map == MAP_FAILED) return failure_errno("mmap " + img.path());
+    auto fp = footprint({static_cast<const std::byte*>(map), static_cast<std::size_t>(img.file_bytes())});
+    ::munmap(map, img.file_bytes());
+    return fp;
+}
+
 Result<Footprint> footprint_of_file(const std::string& path, std::uint64_t max_image_bytes) {
     ImageLimits limits;
     limits.max_image_bytes = max_image_bytes;
     auto img = ModuleImage::open(path, limits);
     if (!img) return std::unexpected(img.error());
-    if (img->format() != Compression::None) {
-        auto bytes = img->image();
-        if (!bytes) return std::unexpected(bytes.error());
-        return footprint(*bytes);
-    }
-    if (img->file_bytes() == 0) return failure(ENOEXEC, path + ": empty");
-    // Mapped, not read: only the pages of the headers and symbol tables are touched.
-    void* map = ::mmap(nullptr, img->file_bytes(), PROT_READ, MAP_PRIVATE, img->fd(), 0);
-    if (map == MAP_FAILED) return failure_errno("mmap " + path);
-    auto fp = footprint({static_cast<const std::byte*>(map), static_cast<std::size_t>(img->file_bytes())});
-    ::munmap(map, img->file_bytes());
-    return fp;
+    return footprint_of_image(*img);
 }
 
 }  // namespace kmodx::stats

@@ -13,6 +13,7 @@
 // where the section sum was 35.6% low (docs/vm.md, scenario 4).
 #pragma once
 
+#include <kmodx/module_image.hpp>
 #include <kmodx/result.hpp>
 
 #include <cstdint>
@@ -34,5 +35,8 @@ Result<Footprint> footprint(std::span<const std::byte> image, std::uint64_t page
 // most `max_image_bytes`), which a caller does only for a module it just
 // loaded.
 Result<Footprint> footprint_of_file(const std::string& path, std::uint64_t max_image_bytes = 64u << 20);
+
+// The same for a file the loader already opened (and maybe decompressed).
+Result<Footprint> footprint_of_image(ModuleImage& img);
 
 }  // namespace kmodx::stats

@@ -60,7 +60,8 @@ void from_loader(Kernel& kernel, const LoadFacts& f, Event& e) {
     if (!f.error) {
         e.outcome = Outcome::Loaded;
         if (auto id = kernel.module_instance(e.module)) e.instance = *id;
-        if (auto fp = footprint_of_file(f.path)) {
+        auto fp = r.image ? footprint_of_image(*r.image) : footprint_of_file(f.path);
+        if (fp) {
             e.module_bytes = fp->module_bytes;
             e.text_bytes = fp->text_bytes;
         }

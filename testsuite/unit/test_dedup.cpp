@@ -119,8 +119,15 @@ static void garbage_records_read_as_none(void**) {
     assert_true(parse_record(good).has_value());
     assert_false(parse_record("").has_value());
     assert_false(parse_record("hello\n").has_value());
-    assert_false(parse_record(good.substr(0, good.size() - 1)).has_value());  // truncated
+    // Fixed length: a record overwrites the one before it whole, no truncate.
+    assert_int_equal(good.size(), kRecordBytes);
+    assert_int_equal(format_record(Record{2147483647, INT64_MAX, 2147483647, ~0ULL, false}).size(), kRecordBytes);
+    assert_int_equal(format_record(Record{1, 5, 0, 7, true}).size(), kRecordBytes);
+    const std::size_t end = good.find('\n', good.find("params")) + 1;
+    assert_true(parse_record(good.substr(0, end)).has_value());  // unpadded, as written before
+    assert_false(parse_record(good.substr(0, end - 1)).has_value());  // truncated
     assert_false(parse_record(good + "extra\n").has_value());
+    assert_false(parse_record(good.substr(0, end) + "\n\nx\n").has_value());
     assert_false(parse_record("kmodx-dedup 1\npid 0\ntime 5\nerr 0\nparams 7\n").has_value());
     assert_false(parse_record("kmodx-dedup 1\npid 1\ntime 5\nerr -3\nparams 7\n").has_value());
     assert_false(parse_record("kmodx-dedup 1\npid 1\ntime 5x\nerr 0\nparams 7\n").has_value());

@@ -1,0 +1,36 @@
+// What modprobe.d could change about one probe, read the way libkmod 30's
+// config parser reads it (continuation lines joined, '#' comments,
+// whitespace-separated words, fnmatch() of a line's module pattern), for the
+// answers kmodx gives without libkmod (modprobe/kernel_call.hpp). Every
+// doubt counts as "could change it": the caller then asks libkmod.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kmodx::modprobe {
+
+struct ConfigQuery {
+    std::string target;                // an alias line for it would redirect the lookup
+    std::vector<std::string> modules;  // options/install/softdep/blacklist for these would change the probe
+};
+
+// Whether one config text has a line that matters to the query. Names are
+// libkmod's normalised module names ('_', not '-').
+bool config_text_affects(std::string_view text, const ConfigQuery& q);
+
+// The alias half alone: whether an alias line's pattern matches NAME.
+bool config_text_aliases(std::string_view text, const std::string& name);
+
+// Every modprobe.d file libkmod 30 reads (and /usr/lib/modprobe.d), plus
+// MODULE_DIR/modules.softdep when the query names modules. True too when a
+// file or directory cannot be read: libkmod would skip it, we cannot tell
+// what it says.
+bool config_may_affect(const ConfigQuery& q, const std::string& module_dir);
+
+// Whether the kernel command line could carry options for one of MODULES
+// ("name.param=value"): any "name." in it, '-' and '_' alike.
+bool cmdline_may_affect(std::string_view cmdline, const std::vector<std::string>& modules);
+
+}  // namespace kmodx::modprobe

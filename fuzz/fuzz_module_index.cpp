@@ -1,13 +1,17 @@
 // depmod's binary index reader (lib/core/module_index.cpp), which modprobe's
-// already-live shortcut runs on modules.dep.bin.
+// answer to the kernel's call runs on modules.dep.bin, and its reading of
+// the modules.dep line it finds (modprobe::parse_dep_line).
 // Input: one mode byte, then
 //   mode even: a key length byte, the key, then the index image as is;
 //   mode odd:  NUL-separated keys; an index is built from all but the last
 //              (testsuite/unit/index_builder.hpp) and every one is looked up.
 // Properties: no read outside the image whatever it holds (ASan); the same
-// lookup twice gives the same answer; on a built index, exactly the keys it
-// was built from are found, and every probe answers without an error.
+// lookup twice gives the same answer; a line read from the image names each
+// dependency once, by a non-empty name, with an absolute path; on a built
+// index, exactly the keys it was built from are found, with their values,
+// and every probe answers without an error.
 #include "core/module_index.hpp"
+#include "modprobe/kernel_call.hpp"
 
 #include "fuzz_common.hpp"
 #include "../testsuite/unit/index_builder.hpp"
@@ -29,6 +33,17 @@ void raw(fuzz::Input& in) {
     FUZZ_CHECK(a.has_value() == b.has_value());
     FUZZ_CHECK(!a || *a == *b);
     FUZZ_CHECK(a || a.error().code == EINVAL);
+    auto v = kmodx::module_index::lookup(image, key);
+    FUZZ_CHECK(v.has_value() == a.has_value());
+    if (!v || !v->has_value()) return;
+    auto line = kmodx::modprobe::parse_dep_line(**v, "/m");
+    if (!line) return;
+    FUZZ_CHECK(line->path.starts_with('/'));
+    std::set<std::string> names;
+    for (const auto& d : line->deps) {
+        FUZZ_CHECK(!d.name.empty() && d.path.starts_with('/'));
+        FUZZ_CHECK(names.insert(d.name).second);
+    }
 }
 
 void built(fuzz::Input& in) {
@@ -56,6 +71,8 @@ void built(fuzz::Input& in) {
     for (const auto& k : keys) {
         auto r = kmodx::module_index::contains(image, k);
         FUZZ_CHECK(r.has_value() && *r);
+        auto v = kmodx::module_index::lookup(image, k);
+        FUZZ_CHECK(v.has_value() && v->has_value() && **v == "kernel/" + k + ".ko:");
     }
     for (const std::string& k : {probe, probe + "x", probe.substr(0, probe.size() / 2)}) {
         auto r = kmodx::module_index::contains(image, k);

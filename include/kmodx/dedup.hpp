@@ -94,21 +94,27 @@ public:
     // make_exclusive().
     // ON_WAIT, if set, is told before the wait starts, with the pid of the
     // process loading the module (0 when its record does not say yet).
+    // PAST_BOUND, if set, is asked once the bound has passed and then once a
+    // second: while it says true the wait goes on (see extended()).
     static std::expected<ModuleLock, LockFailure> acquire(const RuntimeDir& dir, std::string_view module,
                                                           std::int64_t wait_bound_ms,
-                                                          const std::function<void(pid_t)>& on_wait = {});
+                                                          const std::function<void(pid_t)>& on_wait = {},
+                                                          const std::function<bool()>& past_bound = {});
 
     // True when another process held the lock at our first attempt.
     bool contended() const { return contended_; }
     bool exclusive() const { return exclusive_; }
     std::int64_t waited_ns() const { return waited_ns_; }
+    // True when the wait went on past the bound because PAST_BOUND said so.
+    bool extended() const { return extended_; }
     const std::optional<Record>& previous() const { return previous_; }
 
     // Converts a shared lock into the exclusive one, waiting at most
     // `wait_bound_ms` more, and re-reads the record: the conversion is not
     // atomic, so another holder may have loaded in between. The LockFailure
     // says timed_out when the bound passed.
-    std::expected<void, LockFailure> make_exclusive(std::int64_t wait_bound_ms);
+    std::expected<void, LockFailure> make_exclusive(std::int64_t wait_bound_ms,
+                                                    const std::function<bool()>& past_bound = {});
 
     // Replaces the record for the next holder (exclusive holders only; EPERM
     // otherwise); errors are ignored by callers (a missing record only costs
@@ -119,15 +125,16 @@ public:
     void release() { fd_.reset(); }
 
 private:
-    ModuleLock(UniqueFd fd, bool contended, bool exclusive, std::int64_t waited, std::optional<Record> prev,
-               std::uint64_t file_bytes)
-        : fd_(std::move(fd)), contended_(contended), exclusive_(exclusive), waited_ns_(waited), previous_(prev),
-          longer_than_a_record_(file_bytes > kRecordBytes) {}
+    ModuleLock(UniqueFd fd, bool contended, bool exclusive, std::int64_t waited, bool extended,
+               std::optional<Record> prev, std::uint64_t file_bytes)
+        : fd_(std::move(fd)), longer_than_a_record_(file_bytes > kRecordBytes), contended_(contended),
+          exclusive_(exclusive), extended_(extended), waited_ns_(waited), previous_(prev) {}
     UniqueFd fd_;
     // Only a file kmodx did not write can be: our first record truncates it.
     bool longer_than_a_record_ = false;
     bool contended_ = false;
     bool exclusive_ = false;
+    bool extended_ = false;
     std::int64_t waited_ns_ = 0;
     std::optional<Record> previous_;
 };
@@ -167,6 +174,9 @@ struct GuardReport {
     bool settled = false;
     bool settled_from_going = false;   // it was being removed, not loaded
     bool settle_timed_out = false;     // still coming after the bound: loaded anyway
+    // Waited for the lock past the bound: the holder was alive and the module
+    // coming, so a load of our own would only have waited in the kernel.
+    bool waited_for_coming = false;
     std::int64_t settle_ns = 0;
 };
 

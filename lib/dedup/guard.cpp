@@ -96,9 +96,23 @@ private:
     std::optional<std::string> old_;
 };
 
+// Says, once the bound has passed, whether to go on waiting for the lock:
+// while the holder (alive, as it still holds the lock) has MODULE coming in
+// the kernel, a load of our own would only be made to wait there, by
+// add_unformed_module(), after the kernel had read and allocated it. The
+// bound is for holders stuck before the kernel; on a starved 32-CPU boot the
+// holders were merely slow, and waiters that gave up duplicated every load.
+std::function<bool()> while_coming(Kernel& kernel, std::string_view module, GuardReport& report) {
+    return [&kernel, module, &report] {
+        if (kernel.module_state(module) != ModuleState::Coming) return false;
+        report.waited_for_coming = true;
+        return true;
+    };
+}
+
 // Takes MODULE's lock, or says in REPORT why not (nullopt: run unguarded).
-std::optional<ModuleLock> take(std::string_view module, GuardReport& report,
-                               const std::function<void(pid_t)>& on_wait) {
+std::optional<ModuleLock> take(std::string_view module, GuardReport& report, const std::function<void(pid_t)>& on_wait,
+                               const std::function<bool()>& past_bound = {}) {
     Process& p = process();
     if (!p.settings.enabled) {
         report.disabled = true;
@@ -112,7 +126,7 @@ std::optional<ModuleLock> take(std::string_view module, GuardReport& report,
         report.held_by_parent = true;
         return std::nullopt;
     }
-    auto lock = ModuleLock::acquire(*p.dir, module, p.settings.wait_bound_ms, on_wait);
+    auto lock = ModuleLock::acquire(*p.dir, module, p.settings.wait_bound_ms, on_wait, past_bound);
     if (!lock) {
         report.waited_ns = lock.error().waited_ns;
         if (lock.error().timed_out)
@@ -127,10 +141,10 @@ std::optional<ModuleLock> take(std::string_view module, GuardReport& report,
 
 // Turns a waiter's shared lock into the exclusive one within what is left
 // of the bound; false (and REPORT says why) means: go on unguarded.
-bool go_exclusive(ModuleLock& lock, GuardReport& report) {
+bool go_exclusive(ModuleLock& lock, GuardReport& report, const std::function<bool()>& past_bound = {}) {
     const std::int64_t left_ms =
         std::max<std::int64_t>(0, process().settings.wait_bound_ms - report.waited_ns / 1'000'000);
-    auto ex = lock.make_exclusive(left_ms);
+    auto ex = lock.make_exclusive(left_ms, past_bound);
     report.waited_ns = lock.waited_ns();
     if (ex) return true;
     if (ex.error().timed_out)
@@ -144,7 +158,8 @@ bool go_exclusive(ModuleLock& lock, GuardReport& report) {
 
 int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
               GuardReport& report, const std::function<void(pid_t)>& on_wait) {
-    auto lock = take(module, report, on_wait);
+    const auto past_bound = while_coming(kernel, module, report);
+    auto lock = take(module, report, on_wait, past_bound);
     if (!lock) return load();
     const Settings& s = process().settings;
     const std::uint64_t hash = params_hash(params);
@@ -152,7 +167,7 @@ int load_once(Kernel& kernel, std::string_view module, const std::string& params
     Decision d = decide(kernel.module_state(module), lock->previous(), hash, realtime_ns(), s.fail_window_s);
     if ((d.action == Action::Load || d.action == Action::Settle) && !lock->exclusive()) {
         // A waiter that must act after all: the shared lock only let it look.
-        if (!go_exclusive(*lock, report)) return load();
+        if (!go_exclusive(*lock, report, past_bound)) return load();
         d = decide(kernel.module_state(module), lock->previous(), hash, realtime_ns(), s.fail_window_s);
     }
     const auto& prev = lock->previous();

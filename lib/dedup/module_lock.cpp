@@ -1,7 +1,8 @@
 // Per-module flock. Waiters sleep in the kernel (a blocking flock) rather
 // than poll: with hundreds of waiters on a few CPUs, polling took the CPU
 // away from the one process doing the load. The wait is bounded by an
-// interval timer whose signal interrupts flock().
+// interval timer whose signal interrupts flock(); past the bound the caller
+// may extend it a second at a time.
 #include <kmodx/dedup.hpp>
 
 #include <fcntl.h>
@@ -26,12 +27,19 @@ std::int64_t monotonic_ns() {
 
 void on_alarm(int) {}
 
-// flock(fd, op) that gives up at `deadline` (CLOCK_MONOTONIC ns): 0, or the
-// errno (ETIMEDOUT past the deadline).
-int flock_until(int fd, int op, std::int64_t deadline) {
+constexpr std::int64_t kExtension = 900'000'000;
+
+// flock(fd, op) that gives up at `deadline` (CLOCK_MONOTONIC ns), unless
+// PAST_BOUND then says to go on (and again each second): 0, or the errno
+// (ETIMEDOUT past the deadline). EXTENDED tells whether it said so.
+int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool()>& past_bound, bool& extended) {
     if (::flock(fd, op | LOCK_NB) == 0) return 0;
     if (errno != EWOULDBLOCK && errno != EINTR) return errno;
-    if (monotonic_ns() >= deadline) return ETIMEDOUT;
+    if (monotonic_ns() >= deadline) {
+        if (!past_bound || !past_bound()) return ETIMEDOUT;
+        extended = true;
+        deadline = monotonic_ns() + kExtension;
+    }
     struct sigaction sa {}, old_sa {};
     sa.sa_handler = on_alarm;  // no SA_RESTART: the signal must end flock()
     ::sigemptyset(&sa.sa_mask);
@@ -53,7 +61,16 @@ int flock_until(int fd, int op, std::int64_t deadline) {
             err = errno;
             break;
         }
-        if (monotonic_ns() >= deadline) {
+        const std::int64_t now = monotonic_ns();
+        if (now >= deadline) {
+            // The timer repeats each second, so an extension needs no
+            // re-arming; it ends a little short of the next tick, which
+            // lands a second after the one that woke us, not after `now`.
+            if (past_bound && past_bound()) {
+                extended = true;
+                deadline = now + kExtension;
+                continue;
+            }
             err = ETIMEDOUT;
             break;
         }
@@ -74,7 +91,8 @@ std::optional<Record> read_record(int fd) {
 
 std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir, std::string_view module,
                                                            std::int64_t wait_bound_ms,
-                                                           const std::function<void(pid_t)>& on_wait) {
+                                                           const std::function<void(pid_t)>& on_wait,
+                                                           const std::function<bool()>& past_bound) {
     auto name = lock_name(module);
     if (!name) return std::unexpected(LockFailure{false, Degraded::BadName, 0});
     UniqueFd fd(::openat(dir.fd(), name->c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -97,7 +115,8 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
 
     const std::int64_t start = monotonic_ns();
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
-        return ModuleLock(std::move(fd), false, true, monotonic_ns() - start, read_record(fd.get()), std::uint64_t(st.st_size));
+        return ModuleLock(std::move(fd), false, true, monotonic_ns() - start, false, read_record(fd.get()),
+                          std::uint64_t(st.st_size));
     if (errno != EWOULDBLOCK) return std::unexpected(LockFailure{false, Degraded::Other, 0});
     if (on_wait) {
         // Written (pending) by the holder right after it got the lock; a
@@ -105,17 +124,19 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
         const auto current = read_record(fd.get());
         on_wait(current && current->pending ? current->pid : 0);
     }
-    const int err = flock_until(fd.get(), LOCK_SH, start + wait_bound_ms * 1'000'000);
+    bool extended = false;
+    const int err = flock_until(fd.get(), LOCK_SH, start + wait_bound_ms * 1'000'000, past_bound, extended);
     const std::int64_t waited = monotonic_ns() - start;
     if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited});
     auto prev = read_record(fd.get());
-    return ModuleLock(std::move(fd), true, false, waited, prev, std::uint64_t(st.st_size));
+    return ModuleLock(std::move(fd), true, false, waited, extended, prev, std::uint64_t(st.st_size));
 }
 
-std::expected<void, LockFailure> ModuleLock::make_exclusive(std::int64_t wait_bound_ms) {
+std::expected<void, LockFailure> ModuleLock::make_exclusive(std::int64_t wait_bound_ms,
+                                                           const std::function<bool()>& past_bound) {
     if (exclusive_) return {};
     const std::int64_t start = monotonic_ns();
-    const int err = flock_until(fd_.get(), LOCK_EX, start + wait_bound_ms * 1'000'000);
+    const int err = flock_until(fd_.get(), LOCK_EX, start + wait_bound_ms * 1'000'000, past_bound, extended_);
     waited_ns_ += monotonic_ns() - start;
     if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited_ns_});
     exclusive_ = true;

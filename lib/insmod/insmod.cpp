@@ -2,6 +2,7 @@
 #include <kmodx/loader.hpp>
 #include <kmodx/log.hpp>
 #include <kmodx/messages.hpp>
+#include <kmodx/module_name.hpp>
 
 #include "stats/load_event.hpp"
 #include "stats/recorder.hpp"
@@ -27,7 +28,7 @@ namespace {
 // insmod names no module; libkmod names it after the file.
 void record_load(Kernel& kernel, stats::LoadFacts& facts, int err) {
     if (!stats::Recorder::instance().enabled()) return;  // spare the event's file reads
-    facts.module = stats::module_name_of_file(facts.path);
+    facts.module = module_name_of_file(facts.path);
     facts.result = -err;
     stats::record(stats::load_event(kernel, facts));
 }

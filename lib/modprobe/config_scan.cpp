@@ -1,6 +1,7 @@
 #include "modprobe/config_scan.hpp"
 
 #include <kmodx/fd.hpp>
+#include <kmodx/module_name.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -22,14 +23,9 @@ namespace {
 constexpr const char* kConfigDirs[] = {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
                                        "/lib/modprobe.d", "/usr/lib/modprobe.d"};
 
-std::string normalised(std::string s) {
-    std::replace(s.begin(), s.end(), '-', '_');
-    return s;
-}
-
 bool pattern_matches(const std::string& pattern, const std::string& name) {
     return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0 ||
-           ::fnmatch(normalised(pattern).c_str(), name.c_str(), 0) == 0;
+           ::fnmatch(canonical_module_name(pattern).c_str(), name.c_str(), 0) == 0;
 }
 
 // One logical line: its command and the module pattern after it.
@@ -125,7 +121,7 @@ bool config_may_affect(const ConfigQuery& q, const std::string& module_dir) {
 }
 
 bool cmdline_may_affect(std::string_view cmdline, const std::vector<std::string>& modules) {
-    const std::string line = normalised(std::string(cmdline));
+    const std::string line = canonical_module_name(std::string(cmdline));
     return std::any_of(modules.begin(), modules.end(),
                        [&](const std::string& m) { return line.find(m + ".") != std::string::npos; });
 }

@@ -6,6 +6,7 @@
 #include "stats/recorder.hpp"
 
 #include <kmodx/log.hpp>
+#include <kmodx/module_name.hpp>
 
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -34,18 +35,6 @@ bool kernel_style_call(const Options& o) {
 // What else a load may carry that only libkmod's probe handles.
 bool plain_load(const Options& o) {
     return !o.use_blacklist && !o.ignore_install && !o.force_vermagic && !o.force_modversion;
-}
-
-std::string normalised(std::string s) {
-    std::replace(s.begin(), s.end(), '-', '_');
-    return s;
-}
-
-// libkmod's module name of a path: the file name up to its first '.'.
-std::string name_of_path(std::string_view path) {
-    const auto slash = path.rfind('/');
-    if (slash != std::string_view::npos) path.remove_prefix(slash + 1);
-    return normalised(std::string(path.substr(0, path.find('.'))));
 }
 
 std::optional<int> answer_live(const std::string& name, const std::string& module_dir) {
@@ -98,7 +87,7 @@ std::optional<DepLine> parse_dep_line(std::string_view line, const std::string& 
     };
     DepLine out;
     out.path = absolute(line.substr(0, colon));
-    std::set<std::string> seen{name_of_path(out.path)};
+    std::set<std::string> seen{module_name_of_file(out.path)};
     std::string_view rest = line.substr(colon + 1);
     const char* ws = " \t";
     while (true) {
@@ -108,7 +97,7 @@ std::optional<DepLine> parse_dep_line(std::string_view line, const std::string& 
         const auto e = std::min(rest.find_first_of(ws), rest.size());
         Step d;
         d.path = absolute(rest.substr(0, e));
-        d.name = name_of_path(d.path);
+        d.name = module_name_of_file(d.path);
         rest.remove_prefix(e);
         if (d.name.empty() || !seen.insert(d.name).second) return std::nullopt;
         out.deps.push_back(std::move(d));
@@ -119,7 +108,7 @@ std::optional<DepLine> parse_dep_line(std::string_view line, const std::string& 
 
 std::optional<int> answer_kernel_call(const Options& opts, Kernel& kernel) {
     if (!kernel_style_call(opts)) return std::nullopt;
-    const std::string name = normalised(opts.args[0]);
+    const std::string name = canonical_module_name(opts.args[0]);
     // Cheapest first: one stat of /sys/module tells which answer to try.
     const ModuleState state = kernel.module_state(name);
     if (state != ModuleState::Live && (state != ModuleState::Absent || !plain_load(opts))) return std::nullopt;

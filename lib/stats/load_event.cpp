@@ -3,16 +3,12 @@
 #include "stats/costs.hpp"
 #include "stats/footprint.hpp"
 
+#include <kmodx/module_name.hpp>
+
 #include <cerrno>
 
 namespace kmodx::stats {
 namespace {
-
-std::string canonical(std::string name) {
-    for (char& c : name)
-        if (c == '-') c = '_';
-    return name;
-}
 
 bool reached_kernel(const LoadReport& r) {
     return r.syscall == LoadSyscall::InitModule || (r.syscall == LoadSyscall::FinitModule && !r.finit_fell_back);
@@ -81,7 +77,7 @@ void from_loader(Kernel& kernel, const LoadFacts& f, Event& e) {
 Event simple_event(std::string tool, std::string module, Outcome outcome, int err) {
     Event e;
     e.tool = std::move(tool);
-    e.module = canonical(std::move(module));
+    e.module = canonical_module_name(std::move(module));
     e.outcome = outcome;
     e.err = err;
     return e;
@@ -118,12 +114,6 @@ Event load_event(Kernel& kernel, const LoadFacts& f) {
     }
     if (by_other) charge_saved(kernel, f.path, e);
     return e;
-}
-
-std::string module_name_of_file(std::string_view path) {
-    const auto slash = path.rfind('/');
-    if (slash != std::string_view::npos) path.remove_prefix(slash + 1);
-    return canonical(std::string(path.substr(0, path.find('.'))));
 }
 
 std::string taint_of(std::string_view text, std::string_view module) {

@@ -40,10 +40,6 @@ Event load_event(Kernel& kernel, const LoadFacts& f);
 // An event without costs (AlreadyLive on the fast path, Blacklisted, ...).
 Event simple_event(std::string tool, std::string module, Outcome outcome, int err = 0);
 
-// A module's name from its file's path, as libkmod names it: the base name
-// up to its first '.', '-' read as '_'.
-std::string module_name_of_file(std::string_view path);
-
 // The module's taint flags ("OE") from /proc/modules text, empty if none.
 std::string taint_of(std::string_view proc_modules, std::string_view module);
 

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "fake_kernel.hpp"
 #include "scratch_dir.hpp"
@@ -267,6 +268,64 @@ static void contended_lock_times_out_then_gets_holders_record(void**) {
     ::close(go);
 }
 
+// Past the bound the caller may keep waiting (the module is coming in the
+// kernel): asked once at the bound, then once a second, until it says no or
+// the holder lets go.
+static void wait_goes_past_the_bound_while_the_caller_says_so(void**) {
+    test::ScratchDir s;
+    RuntimeDir dir = open_ok(s.str());
+    int ready, go;
+    pid_t child = spawn_holder(s.str(), "evdev", 0, 0, ready, go);
+
+    int asked = 0;
+    auto t = ModuleLock::acquire(dir, "evdev", 30, {}, [&] { return ++asked < 3; });
+    assert_false(t.has_value());
+    assert_true(t.error().timed_out);
+    assert_int_equal(asked, 3);
+    assert_true(t.error().waited_ns >= 1'800'000'000);  // two extensions of about a second each
+
+    // Never asked when the holder lets go within the bound.
+    asked = 0;
+    char c = 'g';
+    assert_int_equal(::write(go, &c, 1), 1);
+    auto l = ModuleLock::acquire(dir, "evdev", 10'000, {}, [&] { return ++asked > 0; });
+    assert_true(l.has_value());
+    assert_int_equal(asked, 0);
+    assert_false(l->extended());
+    l->release();
+    int st = reap(child);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ::close(ready);
+    ::close(go);
+
+    // Past the bound and still waiting when the holder lets go: the lock,
+    // marked extended.
+    child = spawn_holder(s.str(), "evdev", 0, 1200, ready, go);
+    assert_int_equal(::write(go, &c, 1), 1);
+    asked = 0;
+    auto e = ModuleLock::acquire(dir, "evdev", 20, {}, [&] { return ++asked > 0; });
+    assert_true(e.has_value());
+    assert_true(e->extended());
+    assert_true(asked >= 1);
+    assert_int_equal(e->previous()->pid, child);
+    // The same for a shared lock turned exclusive behind another looker.
+    auto other = ModuleLock::acquire(dir, "evdev", 10'000);
+    assert_true(other.has_value() && !other->exclusive());
+    std::thread releaser([&] {
+        ::usleep(1'200'000);
+        other->release();
+    });
+    asked = 0;
+    auto ex = e->make_exclusive(0, [&] { return ++asked > 0; });
+    releaser.join();
+    assert_true(ex.has_value() && e->exclusive());
+    assert_true(asked >= 1);
+    st = reap(child);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ::close(ready);
+    ::close(go);
+}
+
 static void waiters_look_together_and_one_acts(void**) {
     test::ScratchDir s;
     RuntimeDir dir = open_ok(s.str());
@@ -482,6 +541,7 @@ int main() {
         cmocka_unit_test(runtime_dir_degraded_cases),
         cmocka_unit_test(lock_is_reacquired_with_the_previous_record),
         cmocka_unit_test(contended_lock_times_out_then_gets_holders_record),
+        cmocka_unit_test(wait_goes_past_the_bound_while_the_caller_says_so),
         cmocka_unit_test(waiters_look_together_and_one_acts),
         cmocka_unit_test(killed_holder_releases_its_lock),
         cmocka_unit_test(unusable_lock_files_degrade),

@@ -40,7 +40,11 @@ struct RecordingLoader {
         name.resize(name.size() - 3);
         auto it = fk.results.find(name);
         int err = it != fk.results.end() && !it->second.empty() ? it->second.front() : 0;
-        if (err == EEXIST) return LoadReport{LoadOutcome::AlreadyLoaded};
+        if (err == EEXIST) {
+            LoadReport r;
+            r.outcome = LoadOutcome::AlreadyLoaded;
+            return r;
+        }
         if (err) return failure(err, "finit_module");
         fk.states[name] = ModuleState::Live;
         return LoadReport{};

@@ -1,6 +1,8 @@
 #include "stats/costs.hpp"
 #include "stats/load_event.hpp"
 
+#include <kmodx/module_name.hpp>
+
 #include "fake_kernel.hpp"
 #include "test_elf.hpp"
 #include "test_files.hpp"
@@ -126,6 +128,8 @@ static void module_names_of_files(void**) {
     assert_string_equal(module_name_of_file("/lib/modules/x/kernel/nvme-core.ko.xz").c_str(), "nvme_core");
     assert_string_equal(module_name_of_file("t10-pi.ko").c_str(), "t10_pi");
     assert_string_equal(module_name_of_file("./dir.d/foo").c_str(), "foo");
+    assert_string_equal(canonical_module_name("crc32c-intel").c_str(), "crc32c_intel");
+    assert_string_equal(canonical_module_name("a_b").c_str(), "a_b");
 }
 
 int main() {

@@ -105,7 +105,9 @@ Requester classify(const RequesterFacts& f) {
     if (has_var(f, "SEQNUM") || has_var(f, "ACTION") || has_var(f, "DEVPATH") ||
         f.parent_comm == "(udev-worker)" || f.parent_comm == "systemd-udevd")
         return Requester::Udev;
-    if (has_var(f, "INVOCATION_ID") || f.parent_pid == 1) return Requester::Systemd;
+    // Pid 1 is systemd only when it says so: in an initramfs-tools initramfs
+    // (or under sysvinit) it is a shell script named init.
+    if (has_var(f, "INVOCATION_ID") || (f.parent_pid == 1 && f.parent_comm == "systemd")) return Requester::Systemd;
     if (f.stdin_tty || f.stderr_tty) return Requester::User;
     return Requester::Other;
 }

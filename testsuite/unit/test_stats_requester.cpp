@@ -114,6 +114,11 @@ static void systemd_by_invocation_id_or_pid1(void**) {
     f.parent_pid = 1;
     f.parent_comm = "systemd";
     assert_int_equal(int(classify(f)), int(Requester::Systemd));
+    // initramfs-tools' /init (a shell script) and sysvinit are pid 1 too.
+    f.parent_comm = "init";
+    assert_int_equal(int(classify(f)), int(Requester::Other));
+    f.stdin_tty = true;
+    assert_int_equal(int(classify(f)), int(Requester::User));
 }
 
 static void terminal_is_user_else_other(void**) {

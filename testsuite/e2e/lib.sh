@@ -13,7 +13,20 @@ STOCK_KMOD=${STOCK_KMOD:-/usr/bin/kmod}
 E2E_TIMEOUT=${E2E_TIMEOUT:-60}
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kmodx-e2e.XXXXXX")
-trap 'rm -rf "$E2E_TMP"' EXIT
+# A test that fails half way can leave processes behind: a holder in a
+# hanging init, a waiter, a stopped strace tracee. Each ran in a simulated
+# kernel under E2E_TMP (SIMKERNEL_ROOT in its environment); left alive they
+# would poll or sleep forever and eat the CPU of later tests and benchmarks.
+kill_leftovers() {
+    local e p
+    for e in /proc/[0-9]*/environ; do
+        p=${e#/proc/}; p=${p%/environ}
+        [ "$p" != "$$" ] || continue
+        grep -qzF "SIMKERNEL_ROOT=$E2E_TMP/" "$e" 2>/dev/null && kill -9 "$p" 2>/dev/null
+    done
+    return 0
+}
+trap 'rc=$?; [ "$rc" -eq 0 ] || kill_leftovers; rm -rf "$E2E_TMP"' EXIT
 
 # kmod dispatches on argv[0]: give it the real command names.
 mkdir -p "$E2E_TMP/stock"

@@ -95,11 +95,12 @@ public:
     // ON_WAIT, if set, is told before the wait starts, with the pid of the
     // process loading the module (0 when its record does not say yet).
     // PAST_BOUND, if set, is asked once the bound has passed and then once a
-    // second: while it says true the wait goes on (see extended()).
+    // second, with the pid of the process the lock record says is loading (0
+    // when it says none): while it answers true the wait goes on (extended()).
     static std::expected<ModuleLock, LockFailure> acquire(const RuntimeDir& dir, std::string_view module,
                                                           std::int64_t wait_bound_ms,
                                                           const std::function<void(pid_t)>& on_wait = {},
-                                                          const std::function<bool()>& past_bound = {});
+                                                          const std::function<bool(pid_t)>& past_bound = {});
 
     // True when another process held the lock at our first attempt.
     bool contended() const { return contended_; }
@@ -114,7 +115,7 @@ public:
     // atomic, so another holder may have loaded in between. The LockFailure
     // says timed_out when the bound passed.
     std::expected<void, LockFailure> make_exclusive(std::int64_t wait_bound_ms,
-                                                    const std::function<bool()>& past_bound = {});
+                                                    const std::function<bool(pid_t)>& past_bound = {});
 
     // Replaces the record for the next holder (exclusive holders only; EPERM
     // otherwise); errors are ignored by callers (a missing record only costs
@@ -174,9 +175,10 @@ struct GuardReport {
     bool settled = false;
     bool settled_from_going = false;   // it was being removed, not loaded
     bool settle_timed_out = false;     // still coming after the bound: loaded anyway
-    // Waited for the lock past the bound: the holder was alive and the module
-    // coming, so a load of our own would only have waited in the kernel.
-    bool waited_for_coming = false;
+    // Waited for the lock past the bound: the holder was alive and in the
+    // kernel with the module (in its load call, or the module coming), so a
+    // load of our own would only have waited there too.
+    bool waited_for_kernel = false;
     std::int64_t settle_ns = 0;
 };
 

@@ -12,6 +12,8 @@
 #include <kmodx/compression.hpp>
 #include <kmodx/result.hpp>
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -55,6 +57,9 @@ public:
     virtual Result<std::string> cmdline() = 0;
     // The one format /sys/module/compression names, if the kernel decompresses.
     virtual std::optional<Compression> compression() = 0;
+    // True while process PID is inside init_module or finit_module
+    // (/proc/PID/syscall); false when it is not, or we may not look.
+    virtual bool in_load_call(pid_t pid) = 0;
 };
 
 // The running kernel. Lives for the whole process.

@@ -97,22 +97,25 @@ private:
 };
 
 // Says, once the bound has passed, whether to go on waiting for the lock:
-// while the holder (alive, as it still holds the lock) has MODULE coming in
-// the kernel, a load of our own would only be made to wait there, by
-// add_unformed_module(), after the kernel had read and allocated it. The
-// bound is for holders stuck before the kernel; on a starved 32-CPU boot the
-// holders were merely slow, and waiters that gave up duplicated every load.
-std::function<bool()> while_coming(Kernel& kernel, std::string_view module, GuardReport& report) {
-    return [&kernel, module, &report] {
-        if (kernel.module_state(module) != ModuleState::Coming) return false;
-        report.waited_for_coming = true;
+// while the holder (alive, as it still holds the lock) is in its load call,
+// or MODULE is coming, a load of our own would only be made to wait in the
+// kernel (add_unformed_module()), after the kernel had read, checked and
+// allocated it. The bound is for holders stuck before the kernel. On a
+// starved 32-vCPU boot the holders were merely slow inside it, first
+// reading and checking the file (not yet coming), and waiters that gave up
+// at the bound duplicated nearly every load.
+std::function<bool(pid_t)> while_in_kernel(Kernel& kernel, std::string_view module, GuardReport& report) {
+    return [&kernel, module, &report](pid_t holder) {
+        if ((holder <= 0 || !kernel.in_load_call(holder)) && kernel.module_state(module) != ModuleState::Coming)
+            return false;
+        report.waited_for_kernel = true;
         return true;
     };
 }
 
 // Takes MODULE's lock, or says in REPORT why not (nullopt: run unguarded).
 std::optional<ModuleLock> take(std::string_view module, GuardReport& report, const std::function<void(pid_t)>& on_wait,
-                               const std::function<bool()>& past_bound = {}) {
+                               const std::function<bool(pid_t)>& past_bound = {}) {
     Process& p = process();
     if (!p.settings.enabled) {
         report.disabled = true;
@@ -141,7 +144,7 @@ std::optional<ModuleLock> take(std::string_view module, GuardReport& report, con
 
 // Turns a waiter's shared lock into the exclusive one within what is left
 // of the bound; false (and REPORT says why) means: go on unguarded.
-bool go_exclusive(ModuleLock& lock, GuardReport& report, const std::function<bool()>& past_bound = {}) {
+bool go_exclusive(ModuleLock& lock, GuardReport& report, const std::function<bool(pid_t)>& past_bound = {}) {
     const std::int64_t left_ms =
         std::max<std::int64_t>(0, process().settings.wait_bound_ms - report.waited_ns / 1'000'000);
     auto ex = lock.make_exclusive(left_ms, past_bound);
@@ -158,7 +161,7 @@ bool go_exclusive(ModuleLock& lock, GuardReport& report, const std::function<boo
 
 int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
               GuardReport& report, const std::function<void(pid_t)>& on_wait) {
-    const auto past_bound = while_coming(kernel, module, report);
+    const auto past_bound = while_in_kernel(kernel, module, report);
     auto lock = take(module, report, on_wait, past_bound);
     if (!lock) return load();
     const Settings& s = process().settings;

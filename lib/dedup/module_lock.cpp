@@ -29,14 +29,28 @@ void on_alarm(int) {}
 
 constexpr std::int64_t kExtension = 900'000'000;
 
+std::optional<Record> read_record(int fd) {
+    char buf[512];
+    ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+    if (n <= 0) return std::nullopt;
+    return parse_record(std::string_view(buf, std::size_t(n)));
+}
+
+// Asks PAST_BOUND whether to wait on, telling it who the record says loads.
+bool go_on(int fd, const std::function<bool(pid_t)>& past_bound) {
+    if (!past_bound) return false;
+    const auto r = read_record(fd);
+    return past_bound(r && r->pending ? r->pid : 0);
+}
+
 // flock(fd, op) that gives up at `deadline` (CLOCK_MONOTONIC ns), unless
 // PAST_BOUND then says to go on (and again each second): 0, or the errno
 // (ETIMEDOUT past the deadline). EXTENDED tells whether it said so.
-int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool()>& past_bound, bool& extended) {
+int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool(pid_t)>& past_bound, bool& extended) {
     if (::flock(fd, op | LOCK_NB) == 0) return 0;
     if (errno != EWOULDBLOCK && errno != EINTR) return errno;
     if (monotonic_ns() >= deadline) {
-        if (!past_bound || !past_bound()) return ETIMEDOUT;
+        if (!go_on(fd, past_bound)) return ETIMEDOUT;
         extended = true;
         deadline = monotonic_ns() + kExtension;
     }
@@ -66,7 +80,7 @@ int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool(
             // The timer repeats each second, so an extension needs no
             // re-arming; it ends a little short of the next tick, which
             // lands a second after the one that woke us, not after `now`.
-            if (past_bound && past_bound()) {
+            if (go_on(fd, past_bound)) {
                 extended = true;
                 deadline = now + kExtension;
                 continue;
@@ -80,19 +94,12 @@ int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool(
     return err;
 }
 
-std::optional<Record> read_record(int fd) {
-    char buf[512];
-    ssize_t n = ::pread(fd, buf, sizeof buf, 0);
-    if (n <= 0) return std::nullopt;
-    return parse_record(std::string_view(buf, std::size_t(n)));
-}
-
 }  // namespace
 
 std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir, std::string_view module,
                                                            std::int64_t wait_bound_ms,
                                                            const std::function<void(pid_t)>& on_wait,
-                                                           const std::function<bool()>& past_bound) {
+                                                           const std::function<bool(pid_t)>& past_bound) {
     auto name = lock_name(module);
     if (!name) return std::unexpected(LockFailure{false, Degraded::BadName, 0});
     UniqueFd fd(::openat(dir.fd(), name->c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -133,7 +140,7 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
 }
 
 std::expected<void, LockFailure> ModuleLock::make_exclusive(std::int64_t wait_bound_ms,
-                                                           const std::function<bool()>& past_bound) {
+                                                           const std::function<bool(pid_t)>& past_bound) {
     if (exclusive_) return {};
     const std::int64_t start = monotonic_ns();
     const int err = flock_until(fd_.get(), LOCK_EX, start + wait_bound_ms * 1'000'000, past_bound, extended_);

@@ -8,6 +8,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <string>
+
 namespace kmodx {
 namespace {
 
@@ -49,6 +52,16 @@ public:
         auto text = sysfs::read_file("/sys/module/compression");
         if (!text) return std::nullopt;
         return compression_from_name(sysfs::trim(*text));
+    }
+    bool in_load_call(pid_t pid) override {
+        // "NR arg1 ... sp pc" while blocked in a syscall, "running" or "-1 ..."
+        // otherwise; reading it needs the rights ptrace would (root has them).
+        auto text = sysfs::read_file("/proc/" + std::to_string(pid) + "/syscall");
+        if (!text) return false;
+        long nr = -1;
+        const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), nr);
+        (void)end;
+        return ec == std::errc{} && (nr == SYS_finit_module || nr == SYS_init_module);
     }
 };
 

@@ -142,9 +142,9 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
         std::fprintf(out_, "kmodx: %s was not loaded outside kmodx after all (waited %lld ms), loading it\n",
                      step.name.c_str(), settle_ms);
     if (report.settled) return;
-    if (report.waited_for_coming)
-        std::fprintf(out_, "kmodx: %s was still coming in the kernel when the wait bound passed: waited on, as the kernel "
-                           "would make a second load wait too\n",
+    if (report.waited_for_kernel)
+        std::fprintf(out_, "kmodx: %s was still loading in the kernel when the wait bound passed: waited on, as the "
+                           "kernel would make a second load wait too\n",
                      step.name.c_str());
     if (report.timed_out)
         std::fprintf(out_, "kmodx: %s still locked after %lld ms, loaded without waiting longer\n",

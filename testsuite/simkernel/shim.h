@@ -54,6 +54,9 @@ const char *sk_rewrite(const char *path, char *out);
 
 /* ---- helpers on ROOT-relative paths, always through the real functions (shim_state.c) ---- */
 int sk_path(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Marks this process as inside a load call NR (a syscall number) for
+ * /proc/PID/syscall, or no longer (-1). */
+void sk_in_load(long nr);
 int sk_read_file(const char *path, char *buf, size_t n);           /* bytes or -1 */
 int sk_write_file(const char *path, const char *data);             /* atomic, 0 / -1 */
 void sk_mkdir_p(const char *path);

@@ -85,6 +85,16 @@ const char *sk_rewrite(const char *path, char *out)
     const char *p = path;
     while (p[1] == '/') /* "//lib/modules" is still /lib/modules */
         p++;
+    /* /proc/PID/syscall of a process in a simulated load call: what the
+     * kernel shows for one blocked in init_module/finit_module. */
+    if (strncmp(p, "/proc/", 6) == 0) {
+        char *end;
+        long pid = strtol(p + 6, &end, 10);
+        struct stat st;
+        if (end != p + 6 && strcmp(end, "/syscall") == 0 &&
+            sk_path(out, PATH_MAX, "/.simkernel/inload/%ld", pid) == 0 && sk_real.stat(out, &st) == 0)
+            return out;
+    }
     for (int i = 0; i < sk_env.nprefixes; i++) {
         size_t l = strlen(sk_env.prefixes[i]);
         if (strncmp(p, sk_env.prefixes[i], l) != 0 || (p[l] != '\0' && p[l] != '/'))

@@ -379,6 +379,28 @@ void sk_log_entry(const char *call)
     append_line("/.simkernel/entered.log", line, n);
 }
 
+/* What /proc/PID/syscall says of a process inside a load call ("NR args...
+ * sp pc"); the path rewrite sends a reader there while the file exists. */
+void sk_in_load(long nr)
+{
+    char p[PATH_MAX];
+    sk_path(p, sizeof p, "/.simkernel/inload");
+    sk_real.mkdir(p, 0755);
+    sk_path(p, sizeof p, "/.simkernel/inload/%d", (int)getpid());
+    if (nr < 0) {
+        sk_real.unlink(p);
+        return;
+    }
+    int fd = sk_real.openat(AT_FDCWD, p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    char line[96];
+    int n = snprintf(line, sizeof line, "%ld 0x0 0x0 0x0 0x0 0x0 0x0 0x7ffc00000000 0x7f0000000000\n", nr);
+    ssize_t w = write(fd, line, (size_t)n);
+    (void)w;
+    close(fd);
+}
+
 void sk_log(const char *call, const char *mod, int err, long long file_bytes, long long dec_bytes,
             long long read_bytes, long long alloc_bytes, unsigned flags, const char *inode,
             const char *outcome)

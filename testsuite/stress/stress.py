@@ -489,7 +489,7 @@ def scenario_slow_hang(env, seed, procs, wd):
             check(r["rc"] == 0, f"{r['tag']} modprobe {hung}: exit {r['rc']}: {st.text(r, 'err')}")
         for r in hreqs[1:]:
             out = st.text(r, "out")
-            check(f"kmodx: {hung} was still coming in the kernel when the wait bound passed" in out
+            check(f"kmodx: {hung} was still loading in the kernel when the wait bound passed" in out
                   and "still locked after" not in out, f"{r['tag']}: {out!r} (bound {wait_ms} ms)")
         c = calls(root)
         late = 0

@@ -32,8 +32,9 @@ RuntimeDir open_ok(const std::string& path) {
     return std::move(*d);
 }
 
-// A child holding `module`'s lock: it says so on `ready`, then waits for a
-// byte on `go`, sleeps `linger_ms`, writes a record with `err` and exits.
+// A child holding `module`'s lock: it writes its pending record and says so
+// on `ready`, then waits for a byte on `go`, sleeps `linger_ms`, writes a
+// record with `err` and exits.
 pid_t spawn_holder(const std::string& dir, const char* module, int err, int linger_ms, int& ready_rd, int& go_wr) {
     int ready[2], go[2];
     if (::pipe(ready) || ::pipe(go)) std::abort();
@@ -45,6 +46,8 @@ pid_t spawn_holder(const std::string& dir, const char* module, int err, int ling
         if (!d) ::_exit(2);
         auto lock = ModuleLock::acquire(*d, module, 0);
         if (!lock) ::_exit(3);
+        // As a real holder does before its load call.
+        (void)lock->write_record(Record{::getpid(), realtime_ns(), 0, params_hash(""), true});
         char c = 'r';
         if (::write(ready[1], &c, 1) != 1) ::_exit(4);
         if (::read(go[0], &c, 1) != 1) ::_exit(5);
@@ -278,17 +281,22 @@ static void wait_goes_past_the_bound_while_the_caller_says_so(void**) {
     pid_t child = spawn_holder(s.str(), "evdev", 0, 0, ready, go);
 
     int asked = 0;
-    auto t = ModuleLock::acquire(dir, "evdev", 30, {}, [&] { return ++asked < 3; });
+    pid_t told = -1;
+    auto t = ModuleLock::acquire(dir, "evdev", 30, {}, [&](pid_t holder) {
+        told = holder;
+        return ++asked < 3;
+    });
     assert_false(t.has_value());
     assert_true(t.error().timed_out);
     assert_int_equal(asked, 3);
+    assert_int_equal(told, child);  // from the holder's pending record
     assert_true(t.error().waited_ns >= 1'800'000'000);  // two extensions of about a second each
 
     // Never asked when the holder lets go within the bound.
     asked = 0;
     char c = 'g';
     assert_int_equal(::write(go, &c, 1), 1);
-    auto l = ModuleLock::acquire(dir, "evdev", 10'000, {}, [&] { return ++asked > 0; });
+    auto l = ModuleLock::acquire(dir, "evdev", 10'000, {}, [&](pid_t) { return ++asked > 0; });
     assert_true(l.has_value());
     assert_int_equal(asked, 0);
     assert_false(l->extended());
@@ -303,7 +311,7 @@ static void wait_goes_past_the_bound_while_the_caller_says_so(void**) {
     child = spawn_holder(s.str(), "evdev", 0, 1200, ready, go);
     assert_int_equal(::write(go, &c, 1), 1);
     asked = 0;
-    auto e = ModuleLock::acquire(dir, "evdev", 20, {}, [&] { return ++asked > 0; });
+    auto e = ModuleLock::acquire(dir, "evdev", 20, {}, [&](pid_t) { return ++asked > 0; });
     assert_true(e.has_value());
     assert_true(e->extended());
     assert_true(asked >= 1);
@@ -316,7 +324,7 @@ static void wait_goes_past_the_bound_while_the_caller_says_so(void**) {
         other->release();
     });
     asked = 0;
-    auto ex = e->make_exclusive(0, [&] { return ++asked > 0; });
+    auto ex = e->make_exclusive(0, [&](pid_t) { return ++asked > 0; });
     releaser.join();
     assert_true(ex.has_value() && e->exclusive());
     assert_true(asked >= 1);
@@ -368,7 +376,11 @@ static void killed_holder_releases_its_lock(void**) {
     assert_true(WIFSIGNALED(st));
     auto l = ModuleLock::acquire(dir, "nvme", 0);
     assert_true(l.has_value());
-    assert_false(l->previous().has_value());  // it died before writing one
+    // It died before its final record: the pending one says someone was
+    // loading and did not finish.
+    assert_true(l->previous().has_value());
+    assert_true(l->previous()->pending);
+    assert_int_equal(l->previous()->pid, child);
     ::close(ready);
     ::close(go);
 }

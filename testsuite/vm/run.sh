@@ -21,7 +21,9 @@
 # Environment: KMODX_VM_ACCEL=kvm|tcg (default: kvm when a probe boot with it
 # succeeds, else tcg), KMODX_VM_TIMEOUT (seconds per boot), KMODX_VM_CACHE (downloads,
 # see fetch-kernel.sh), KMODX_VM_KMODX / KMODX_VM_STORM (binaries; default:
-# built in BUILD), KMODX_VM_NO_INSTALL=1 (never apt-get install).
+# built in BUILD), KMODX_VM_NO_INSTALL=1 (never apt-get install),
+# KMODX_VM_STORM_DEADLINE (seconds the storm waits for its requests; default
+# 240; raise KMODX_VM_TIMEOUT with it).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=build series=6.1 cpus=8 outdir= tools="kmod kmodx"
@@ -137,7 +139,7 @@ boot() {
     timeout -k 10 "$limit" qemu-system-x86_64 $accel_args -smp "$cpus" -m "$mem" -nodefaults \
         -display none -no-reboot -kernel "$kdir/vmlinuz" -initrd "$initrd" \
         -serial "file:$outdir/$name.console" -serial "file:$outdir/$name.results" $devices \
-        -append "console=ttyS0 panic=-1 loglevel=4 kmodx.scenario=$1 kmodx.tool=$2" ||
+        -append "console=ttyS0 panic=-1 loglevel=4 kmodx.scenario=$1 kmodx.tool=$2 kmodx.deadline=${KMODX_VM_STORM_DEADLINE:-240}" ||
         say "qemu exited $? (124: timed out after ${limit}s)"
     say "boot $name took $(($(date +%s) - t0)) s"
     tr -d '\r' <"$outdir/$name.results" >"$outdir/$name.txt"

@@ -1,0 +1,81 @@
+#!/bin/sh
+# The wait bound is for holders stuck before the kernel (see
+# dedup_holder_stopped_or_killed_around_its_syscall). A holder in the kernel
+# is waited for past it (KMODX_LOCK_WAIT_MS=200), with no load syscall of the
+# waiter's own (the kernel would only make that one wait too, after reading
+# and allocating the module), both when the module is coming (its init
+# hangs) and when the holder is still in its load call before that (reading
+# the file takes 3 s: /proc/PID/syscall names finit_module). Each time the
+# waiter then finds evdev live, says under -v why it waited so long, and both
+# exit 0 after a single load syscall. Also: the already-live fast path never
+# touches the runtime directory.
+. "$(dirname "$0")/../lib.sh"
+
+# holder_and_waiter CONFIG UNTIL: a holder loading evdev in a simulated
+# kernel with CONFIG, then (once the test UNTIL succeeds) a waiter with a
+# 200 ms bound; both in the background ($holder, $waiter), the waiter's
+# output in w.out / w.err.
+holder_and_waiter() {
+    ROOT=$(new_root)
+    mkdir -p "$ROOT/run" "$ROOT/.simkernel"
+    printf '%s\n' "$1" >"$ROOT/.simkernel/config"
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
+        "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" -q evdev </dev/null >/dev/null 2>&1 &
+    holder=$!
+    n=0
+    until eval "$2"; do
+        n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never reached its syscall"; sleep 0.05
+    done
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin KMODX_LOCK_WAIT_MS=200 ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
+        "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" -v evdev </dev/null >"$E2E_TMP/w.out" 2>"$E2E_TMP/w.err" &
+    waiter=$!
+    wait_openers "$ROOT/run/kmodx/evdev" 2
+}
+
+# still_waiting SECONDS WHILE: past the bound the waiter is still waiting and
+# only the holder's load call has begun.
+still_waiting() {
+    sleep "$1"
+    kill -0 "$waiter" 2>/dev/null || die "the waiter stopped waiting: $(cat "$E2E_TMP/w.out" "$E2E_TMP/w.err")"
+    assert_eq "$(grep -c . "$ROOT/.simkernel/entered.log")" 1 "load syscalls begun while $2 (the holder's)"
+}
+
+# both_done: both exit 0 after one load syscall; the waiter says why it
+# waited past the bound and who loaded evdev.
+both_done() {
+    wait "$holder" || die "holder exited $?"
+    wait "$waiter" || die "waiter exited $?: $(cat "$E2E_TMP/w.err")"
+    grep -qx "kmodx: evdev was still loading in the kernel when the wait bound passed: waited on, as the kernel would make a second load wait too" "$E2E_TMP/w.out" ||
+        die "no note about the bound: $(cat "$E2E_TMP/w.out")"
+    grep -q "^kmodx: evdev loaded by pid [0-9]*, waited [0-9]* ms$" "$E2E_TMP/w.out" ||
+        die "no note about the holder's load: $(cat "$E2E_TMP/w.out")"
+    assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls (the holder's only)"
+    assert_eq "$(grep -c . "$ROOT/.simkernel/entered.log")" 1 "load syscalls begun (the holder's only)"
+}
+
+# evdev coming, its init hanging; ten times the bound, and more than one
+# extension of the wait.
+holder_and_waiter 'hang.evdev=1' '[ -d "$ROOT/sys/module/evdev" ]'
+still_waiting 2 "evdev is coming"
+touch "$ROOT/.simkernel/release.evdev"
+both_done
+
+# The holder in its load call, evdev not yet coming: the kernel reads the
+# 31 KiB file at 100 ms a KiB.
+holder_and_waiter 'read_ns_per_kib=100ms' '[ -s "$ROOT/.simkernel/entered.log" ]'
+still_waiting 1 "the holder reads the file"
+[ ! -d "$ROOT/sys/module/evdev" ] || die "evdev became coming too early for this check (holder read faster than configured)"
+both_done
+[ ! -e "$ROOT/.simkernel/inload" ] || [ -z "$(ls "$ROOT/.simkernel/inload")" ] ||
+    die "the simulated kernel still shows a process in a load call: $(ls "$ROOT/.simkernel/inload")"
+
+# Fast path: evdev is live, nothing to load, no runtime directory created.
+ROOT=$(new_root)
+mkdir -p "$ROOT/run"
+run_stock "$ROOT" modprobe evdev
+assert_rc 0
+run_kmodx "$ROOT" modprobe -v evdev
+assert_rc 0
+assert_out_eq ""
+[ ! -e "$ROOT/run/kmodx" ] || die "the already-live path created the runtime directory"
+echo "ok"

@@ -8,6 +8,7 @@
 // padded with newlines to a fixed kRecordBytes, so each record replaces the
 // one before in a single pwrite(): no truncate, two syscalls fewer per load.
 #include <kmodx/dedup.hpp>
+#include <kmodx/module_name.hpp>
 
 #include <time.h>
 
@@ -53,9 +54,8 @@ bool transient(int err) {
 
 std::optional<std::string> lock_name(std::string_view module) {
     if (module.empty() || module.size() > 56) return std::nullopt;
-    std::string out(module);
-    for (char& c : out) {
-        if (c == '-') c = '_';
+    std::string out = canonical_module_name(std::string(module));
+    for (char c : out) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         if (!ok) return std::nullopt;
     }

@@ -59,9 +59,8 @@ public:
         auto text = sysfs::read_file("/proc/" + std::to_string(pid) + "/syscall");
         if (!text) return false;
         long nr = -1;
-        const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), nr);
-        (void)end;
-        return ec == std::errc{} && (nr == SYS_finit_module || nr == SYS_init_module);
+        const auto parsed = std::from_chars(text->data(), text->data() + text->size(), nr);
+        return parsed.ec == std::errc{} && (nr == SYS_finit_module || nr == SYS_init_module);
     }
 };
 

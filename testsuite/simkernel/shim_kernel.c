@@ -290,6 +290,14 @@ static int load_image(struct load *L, unsigned char *data, const char *params)
         err = ENOEXEC;
     else if (sk_config_mod(c, "early_fail", L->name, v, sizeof v))
         err = sk_errno_from_name(v) ? sk_errno_from_name(v) : EINVAL;
+    if (!err && sk_config_mod(c, "hang_early", L->name, v, sizeof v) && atoi(v)) {
+        /* A slow read or signature check, for as long as a test needs: in the call, not coming. */
+        char p[PATH_MAX];
+        struct stat st;
+        sk_path(p, sizeof p, "/.simkernel/release.%s", L->name);
+        while (sk_real.stat(p, &st) != 0)
+            sk_sleep_ns(1000000);
+    }
     if (!err) {
         int modlock = -1;
         sk_lock();

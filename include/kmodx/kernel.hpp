@@ -32,6 +32,12 @@ inline constexpr unsigned kInitCompressedFile = 4;
 
 enum class ModuleState { Absent, Coming, Live, Going };
 
+// What a process is doing, as /proc/PID/syscall says: blocked inside
+// init_module or finit_module; on a CPU or waiting for one (the kernel names
+// no syscall for a runnable task, in the kernel or not); anything else
+// (blocked in another syscall, stopped, gone, or not ours to look at).
+enum class TaskActivity { InLoadCall, Running, Other };
+
 class Kernel {
 public:
     virtual ~Kernel() = default;
@@ -57,9 +63,8 @@ public:
     virtual Result<std::string> cmdline() = 0;
     // The one format /sys/module/compression names, if the kernel decompresses.
     virtual std::optional<Compression> compression() = 0;
-    // True while process PID is inside init_module or finit_module
-    // (/proc/PID/syscall); false when it is not, or we may not look.
-    virtual bool in_load_call(pid_t pid) = 0;
+    // What process PID is doing (/proc/PID/syscall); Other when we may not look.
+    virtual TaskActivity task_activity(pid_t pid) = 0;
 };
 
 // The running kernel. Lives for the whole process.

@@ -103,11 +103,14 @@ private:
 // allocated it. The bound is for holders stuck before the kernel. On a
 // starved 32-vCPU boot the holders were merely slow inside it, first
 // reading and checking the file (not yet coming), and waiters that gave up
-// at the bound duplicated nearly every load.
+// at the bound duplicated nearly every load. A holder that is running is
+// not stuck either: the kernel names no syscall for a runnable task, and
+// there a holder inside finit_module was runnable most of the time. Stuck
+// means asleep elsewhere (an install command, a hung read) or stopped.
 std::function<bool(pid_t)> while_in_kernel(Kernel& kernel, std::string_view module, GuardReport& report) {
     return [&kernel, module, &report](pid_t holder) {
-        if ((holder <= 0 || !kernel.in_load_call(holder)) && kernel.module_state(module) != ModuleState::Coming)
-            return false;
+        const TaskActivity a = holder > 0 ? kernel.task_activity(holder) : TaskActivity::Other;
+        if (a == TaskActivity::Other && kernel.module_state(module) != ModuleState::Coming) return false;
         report.waited_for_kernel = true;
         return true;
     };

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <charconv>
 #include <memory>
@@ -80,6 +81,19 @@ Result<std::vector<std::string>> holders(const std::string& sys_module, std::str
     // Directory order, unsorted: kmod walks holders in this order and
     // removes them last first, and drop-in output must follow it.
     return out;
+}
+
+TaskActivity task_activity_of(std::string_view text) {
+    // "NR arg1 ... arg6 sp pc" while blocked in syscall NR, "-1 sp pc" while
+    // blocked outside any (stopped in user space, say), "running" while
+    // runnable: only a task that sleeps can be looked at.
+    text = trim(text);
+    if (text == "running") return TaskActivity::Running;
+    long nr = -1;
+    const auto parsed = std::from_chars(text.data(), text.data() + text.size(), nr);
+    if (parsed.ec != std::errc{} || (parsed.ptr != text.data() + text.size() && *parsed.ptr != ' '))
+        return TaskActivity::Other;
+    return nr == SYS_finit_module || nr == SYS_init_module ? TaskActivity::InLoadCall : TaskActivity::Other;
 }
 
 }  // namespace kmodx::sysfs

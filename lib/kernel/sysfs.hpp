@@ -19,4 +19,7 @@ Result<int> refcount(const std::string& sys_module, std::string_view name);
 Result<std::vector<std::string>> holders(const std::string& sys_module, std::string_view name);
 Result<std::uint64_t> module_instance(const std::string& sys_module, std::string_view name);
 
+// /proc/PID/syscall's text read as a TaskActivity.
+TaskActivity task_activity_of(std::string_view syscall_text);
+
 }  // namespace kmodx::sysfs

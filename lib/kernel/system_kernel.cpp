@@ -8,7 +8,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <string>
 
 namespace kmodx {
@@ -53,14 +52,11 @@ public:
         if (!text) return std::nullopt;
         return compression_from_name(sysfs::trim(*text));
     }
-    bool in_load_call(pid_t pid) override {
-        // "NR arg1 ... sp pc" while blocked in a syscall, "running" or "-1 ..."
-        // otherwise; reading it needs the rights ptrace would (root has them).
+    TaskActivity task_activity(pid_t pid) override {
+        // Reading it needs the rights ptrace would (root has them).
         auto text = sysfs::read_file("/proc/" + std::to_string(pid) + "/syscall");
-        if (!text) return false;
-        long nr = -1;
-        const auto parsed = std::from_chars(text->data(), text->data() + text->size(), nr);
-        return parsed.ec == std::errc{} && (nr == SYS_finit_module || nr == SYS_init_module);
+        if (!text) return TaskActivity::Other;
+        return sysfs::task_activity_of(*text);
     }
 };
 

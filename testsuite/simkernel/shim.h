@@ -55,8 +55,10 @@ const char *sk_rewrite(const char *path, char *out);
 /* ---- helpers on ROOT-relative paths, always through the real functions (shim_state.c) ---- */
 int sk_path(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Marks this process as inside a load call NR (a syscall number) for
- * /proc/PID/syscall, or no longer (-1). */
-void sk_in_load(long nr);
+ * /proc/PID/syscall, or no longer (-1); config syscall_shows=running makes it
+ * read "running", as the kernel shows a task that is on a CPU or runnable. */
+struct sk_config;
+void sk_in_load(long nr, const struct sk_config *c);
 int sk_read_file(const char *path, char *buf, size_t n);           /* bytes or -1 */
 int sk_write_file(const char *path, const char *data);             /* atomic, 0 / -1 */
 void sk_mkdir_p(const char *path);

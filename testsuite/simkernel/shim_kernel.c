@@ -423,15 +423,15 @@ long sk_load(int is_finit, int fd, const void *buf, unsigned long len, const cha
         return is_finit ? sk_real.syscall(SYS_finit_module, fd, params, flags)
                         : sk_real.syscall(SYS_init_module, buf, len, params);
     sk_log_entry(is_finit ? "finit_module" : "init_module");
-    sk_in_load(is_finit ? SYS_finit_module : SYS_init_module);
     struct sk_config cfg;
     sk_config_load(&cfg);
+    sk_in_load(is_finit ? SYS_finit_module : SYS_init_module, &cfg);
     struct load L = {.is_finit = is_finit, .flags = (unsigned)flags, .cfg = &cfg};
     snprintf(L.inode, sizeof L.inode, "-");
     int err = do_load(&L, fd, buf, len, params);
     sk_log(is_finit ? "finit_module" : "init_module", L.name, err, L.file_bytes, L.dec_bytes,
            L.read_bytes, L.alloc_bytes, L.flags, L.inode, L.outcome);
-    sk_in_load(-1);
+    sk_in_load(-1, NULL);
     sk_config_free(&cfg);
     if (err) {
         errno = err;

@@ -381,9 +381,9 @@ void sk_log_entry(const char *call)
 
 /* What /proc/PID/syscall says of a process inside a load call ("NR args...
  * sp pc"); the path rewrite sends a reader there while the file exists. */
-void sk_in_load(long nr)
+void sk_in_load(long nr, const struct sk_config *c)
 {
-    char p[PATH_MAX];
+    char p[PATH_MAX], v[16];
     sk_path(p, sizeof p, "/.simkernel/inload");
     sk_real.mkdir(p, 0755);
     sk_path(p, sizeof p, "/.simkernel/inload/%d", (int)getpid());
@@ -395,7 +395,9 @@ void sk_in_load(long nr)
     if (fd < 0)
         return;
     char line[96];
-    int n = snprintf(line, sizeof line, "%ld 0x0 0x0 0x0 0x0 0x0 0x0 0x7ffc00000000 0x7f0000000000\n", nr);
+    int n = c && sk_config_mod(c, "syscall_shows", NULL, v, sizeof v) && !strcmp(v, "running")
+                ? snprintf(line, sizeof line, "running\n")
+                : snprintf(line, sizeof line, "%ld 0x0 0x0 0x0 0x0 0x0 0x0 0x7ffc00000000 0x7f0000000000\n", nr);
     ssize_t w = write(fd, line, (size_t)n);
     (void)w;
     close(fd);

@@ -51,7 +51,7 @@ public:
     int default_errno = 0;
     bool has_finit = true;  // false: finit_module fails with ENOSYS, unrecorded
     std::optional<Compression> kernel_compression;
-    std::set<pid_t> loading_pids;  // in_load_call() answers true for these
+    std::map<pid_t, TaskActivity> activities;  // task_activity(); Other for the rest
 
     std::map<std::string, ModuleState, std::less<>> states;
     std::map<std::string, int, std::less<>> refcounts;
@@ -123,7 +123,10 @@ public:
     Result<std::string> proc_modules() override { return proc_modules_text; }
     Result<std::string> cmdline() override { return cmdline_text; }
     std::optional<Compression> compression() override { return kernel_compression; }
-    bool in_load_call(pid_t pid) override { return loading_pids.contains(pid); }
+    TaskActivity task_activity(pid_t pid) override {
+        auto it = activities.find(pid);
+        return it == activities.end() ? TaskActivity::Other : it->second;
+    }
 
 private:
     ModuleState state(std::string_view name) const {

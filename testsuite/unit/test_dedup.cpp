@@ -480,6 +480,54 @@ static void run_serialised_runs_commands_under_the_lock() {
     ::unsetenv("KMODX_LOCKS_HELD");
 }
 
+// Past the 2 s bound a waiter goes on while the kernel shows the holder in
+// its load call or running, and loads on its own once the holder is asleep
+// elsewhere. Called from the load_once test, whose runtime directory it shares.
+static void waiters_outlast_the_bound_only_for_a_busy_holder(const std::string& dir) {
+    for (TaskActivity busy : {TaskActivity::Running, TaskActivity::InLoadCall}) {
+        int ready, go;
+        const pid_t child = spawn_holder(dir, "psmouse", 0, 0, ready, go);
+        test::FakeKernel k;
+        k.states["psmouse"] = ModuleState::Live;  // as the holder will leave it
+        k.activities[child] = busy;
+        std::thread holder_done([go] {
+            ::usleep(3'200'000);  // past the bound and one extension
+            char c = 'g';
+            if (::write(go, &c, 1) != 1) std::abort();
+        });
+        int loads = 0;
+        GuardReport r;
+        assert_int_equal(load_once(k, "psmouse", "", [&] { ++loads; return 0; }, r), -EEXIST);
+        holder_done.join();
+        assert_int_equal(loads, 0);
+        assert_true(r.waited_for_kernel);
+        assert_false(r.timed_out);
+        assert_true(r.waited_ns >= 3'000'000'000);
+        assert_true(r.by_other);
+        assert_int_equal(r.holder_pid, child);
+        assert_true(WIFEXITED(reap(child)));
+        ::close(ready);
+        ::close(go);
+    }
+    // Asleep outside a load call (an install command, a hung read, stopped):
+    // the bound ends the wait.
+    int ready, go;
+    const pid_t child = spawn_holder(dir, "psmouse", 0, 0, ready, go);
+    test::FakeKernel k;
+    k.activities[child] = TaskActivity::Other;
+    int loads = 0;
+    GuardReport r;
+    assert_int_equal(load_once(k, "psmouse", "", [&] { ++loads; return 0; }, r), 0);
+    assert_int_equal(loads, 1);
+    assert_true(r.timed_out);
+    assert_false(r.waited_for_kernel);
+    char c = 'g';
+    assert_int_equal(::write(go, &c, 1), 1);
+    assert_true(WIFEXITED(reap(child)));
+    ::close(ready);
+    ::close(go);
+}
+
 // The only test that calls load_once(): its runtime directory is opened once
 // per process, from the environment of the first call.
 static void load_once_loads_records_and_reuses(void**) {
@@ -540,6 +588,7 @@ static void load_once_loads_records_and_reuses(void**) {
     assert_true(r7.settled);
     assert_false(r7.settle_timed_out);
     run_serialised_runs_commands_under_the_lock();
+    waiters_outlast_the_bound_only_for_a_busy_holder(dir);
     ::unsetenv("KMODX_RUNTIME_DIR");
 }
 

@@ -1,6 +1,7 @@
 #include "kernel/sysfs.hpp"
 
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <algorithm>
 #include <string>
@@ -77,6 +78,22 @@ static void instance_is_the_directorys_inode(void**) {
     assert_int_equal(sysfs::module_instance(d.str(), "nope").error().code, ENOENT);
 }
 
+// /proc/PID/syscall as the kernel prints it (fs/proc/base.c).
+static void syscall_text_reads_as_an_activity(void**) {
+    using kmodx::TaskActivity;
+    using kmodx::sysfs::task_activity_of;
+    const std::string args = " 0x3 0x55d0c0ffee00 0x0 0x3 0x0 0x0 0x7ffd3c1a2b48 0x7f1e2d3c4b5a\n";
+    assert_true(task_activity_of(std::to_string(SYS_finit_module) + args) == TaskActivity::InLoadCall);
+    assert_true(task_activity_of(std::to_string(SYS_init_module) + args) == TaskActivity::InLoadCall);
+    assert_true(task_activity_of("running\n") == TaskActivity::Running);
+    assert_true(task_activity_of(std::to_string(SYS_wait4) + args) == TaskActivity::Other);
+    assert_true(task_activity_of("-1 0x7ffd3c1a2b48 0x7f1e2d3c4b5a\n") == TaskActivity::Other);
+    assert_true(task_activity_of(std::to_string(SYS_finit_module) + "0" + args) == TaskActivity::Other);
+    assert_true(task_activity_of(std::to_string(SYS_finit_module) + "x") == TaskActivity::Other);
+    assert_true(task_activity_of("") == TaskActivity::Other);
+    assert_true(task_activity_of("runningx") == TaskActivity::Other);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(live_module_reads_live),
@@ -87,6 +104,7 @@ int main() {
         cmocka_unit_test(holders_are_the_directory_entries),
         cmocka_unit_test(holders_of_missing_module_fail_with_enoent),
         cmocka_unit_test(instance_is_the_directorys_inode),
+        cmocka_unit_test(syscall_text_reads_as_an_activity),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

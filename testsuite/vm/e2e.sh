@@ -86,3 +86,22 @@ run modinfo "$(ko kernel/drivers/md/dm-mod)"
 run modinfo -F parm dm_mod
 trace_report e2e_
 run lsmod
+
+# Userspace decompression: with the kernel's formats hidden (an empty file
+# over /sys/module/compression, where the kernel has one: 6.12), kmodx
+# decompresses each .ko.xz itself and calls init_module, as kmod 30 always
+# does; the host checks kmodx's syscalls here (e2e_user_*).
+hidden=0
+if [ -e /sys/module/compression ]; then
+    : >/run/no-compression
+    mount -o bind /run/no-compression /sys/module/compression && hidden=1
+fi
+echo "KMODX-RESULT e2e_user_compression_hidden=$hidden" >"$out"
+trace_start
+run modprobe -v xfs
+run insmod "$(ko kernel/drivers/input/evdev)"
+show /sys/module/xfs/initstate /sys/module/evdev/initstate
+run modprobe -r -v xfs evdev
+run lsmod
+trace_report e2e_user_
+[ "$hidden" = 0 ] || umount /sys/module/compression

@@ -195,6 +195,13 @@ run_e2e() {
     printf '| e2e | %s | %s | %s | %s steps | kmod: %s load syscalls | kmodx: %s load syscalls |\n' \
         "$kver" "$cpus" "$accel" "$steps" "$(get "$a" e2e_load_syscalls)" \
         "$(get "$b" e2e_load_syscalls)" | tee -a "$outdir/summary.md"
+    # With the kernel's formats hidden, kmodx must have decompressed itself.
+    if [ "$(get "$b" e2e_user_compression_hidden)" = 1 ]; then
+        finit=$(get "$b" e2e_user_finit_module) init=$(get "$b" e2e_user_init_module)
+        [ "$finit" = 0 ] && [ "${init:-0}" -gt 0 ] ||
+            fail "e2e $kver: kmodx made $finit finit_module and $init init_module calls with the kernel's formats hidden (expected init_module only)"
+        say "e2e $kver: with the kernel's formats hidden kmodx decompressed in userspace ($init init_module calls)"
+    fi
 }
 
 run_storm() {

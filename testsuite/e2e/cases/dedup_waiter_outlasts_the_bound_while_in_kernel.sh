@@ -5,7 +5,7 @@
 # waiter's own (the kernel would only make that one wait too, after reading
 # and allocating the module), both when the module is coming (its init
 # hangs) and when the holder is still in its load call before that
-# (/proc/PID/syscall names finit_module). Each time the
+# (/proc/PID/syscall names finit_module, or says "running"). Each time the
 # waiter then finds evdev live, says under -v why it waited so long, and both
 # exit 0 after a single load syscall. Also: the already-live fast path never
 # touches the runtime directory.
@@ -70,6 +70,14 @@ touch "$ROOT/.simkernel/release.evdev"
 both_done
 [ ! -e "$ROOT/.simkernel/inload" ] || [ -z "$(ls "$ROOT/.simkernel/inload")" ] ||
     die "the simulated kernel still shows a process in a load call: $(ls "$ROOT/.simkernel/inload")"
+
+# The same holder while the kernel shows it "running" (runnable, on a CPU or
+# waiting for one: /proc/PID/syscall then names no syscall). On a starved
+# 32-vCPU boot holders inside finit_module read so most of the time.
+holder_and_waiter "$(printf 'hang_early.evdev=1\nsyscall_shows=running')" '[ -n "$(ls "$ROOT/.simkernel/inload" 2>/dev/null)" ]'
+still_waiting 2 "the holder is running in its load call"
+touch "$ROOT/.simkernel/release.evdev"
+both_done
 
 # Fast path: evdev is live, nothing to load, no runtime directory created.
 ROOT=$(new_root)

@@ -219,17 +219,23 @@ out:
     return err;
 }
 
+/* Until the test creates ROOT/.simkernel/release.NAME (hang.NAME, hang_early.NAME). */
+static void wait_for_release(const char *name)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    sk_path(p, sizeof p, "/.simkernel/release.%s", name);
+    while (sk_real.stat(p, &st) != 0)
+        sk_sleep_ns(1000000);
+}
+
 static int run_init(struct load *L)
 {
     const struct sk_config *c = L->cfg;
-    char v[64], p[PATH_MAX];
+    char v[64];
     sk_sleep_ns(c->load_ns_base + c->load_ns_per_kib * (uint64_t)L->alloc_bytes / 1024);
-    if (sk_config_mod(c, "hang", L->name, v, sizeof v) && atoi(v)) {
-        struct stat st;
-        sk_path(p, sizeof p, "/.simkernel/release.%s", L->name);
-        while (sk_real.stat(p, &st) != 0)
-            sk_sleep_ns(1000000);
-    }
+    if (sk_config_mod(c, "hang", L->name, v, sizeof v) && atoi(v))
+        wait_for_release(L->name);
     sk_lock();
     struct sk_table t;
     sk_table_read(&t);
@@ -290,14 +296,9 @@ static int load_image(struct load *L, unsigned char *data, const char *params)
         err = ENOEXEC;
     else if (sk_config_mod(c, "early_fail", L->name, v, sizeof v))
         err = sk_errno_from_name(v) ? sk_errno_from_name(v) : EINVAL;
-    if (!err && sk_config_mod(c, "hang_early", L->name, v, sizeof v) && atoi(v)) {
-        /* A slow read or signature check, for as long as a test needs: in the call, not coming. */
-        char p[PATH_MAX];
-        struct stat st;
-        sk_path(p, sizeof p, "/.simkernel/release.%s", L->name);
-        while (sk_real.stat(p, &st) != 0)
-            sk_sleep_ns(1000000);
-    }
+    /* A slow read or signature check, for as long as a test needs: in the call, not coming. */
+    if (!err && sk_config_mod(c, "hang_early", L->name, v, sizeof v) && atoi(v))
+        wait_for_release(L->name);
     if (!err) {
         int modlock = -1;
         sk_lock();

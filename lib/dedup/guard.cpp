@@ -104,8 +104,9 @@ private:
 // starved 32-vCPU boot the holders were merely slow inside it, first
 // reading and checking the file (not yet coming), and waiters that gave up
 // at the bound duplicated nearly every load. A holder that is running is
-// not stuck either: the kernel names no syscall for a runnable task, and
-// there a holder inside finit_module was runnable most of the time. Stuck
+// not stuck either: the kernel names no syscall for a runnable task, and on
+// a later 32-vCPU boot waiters gave up on holders that spent minutes inside
+// finit_module, so these must have read as runnable. Stuck
 // means asleep elsewhere (an install command, a hung read) or stopped.
 std::function<bool(pid_t)> while_in_kernel(Kernel& kernel, std::string_view module, GuardReport& report) {
     return [&kernel, module, &report](pid_t holder) {

@@ -248,6 +248,9 @@ requester_row() {
         on { sub(/^[ \t]+/, ""); if ($1 == r) { $1 = ""; sub(/^ /, ""); print; exit } }'
 }
 
+# stats_row RUN LABEL: RUN's last row for LABEL in kernel-stats.md.
+stats_row() { grep -F "| $1 | $2 |" "$outdir/kernel-stats.md" | tail -n 1; }
+
 # kernel_stats RUN TOOL: on a kernel with CONFIG_MODULE_STATS, its figures beside
 # kmodx's for the same boot (the "Kernel's own figures" section of
 # `modprobe --stats`): loads, sizes, duplicate failures, wasted bytes.
@@ -268,7 +271,7 @@ kernel_stats() {
     # tool, not the run's name: the stats kernel's release says kmodx too.
     case $2 in kmodx*)
         for label in "Mods ever loaded" "Total module size" "Total mod text size"; do
-            row=$(grep -F "| $1 | $label |" "$outdir/kernel-stats.md" | tail -n 1)
+            row=$(stats_row "$1" "$label")
             [ -z "$row" ] || [ "$(printf '%s\n' "$row" | awk -F'|' '{gsub(/ /, "", $4); gsub(/ /, "", $5); print ($4 == $5)}')" = 1 ] ||
                 fail "$1: kmodx and the kernel disagree on $label: $row"
         done ;;
@@ -277,10 +280,10 @@ kernel_stats() {
     # within 10% of the kernel's (the split between becoming and load
     # failures is the one thing kmodx cannot see), none missed.
     case $2 in kmodx-nodedup-user)
-        row=$(grep -F "| $1 | Virtual mem wasted bytes |" "$outdir/kernel-stats.md" | tail -n 1)
+        row=$(stats_row "$1" "Virtual mem wasted bytes")
         printf '%s\n' "$row" | awk -F'|' '{ a = $4 + 0; b = $5 + 0; exit !(b > 0 && a >= b * 0.9 && a <= b * 1.1) }' ||
             fail "$1: kmodx's wasted bytes not within 10% of the kernel's: ${row:-no row}"
-        row=$(grep -F "| $1 | Duplicate failures |" "$outdir/kernel-stats.md" | tail -n 1)
+        row=$(stats_row "$1" "Duplicate failures")
         [ "$(printf '%s\n' "$row" | awk -F'|' '{ print ($4 + 0 == $5 + 0 && $5 + 0 > 0) }')" = 1 ] ||
             fail "$1: kmodx and the kernel disagree on the duplicates: ${row:-no row}" ;;
     esac

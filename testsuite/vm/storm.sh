@@ -6,6 +6,7 @@
 # syscall.
 out=$1
 . /vm/trace.sh
+. /vm/sampler.sh
 modules="irqbypass kvm kvm_intel crct10dif_pclmul ghash_clmulni_intel sha512_ssse3
 sha512_generic cryptd crypto_simd aesni_intel evdev serio_raw virtio virtio_ring
 virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci crc64 crc64_rocksoft t10_pi
@@ -32,9 +33,11 @@ for m in $modules; do
 done
 
 trace_start
+sampler_start 60
 /bin/kmodx-vm-storm /tmp/storm.cmds "${KMODX_STORM_DEADLINE_S:-240}" 2>/tmp/storm.err | sed 's/^/storm_/' | while read -r l; do
     echo "KMODX-RESULT $l" >"$out"
 done
+sampler_stop
 # Whatever is still running at the deadline, with its parent: a parent that
 # is a kworker or kthreadd is the kernel's own request_module.
 ps -o pid,ppid,stat,args | grep -v -e ' \[' -e 'ps -o' -e '^ *PID' -e ' /init' -e 'storm.sh' |
@@ -47,6 +50,7 @@ done
 sleep 2
 trace_report storm_
 trace_dump
+hung_tasks_dump
 res "modules_after=$(wc -l </proc/modules)"
 res "loaded=$(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
 res "stderr_lines=$(wc -l </tmp/storm.err)"

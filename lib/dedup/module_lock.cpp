@@ -2,7 +2,7 @@
 // than poll: with hundreds of waiters on a few CPUs, polling took the CPU
 // away from the one process doing the load. The wait is bounded by an
 // interval timer whose signal interrupts flock(); past the bound the caller
-// may extend it a second at a time.
+// may extend it, asked again after 1, 2, 4 ... 32 s.
 #include <kmodx/dedup.hpp>
 
 #include <fcntl.h>
@@ -27,7 +27,29 @@ std::int64_t monotonic_ns() {
 
 void on_alarm(int) {}
 
-constexpr std::int64_t kExtension = 900'000'000;
+// Past the bound the caller is asked again after a gap that doubles up to
+// kLastGap. A fixed second was too often: on a 32-vCPU boot emulated on 2
+// host cores, ~300 waiters past the bound, each woken every second, kept
+// about 10 vCPUs busy while their holder sat in the kernel sending IPIs to
+// all CPUs (static-call patching), which busy vCPUs answer late: the boot
+// stood still for minutes. A holder that finishes releases the lock and
+// wakes its waiters at once, so only a holder that turns stuck after the
+// bound is noticed later, by at most kLastGap.
+constexpr std::int64_t kFirstGap = 1'000'000'000;
+constexpr std::int64_t kLastGap = 32'000'000'000;
+// The deadline ends this much short of the signal that should pass it.
+constexpr std::int64_t kSlack = 100'000'000;
+
+// SIGALRM after NS, then each second: should the first one land just before
+// flock() starts to sleep, the next still ends the wait. A short period
+// instead would wake hundreds of waiters many times a second.
+void arm(std::int64_t ns, itimerval* old = nullptr) {
+    itimerval tick{};
+    tick.it_value.tv_sec = ns / 1'000'000'000;
+    tick.it_value.tv_usec = std::max<std::int64_t>(1, (ns % 1'000'000'000) / 1000);
+    tick.it_interval.tv_sec = 1;
+    ::setitimer(ITIMER_REAL, &tick, old);
+}
 
 std::optional<Record> read_record(int fd) {
     char buf[512];
@@ -44,30 +66,24 @@ bool go_on(int fd, const std::function<bool(pid_t)>& past_bound) {
 }
 
 // flock(fd, op) that gives up at `deadline` (CLOCK_MONOTONIC ns), unless
-// PAST_BOUND then says to go on (and again each second): 0, or the errno
-// (ETIMEDOUT past the deadline). EXTENDED tells whether it said so.
+// PAST_BOUND then says to go on (asked again after each gap): 0, or the
+// errno (ETIMEDOUT past the deadline). EXTENDED tells whether it said so.
 int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool(pid_t)>& past_bound, bool& extended) {
     if (::flock(fd, op | LOCK_NB) == 0) return 0;
     if (errno != EWOULDBLOCK && errno != EINTR) return errno;
+    std::int64_t gap = kFirstGap;
     if (monotonic_ns() >= deadline) {
         if (!go_on(fd, past_bound)) return ETIMEDOUT;
         extended = true;
-        deadline = monotonic_ns() + kExtension;
+        deadline = monotonic_ns() + gap - kSlack;
+        gap = std::min(gap * 2, kLastGap);
     }
     struct sigaction sa {}, old_sa {};
     sa.sa_handler = on_alarm;  // no SA_RESTART: the signal must end flock()
     ::sigemptyset(&sa.sa_mask);
     ::sigaction(SIGALRM, &sa, &old_sa);
-    // One signal at the deadline; should it land just before flock() starts
-    // to sleep, the repeat a second later still ends the wait. A short
-    // period instead would wake hundreds of waiters many times a second.
-    const std::int64_t left = deadline - monotonic_ns();
-    itimerval tick{};
     itimerval old_tick{};
-    tick.it_value.tv_sec = left / 1'000'000'000;
-    tick.it_value.tv_usec = std::max<std::int64_t>(1, (left % 1'000'000'000) / 1000);
-    tick.it_interval.tv_sec = 1;
-    ::setitimer(ITIMER_REAL, &tick, &old_tick);
+    arm(std::max<std::int64_t>(1000, deadline - monotonic_ns()), &old_tick);
     int err = 0;
     for (;;) {
         if (::flock(fd, op) == 0) break;
@@ -77,12 +93,13 @@ int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool(
         }
         const std::int64_t now = monotonic_ns();
         if (now >= deadline) {
-            // The timer repeats each second, so an extension needs no
-            // re-arming; it ends a little short of the next tick, which
-            // lands a second after the one that woke us, not after `now`.
             if (go_on(fd, past_bound)) {
                 extended = true;
-                deadline = now + kExtension;
+                // The signal comes a whole gap from now; the deadline a
+                // little before it, so that signal passes it.
+                deadline = now + gap - kSlack;
+                arm(gap);
+                gap = std::min(gap * 2, kLastGap);
                 continue;
             }
             err = ETIMEDOUT;

@@ -161,20 +161,32 @@ bool go_exclusive(ModuleLock& lock, GuardReport& report, const std::function<boo
     return false;
 }
 
+// LOAD without the lock (REPORT says why). Given up at the bound, yet live
+// by now (its holder was finishing, or loaded it while we asked about it):
+// a load would only be read, checked and answered EEXIST by the kernel.
+int unguarded(Kernel& kernel, std::string_view module, const std::function<int()>& load, GuardReport& report) {
+    if (report.timed_out && kernel.module_state(module) == ModuleState::Live) {
+        report.by_other = true;
+        report.live_past_bound = true;
+        return -EEXIST;
+    }
+    return load();
+}
+
 }  // namespace
 
 int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
               GuardReport& report, const std::function<void(pid_t)>& on_wait) {
     const auto past_bound = while_in_kernel(kernel, module, report);
     auto lock = take(module, report, on_wait, past_bound);
-    if (!lock) return load();
+    if (!lock) return unguarded(kernel, module, load, report);
     const Settings& s = process().settings;
     const std::uint64_t hash = params_hash(params);
     // Re-checked under the lock: the holder we waited for may have loaded it.
     Decision d = decide(kernel.module_state(module), lock->previous(), hash, realtime_ns(), s.fail_window_s);
     if ((d.action == Action::Load || d.action == Action::Settle) && !lock->exclusive()) {
         // A waiter that must act after all: the shared lock only let it look.
-        if (!go_exclusive(*lock, report, past_bound)) return load();
+        if (!go_exclusive(*lock, report, past_bound)) return unguarded(kernel, module, load, report);
         d = decide(kernel.module_state(module), lock->previous(), hash, realtime_ns(), s.fail_window_s);
     }
     const auto& prev = lock->previous();

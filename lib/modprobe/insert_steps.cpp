@@ -146,7 +146,10 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
         std::fprintf(out_, "kmodx: %s was still loading in the kernel when the wait bound passed: waited on, as the "
                            "kernel would make a second load wait too\n",
                      step.name.c_str());
-    if (report.timed_out)
+    if (report.live_past_bound)
+        std::fprintf(out_, "kmodx: %s still locked after %lld ms, but live by then: not loaded again\n",
+                     step.name.c_str(), ms);
+    else if (report.timed_out)
         std::fprintf(out_, "kmodx: %s still locked after %lld ms, loaded without waiting longer\n",
                      step.name.c_str(), ms);
     else if (report.by_other && err < 0 && err != -EEXIST)

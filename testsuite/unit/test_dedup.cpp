@@ -530,6 +530,16 @@ static void waiters_outlast_the_bound_only_for_a_busy_holder(const std::string& 
     assert_int_equal(loads, 1);
     assert_true(r.timed_out);
     assert_false(r.waited_for_kernel);
+    assert_false(r.live_past_bound);
+    // The same holder, with the module live by the time the bound ends the
+    // wait (a holder slow to let go after its load): no load of our own.
+    k.states["psmouse"] = ModuleState::Live;
+    GuardReport live;
+    assert_int_equal(load_once(k, "psmouse", "", [&] { ++loads; return 0; }, live), -EEXIST);
+    assert_int_equal(loads, 1);
+    assert_true(live.timed_out);
+    assert_true(live.live_past_bound);
+    assert_true(live.by_other);
     char c = 'g';
     assert_int_equal(::write(go, &c, 1), 1);
     assert_true(WIFEXITED(reap(child)));

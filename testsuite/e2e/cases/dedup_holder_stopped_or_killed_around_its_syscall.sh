@@ -7,9 +7,12 @@
 #    load syscall in all, every waiter exits 0.
 #  - killed after its syscall: nobody loads again; a waiter says under -v
 #    that the dead holder loaded it.
+#  - stopped after its syscall, past the bound (KMODX_LOCK_WAIT_MS=300): the
+#    waiters give up on the lock, find evdev live and load nothing.
 #  - stopped past the bound (KMODX_LOCK_WAIT_MS=300): the waiters give up,
-#    say so under -v and load on their own at once; the kernel loads evdev
-#    once and answers the others EEXIST; the holder, continued, gets EEXIST
+#    say so under -v and load on their own at once, unless another already
+#    has (live by then: no syscall); the kernel loads evdev once and answers
+#    the others EEXIST; the holder, continued, gets EEXIST
 #    too. Everyone exits 0. (A waiter that starts only once evdev is live
 #    takes the fast path instead, as on a loaded machine.)
 . "$(dirname "$0")/../lib.sh"
@@ -65,6 +68,19 @@ fresh_root() {
     echo "load_ns_base=20ms" >"$ROOT/.simkernel/config"
 }
 
+# holder_in_its_syscall: a fresh root whose traced holder is in its load
+# call, evdev's init hanging until released; it will stop in place of its
+# final record.
+holder_in_its_syscall() {
+    fresh_root
+    echo "hang.evdev=1" >>"$ROOT/.simkernel/config"
+    traced_holder "$ROOT" 2 EIO
+    n=0
+    until [ -d "$ROOT/sys/module/evdev" ]; do
+        n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never reached its syscall"; sleep 0.05
+    done
+}
+
 # Killed before its syscall.
 fresh_root
 traced_holder "$ROOT" 1
@@ -84,13 +100,7 @@ grep -q "^err 0$" "$ROOT/run/kmodx/evdev" || die "the waiter that loaded left no
 # Killed after its syscall, before its final record. The waiters queue on
 # the lock while the holder's init hangs (a live module would send them down
 # the fast path, past the lock).
-fresh_root
-echo "hang.evdev=1" >>"$ROOT/.simkernel/config"
-traced_holder "$ROOT" 2 EIO
-n=0
-until [ -d "$ROOT/sys/module/evdev" ]; do
-    n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never reached its syscall"; sleep 0.05
-done
+holder_in_its_syscall
 waiters 8 "$ROOT" -v evdev
 # Every waiter queued on the lock (the holder has it open too) before the
 # init may finish: a late one would take the already-live fast path.
@@ -110,6 +120,29 @@ cat "$E2E_TMP"/w.*.out | grep -q "^kmodx: evdev loaded by pid $dead, waited [0-9
     die "no waiter named the dead holder: $(cat "$E2E_TMP"/w.*.out)"
 flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
 
+# Stopped after its syscall, before its final record, past the bound: the
+# module is live, so the waiters that give up on the lock load nothing.
+holder_in_its_syscall
+SIM_ENV=KMODX_LOCK_WAIT_MS=300
+waiters 4 "$ROOT" -v evdev
+SIM_ENV=
+wait_openers "$ROOT/run/kmodx/evdev" 5
+touch "$ROOT/.simkernel/release.evdev"
+holder_stopped
+for i in 1 2 3 4; do
+    n=0
+    until [ -f "$E2E_TMP/w.$i.rc" ]; do
+        n=$((n + 1)); [ "$n" -lt 200 ] || die "waiter $i did not finish while the stopped holder held the lock"
+        sleep 0.05
+    done
+    grep -q "^kmodx: evdev still locked after [0-9]* ms, but live by then: not loaded again$" "$E2E_TMP/w.$i.out" ||
+        die "waiter $i did not say it found evdev live past the bound: $(cat "$E2E_TMP/w.$i.out")"
+done
+all_waiters_ok 4
+assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls with the holder stopped after its own"
+kill -KILL "$HOLDER"
+wait
+
 # Stopped past the bound.
 fresh_root
 traced_holder "$ROOT" 1
@@ -126,12 +159,13 @@ for i in 1 2 3 4; do
 done
 all_waiters_ok 4
 # A waiter that started late may find evdev live and take the fast path (no
-# syscall, no note); every other one gave up on the lock and made one syscall.
+# syscall, no note); one that gave up on the lock after another had loaded it
+# says so and makes no syscall; every other one gave up and made one syscall.
 gave_up=0
 for i in 1 2 3 4; do
     if grep -q "^kmodx: evdev still locked after [0-9]* ms, loaded without waiting longer$" "$E2E_TMP/w.$i.out"; then
         gave_up=$((gave_up + 1))
-    else
+    elif ! grep -q "^kmodx: evdev still locked after [0-9]* ms, but live by then: not loaded again$" "$E2E_TMP/w.$i.out"; then
         assert_eq "$(cat "$E2E_TMP/w.$i.out")" "" "output of waiter $i, which did not give up on the lock"
     fi
 done

@@ -72,7 +72,8 @@ fi
 
 cp -a "$kdir/lib/modules/$kver" "$root/lib/modules/$kver"
 cp "$here/init" "$root/init"
-cp "$here/trace.sh" "$here/sampler.sh" "$here/e2e.sh" "$here/storm.sh" "$here/udev.sh" "$root/vm/"
+cp "$here/trace.sh" "$here/sampler.sh" "$here/e2e.sh" "$here/storm.sh" "$here/udev.sh" \
+    "$here/patching.sh" "$root/vm/"
 cp "$here/../../data/udev/80-drivers.rules.in" "$root/vm/"
 chmod 0755 "$root/init" "$root"/vm/*.sh
 mknod -m 0600 "$root/dev/console" c 5 1

@@ -234,6 +234,17 @@ run_storm() {
         say "note: failed requests kmod $(get "$a" storm_failed), kmodx $(get "$b" storm_failed)"
 }
 
+# A diagnostic, not part of the suites: one load each of kvm and xfs with
+# the other vCPUs idle, then busy (patching.sh).
+run_patching() {
+    for tool in $tools; do
+        boot patching "$tool" || { fail "patching boot with $tool"; return; }
+        r=$kver-patching-$tool-${cpus}cpu
+        grep '^KMODX-RESULT patching_' "$outdir/$r.txt" | sed 's/^KMODX-RESULT patching_/| '"$kver | $cpus | $tool"' | /; s/$/ |/' |
+            tee -a "$outdir/summary.md"
+    done
+}
+
 # stats_lines RUN PREFIX: one kind of report lines of a run, prefix removed
 # (KMODX-STATS: kmodx's `modprobe --stats`, KMODX-KSTATS: the kernel's
 # /sys/kernel/debug/modules/stats).
@@ -333,7 +344,8 @@ for s in "$@"; do
     e2e) run_e2e ;;
     storm) run_storm ;;
     udev) run_udev ;;
-    *) say "unknown scenario '$s' (e2e, storm, udev)"; exit 2 ;;
+    patching) run_patching ;;
+    *) say "unknown scenario '$s' (e2e, storm, udev, patching)"; exit 2 ;;
     esac
 done
 exit $status

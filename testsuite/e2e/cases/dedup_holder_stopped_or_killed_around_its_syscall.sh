@@ -53,6 +53,16 @@ waiters() {
     done
 }
 
+# waiter_done I: waits (10 s at most) for waiter I to exit while the holder
+# is stopped with the lock.
+waiter_done() {
+    n=0
+    until [ -f "$E2E_TMP/w.$1.rc" ]; do
+        n=$((n + 1)); [ "$n" -lt 200 ] || die "waiter $1 did not finish while the stopped holder held the lock"
+        sleep 0.05
+    done
+}
+
 all_waiters_ok() {
     i=0
     while [ "$i" -lt "$1" ]; do
@@ -130,11 +140,7 @@ wait_openers "$ROOT/run/kmodx/evdev" 5
 touch "$ROOT/.simkernel/release.evdev"
 holder_stopped
 for i in 1 2 3 4; do
-    n=0
-    until [ -f "$E2E_TMP/w.$i.rc" ]; do
-        n=$((n + 1)); [ "$n" -lt 200 ] || die "waiter $i did not finish while the stopped holder held the lock"
-        sleep 0.05
-    done
+    waiter_done "$i"
     grep -q "^kmodx: evdev still locked after [0-9]* ms, but live by then: not loaded again$" "$E2E_TMP/w.$i.out" ||
         die "waiter $i did not say it found evdev live past the bound: $(cat "$E2E_TMP/w.$i.out")"
 done
@@ -150,13 +156,7 @@ holder_stopped
 SIM_ENV=KMODX_LOCK_WAIT_MS=300
 waiters 4 "$ROOT" -v evdev
 SIM_ENV=
-for i in 1 2 3 4; do
-    n=0
-    until [ -f "$E2E_TMP/w.$i.rc" ]; do
-        n=$((n + 1)); [ "$n" -lt 200 ] || die "waiter $i did not finish while the holder was stopped"
-        sleep 0.05
-    done
-done
+for i in 1 2 3 4; do waiter_done "$i"; done
 all_waiters_ok 4
 # A waiter that started late may find evdev live and take the fast path (no
 # syscall, no note); one that gave up on the lock after another had loaded it

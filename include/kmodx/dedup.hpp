@@ -165,7 +165,7 @@ Decision decide(ModuleState state, const std::optional<Record>& previous, std::u
 // What load_once() did, for -v and stats.
 struct GuardReport {
     std::optional<Degraded> degraded;  // no dedup, and why
-    bool timed_out = false;            // waited past the bound, loaded on our own
+    bool timed_out = false;            // waited past the bound, then loaded on our own (unless live_past_bound)
     bool live_past_bound = false;      // timed out, but live by then: not loaded
     bool by_other = false;             // answered by another process's load or failure
     pid_t holder_pid = 0;              // 0 with by_other: a loader outside kmodx

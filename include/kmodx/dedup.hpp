@@ -1,8 +1,13 @@
 // One load per module across processes (issue 3). Every module a process is
-// about to load is taken under an flock on a small file named after it in a
-// runtime directory; the holder loads and writes what happened into the file,
-// whoever waited behind it reads that instead of loading again. flock locks
-// die with their holder, so a crash or a reboot never leaves a lock behind.
+// about to load is taken under an flock on a small file named after it in
+// the runtime directory's locks/; the holder loads and writes what happened
+// into the file, whoever waited behind it reads that instead of loading
+// again. flock locks die with their holder, so a crash or a reboot never
+// leaves a lock behind.
+//
+// flock() works on any descriptor, a read-only one too: whoever can open a
+// lock file can hold it and make root wait. locks/ is root's alone (0700)
+// and so is every file in it (0600), so no other user can open one.
 //
 // Nothing here may make a load fail: every problem with the directory or a
 // lock file is reported as a Degraded reason and the caller loads without
@@ -24,7 +29,13 @@
 
 namespace kmodx::dedup {
 
-enum class Degraded { Missing, ReadOnly, NoSpace, NotOwnedByRoot, Writable, Symlink, BadName, UntrustedLock, Other };
+enum class Degraded {
+    Missing, ReadOnly, NoSpace, NotOwnedByRoot, Writable, Symlink, BadName, UntrustedLock,
+    OpenToOthers,  // locks/ or a lock file that users other than root may open
+    NoAccess,      // we may not open it (an unprivileged caller)
+    NotRegular,    // a FIFO, device or directory where a lock file should be
+    Other
+};
 
 // A short lowercase word for notes and stats ("symlink", "world-writable", ...).
 const char* degraded_name(Degraded reason);
@@ -43,9 +54,11 @@ class RuntimeDir {
 public:
     // Creates PATH 0755 when missing and we are root (its parent must exist),
     // then opens it without following a symlink and checks that only root can
-    // write into it.
+    // write into it; then the same for its locks/ (0700), which must be
+    // closed to group and others as well.
     static std::expected<RuntimeDir, Degraded> open(const std::string& path);
 
+    // locks/: where the lock files are.
     int fd() const { return fd_.get(); }
 
 private:
@@ -62,13 +75,21 @@ struct Record {
     pid_t pid = 0;
     std::int64_t time_ns = 0;        // CLOCK_REALTIME: means something across a reboot
     int err = 0;                     // 0: loaded; else the positive errno the load gave
-    std::uint64_t params_hash = 0;   // params_hash() of the options it loaded with
+    std::uint64_t key = 0;           // request_key() of the load it made
     // Written before the syscall, replaced after it: a pending record found by
     // the next holder means its writer died mid-load ("err pending").
     bool pending = false;
+    // The writer's start time (Kernel::task_start_time; 0: unknown): a pid
+    // is reused once its process exits, the pair is not.
+    std::uint64_t start = 0;
 };
 
 std::uint64_t params_hash(std::string_view params);
+// What a failure is remembered under: the same module file (device, inode,
+// size, mtime; a file replaced by a good one is another file), the same
+// options and the same force flags (-f may be exactly what makes a load
+// work). PATH is stat()ed; one that cannot be is keyed by its errno.
+std::uint64_t request_key(std::string_view params, unsigned force_flags, const std::string& path);
 // Every record is kRecordBytes long (newline-padded), so it overwrites the
 // one before it whole.
 inline constexpr std::size_t kRecordBytes = 128;
@@ -81,7 +102,12 @@ struct LockFailure {
     bool timed_out = false;          // false: degraded for `reason`
     Degraded reason = Degraded::Other;
     std::int64_t waited_ns = 0;
+    bool lock_file = false;          // the module's lock file is at fault, not the directory
 };
+
+// Asked past the bound whether to wait on, with the pid and start time the
+// lock record names as loading (0, 0 when it names none).
+using PastBound = std::function<bool(pid_t holder, std::uint64_t start)>;
 
 class ModuleLock {
 public:
@@ -94,13 +120,13 @@ public:
     // make_exclusive().
     // ON_WAIT, if set, is told before the wait starts, with the pid of the
     // process loading the module (0 when its record does not say yet).
-    // PAST_BOUND, if set, is asked once the bound has passed and then once a
-    // second, with the pid of the process the lock record says is loading (0
-    // when it says none): while it answers true the wait goes on (extended()).
+    // PAST_BOUND, if set, is asked once the bound has passed and then after
+    // gaps of 1, 2, 4 ... 32 s: while it answers true the wait goes on
+    // (extended()). The bound holds whatever the caller's signal mask says.
     static std::expected<ModuleLock, LockFailure> acquire(const RuntimeDir& dir, std::string_view module,
                                                           std::int64_t wait_bound_ms,
                                                           const std::function<void(pid_t)>& on_wait = {},
-                                                          const std::function<bool(pid_t)>& past_bound = {});
+                                                          const PastBound& past_bound = {});
 
     // True when another process held the lock at our first attempt.
     bool contended() const { return contended_; }
@@ -114,8 +140,7 @@ public:
     // `wait_bound_ms` more, and re-reads the record: the conversion is not
     // atomic, so another holder may have loaded in between. The LockFailure
     // says timed_out when the bound passed.
-    std::expected<void, LockFailure> make_exclusive(std::int64_t wait_bound_ms,
-                                                    const std::function<bool(pid_t)>& past_bound = {});
+    std::expected<void, LockFailure> make_exclusive(std::int64_t wait_bound_ms, const PastBound& past_bound = {});
 
     // Replaces the record for the next holder (exclusive holders only; EPERM
     // otherwise); errors are ignored by callers (a missing record only costs
@@ -148,23 +173,25 @@ struct Decision {
 
 // What to do under the lock. A live module is never loaded again. A recent
 // failure (younger than `fail_window_s`, 0 disables) is reused only for a
-// request with the same parameters: different parameters may be exactly what
-// makes the load work, so such a request loads on its own. EEXIST is never
-// reused (the state check is the authority on presence), nor are failures of
-// the moment (ENOENT: a dependency went away; EBUSY, EAGAIN, EINTR, ENOMEM,
-// ETIMEDOUT). A coming or going
+// request with the same key (request_key()): another file, other options or
+// other force flags may be exactly what makes the load work, so such a
+// request loads on its own. EEXIST is never reused (the state check is the
+// authority on presence), nor are failures of the moment (ENOENT: a
+// dependency went away; EBUSY, EAGAIN, EINTR, ENOMEM, ETIMEDOUT) or of the
+// caller (EPERM, EACCES: a process without CAP_SYS_MODULE). A coming or going
 // module is being loaded or removed by someone outside kmodx: Settle (wait
 // until it is live or gone, then decide again). The exception is a coming
 // module a kmodx holder that died left behind (a pending record): the kernel
 // is still running that init, and its own duplicate wait answers a load with
 // the init's outcome, so that one just loads.
-Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_params_hash,
+Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_key,
                 std::int64_t now_ns, std::int64_t fail_window_s);
 
 
 // What load_once() did, for -v and stats.
 struct GuardReport {
     std::optional<Degraded> degraded;  // no dedup, and why
+    bool degraded_lock_file = false;   // the module's lock file was at fault, not the directory
     bool timed_out = false;            // waited past the bound, then loaded on our own (unless live_past_bound)
     bool live_past_bound = false;      // timed out, but live by then: not loaded
     bool by_other = false;             // answered by another process's load or failure
@@ -180,16 +207,20 @@ struct GuardReport {
     // kernel with the module (in its load call, or the module coming), so a
     // load of our own would only have waited there too.
     bool waited_for_kernel = false;
+    // Past the bound the record named a pid now owned by another process
+    // (its start time differs): not waited for on its word.
+    bool holder_pid_reused = false;
     std::int64_t settle_ns = 0;
 };
 
 // Runs LOAD (0, -EEXIST or -errno, as modprobe's steps answer) for MODULE
-// under its lock, unless the kernel state or the last holder's record already
-// answers; then leaves a record for the next one. The runtime directory is
+// under its lock, unless the kernel state or the last holder's record (for
+// the same KEY, see request_key()) already answers; then leaves a record for
+// the next one. The runtime directory is
 // opened once per process, on the first call. Never fails on its own account:
 // any problem with the locks means LOAD runs unguarded.
 // ON_WAIT: see ModuleLock::acquire (modprobe -v tells a waiting person why).
-int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
+int load_once(Kernel& kernel, std::string_view module, std::uint64_t key, const std::function<int()>& load,
               GuardReport& report, const std::function<void(pid_t)>& on_wait = {});
 
 // Runs an install command (COMMAND: 0 or -errno) for MODULE under MODULE's

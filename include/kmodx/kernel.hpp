@@ -65,6 +65,11 @@ public:
     virtual std::optional<Compression> compression() = 0;
     // What process PID is doing (/proc/PID/syscall); Other when we may not look.
     virtual TaskActivity task_activity(pid_t pid) = 0;
+    // When process PID started, in clock ticks since boot (/proc/PID/stat,
+    // field 22): with the pid it names one process for good, as a pid alone
+    // is handed to the next process once its owner exits. nullopt when gone
+    // or unreadable.
+    virtual std::optional<std::uint64_t> task_start_time(pid_t pid) = 0;
 };
 
 // The running kernel. Lives for the whole process.

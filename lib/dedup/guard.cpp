@@ -108,9 +108,19 @@ private:
 // a later 32-vCPU boot waiters gave up on holders that spent minutes inside
 // finit_module, so these must have read as runnable. Stuck
 // means asleep elsewhere (an install command, a hung read) or stopped.
-std::function<bool(pid_t)> while_in_kernel(Kernel& kernel, std::string_view module, GuardReport& report) {
-    return [&kernel, module, &report](pid_t holder) {
-        const TaskActivity a = holder > 0 ? kernel.task_activity(holder) : TaskActivity::Other;
+// The record's pid is believed only while its start time matches: a holder
+// that died leaves its pending record behind, and whoever is handed its pid
+// next (any user, running a busy loop) would otherwise keep us waiting for
+// as long as they like.
+PastBound while_in_kernel(Kernel& kernel, std::string_view module, GuardReport& report) {
+    return [&kernel, module, &report](pid_t holder, std::uint64_t start) {
+        TaskActivity a = TaskActivity::Other;
+        if (holder > 0 && start != 0) {
+            if (kernel.task_start_time(holder) == start)
+                a = kernel.task_activity(holder);
+            else
+                report.holder_pid_reused = true;
+        }
         if (a == TaskActivity::Other && kernel.module_state(module) != ModuleState::Coming) return false;
         report.waited_for_kernel = true;
         return true;
@@ -119,7 +129,7 @@ std::function<bool(pid_t)> while_in_kernel(Kernel& kernel, std::string_view modu
 
 // Takes MODULE's lock, or says in REPORT why not (nullopt: run unguarded).
 std::optional<ModuleLock> take(std::string_view module, GuardReport& report, const std::function<void(pid_t)>& on_wait,
-                               const std::function<bool(pid_t)>& past_bound = {}) {
+                               const PastBound& past_bound = {}) {
     Process& p = process();
     if (!p.settings.enabled) {
         report.disabled = true;
@@ -136,10 +146,12 @@ std::optional<ModuleLock> take(std::string_view module, GuardReport& report, con
     auto lock = ModuleLock::acquire(*p.dir, module, p.settings.wait_bound_ms, on_wait, past_bound);
     if (!lock) {
         report.waited_ns = lock.error().waited_ns;
-        if (lock.error().timed_out)
+        if (lock.error().timed_out) {
             report.timed_out = true;
-        else
+        } else {
             report.degraded = lock.error().reason;
+            report.degraded_lock_file = lock.error().lock_file;
+        }
         return std::nullopt;
     }
     report.waited_ns = lock->waited_ns();
@@ -148,7 +160,7 @@ std::optional<ModuleLock> take(std::string_view module, GuardReport& report, con
 
 // Turns a waiter's shared lock into the exclusive one within what is left
 // of the bound; false (and REPORT says why) means: go on unguarded.
-bool go_exclusive(ModuleLock& lock, GuardReport& report, const std::function<bool(pid_t)>& past_bound = {}) {
+bool go_exclusive(ModuleLock& lock, GuardReport& report, const PastBound& past_bound = {}) {
     const std::int64_t left_ms =
         std::max<std::int64_t>(0, process().settings.wait_bound_ms - report.waited_ns / 1'000'000);
     auto ex = lock.make_exclusive(left_ms, past_bound);
@@ -175,24 +187,23 @@ int unguarded(Kernel& kernel, std::string_view module, const std::function<int()
 
 }  // namespace
 
-int load_once(Kernel& kernel, std::string_view module, const std::string& params, const std::function<int()>& load,
+int load_once(Kernel& kernel, std::string_view module, std::uint64_t key, const std::function<int()>& load,
               GuardReport& report, const std::function<void(pid_t)>& on_wait) {
     const auto past_bound = while_in_kernel(kernel, module, report);
     auto lock = take(module, report, on_wait, past_bound);
     if (!lock) return unguarded(kernel, module, load, report);
     const Settings& s = process().settings;
-    const std::uint64_t hash = params_hash(params);
     // Re-checked under the lock: the holder we waited for may have loaded it.
-    Decision d = decide(kernel.module_state(module), lock->previous(), hash, realtime_ns(), s.fail_window_s);
+    Decision d = decide(kernel.module_state(module), lock->previous(), key, realtime_ns(), s.fail_window_s);
     if ((d.action == Action::Load || d.action == Action::Settle) && !lock->exclusive()) {
         // A waiter that must act after all: the shared lock only let it look.
         if (!go_exclusive(*lock, report, past_bound)) return unguarded(kernel, module, load, report);
-        d = decide(kernel.module_state(module), lock->previous(), hash, realtime_ns(), s.fail_window_s);
+        d = decide(kernel.module_state(module), lock->previous(), key, realtime_ns(), s.fail_window_s);
     }
     const auto& prev = lock->previous();
     if (d.action == Action::Settle) {
         const ModuleState now = settle(kernel, module, s.wait_bound_ms, report);
-        d = decide(now, prev, hash, realtime_ns(), s.fail_window_s);
+        d = decide(now, prev, key, realtime_ns(), s.fail_window_s);
         // Still in transition after the bound: the kernel's own wait decides.
         if (d.action == Action::Settle) d = {Action::Load, 0};
     }
@@ -214,11 +225,12 @@ int load_once(Kernel& kernel, std::string_view module, const std::string& params
     }
     // Says "someone was loading this and died" to the next holder if we do.
     const pid_t self = ::getpid();
-    (void)lock->write_record(Record{self, realtime_ns(), 0, hash, true});
+    const std::uint64_t start = kernel.task_start_time(self).value_or(0);
+    (void)lock->write_record(Record{self, realtime_ns(), 0, key, true, start});
     const int r = load();
     // EEXIST is kept as such (decide() never reuses it); anything else the
     // next holder may reuse within the failure window.
-    (void)lock->write_record(Record{self, realtime_ns(), r < 0 ? -r : 0, hash});
+    (void)lock->write_record(Record{self, realtime_ns(), r < 0 ? -r : 0, key, false, start});
     return r;
 }
 

@@ -2,7 +2,9 @@
 // than poll: with hundreds of waiters on a few CPUs, polling took the CPU
 // away from the one process doing the load. The wait is bounded by an
 // interval timer whose signal interrupts flock(); past the bound the caller
-// may extend it, asked again after 1, 2, 4 ... 32 s.
+// may extend it, asked again after 1, 2, 4 ... 32 s. SIGALRM is unblocked for
+// the wait: a signal mask survives exec, and a parent that blocked SIGALRM
+// would otherwise make the bounded wait unbounded.
 #include <kmodx/dedup.hpp>
 
 #include <fcntl.h>
@@ -59,16 +61,47 @@ std::optional<Record> read_record(int fd) {
 }
 
 // Asks PAST_BOUND whether to wait on, telling it who the record says loads.
-bool go_on(int fd, const std::function<bool(pid_t)>& past_bound) {
+bool go_on(int fd, const PastBound& past_bound) {
     if (!past_bound) return false;
     const auto r = read_record(fd);
-    return past_bound(r && r->pending ? r->pid : 0);
+    return r && r->pending ? past_bound(r->pid, r->start) : past_bound(0, 0);
 }
+
+// SIGALRM delivered to our handler, whatever the caller had set up, for as
+// long as this lives; the caller's handler, mask and timer come back after.
+class AlarmScope {
+public:
+    AlarmScope() {
+        struct sigaction sa {};
+        sa.sa_handler = on_alarm;  // no SA_RESTART: the signal must end flock()
+        ::sigemptyset(&sa.sa_mask);
+        ::sigaction(SIGALRM, &sa, &old_sa_);
+        sigset_t alarm;
+        ::sigemptyset(&alarm);
+        ::sigaddset(&alarm, SIGALRM);
+        ::sigprocmask(SIG_UNBLOCK, &alarm, &old_mask_);
+    }
+    ~AlarmScope() {
+        // Timer first: no alarm of ours may come once the caller's handler
+        // (perhaps the default, which kills) is back.
+        ::setitimer(ITIMER_REAL, &old_tick_, nullptr);
+        ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+        ::sigaction(SIGALRM, &old_sa_, nullptr);
+    }
+    AlarmScope(const AlarmScope&) = delete;
+    AlarmScope& operator=(const AlarmScope&) = delete;
+    itimerval* old_tick() { return &old_tick_; }
+
+private:
+    struct sigaction old_sa_ {};
+    sigset_t old_mask_{};
+    itimerval old_tick_{};
+};
 
 // flock(fd, op) that gives up at `deadline` (CLOCK_MONOTONIC ns), unless
 // PAST_BOUND then says to go on (asked again after each gap): 0, or the
 // errno (ETIMEDOUT past the deadline). EXTENDED tells whether it said so.
-int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool(pid_t)>& past_bound, bool& extended) {
+int flock_until(int fd, int op, std::int64_t deadline, const PastBound& past_bound, bool& extended) {
     if (::flock(fd, op | LOCK_NB) == 0) return 0;
     if (errno != EWOULDBLOCK && errno != EINTR) return errno;
     std::int64_t gap = kFirstGap;
@@ -78,12 +111,8 @@ int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool(
         deadline = monotonic_ns() + gap - kSlack;
         gap = std::min(gap * 2, kLastGap);
     }
-    struct sigaction sa {}, old_sa {};
-    sa.sa_handler = on_alarm;  // no SA_RESTART: the signal must end flock()
-    ::sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGALRM, &sa, &old_sa);
-    itimerval old_tick{};
-    arm(std::max<std::int64_t>(1000, deadline - monotonic_ns()), &old_tick);
+    AlarmScope alarm;
+    arm(std::max<std::int64_t>(1000, deadline - monotonic_ns()), alarm.old_tick());
     int err = 0;
     for (;;) {
         if (::flock(fd, op) == 0) break;
@@ -106,8 +135,6 @@ int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool(
             break;
         }
     }
-    ::setitimer(ITIMER_REAL, &old_tick, nullptr);
-    ::sigaction(SIGALRM, &old_sa, nullptr);
     return err;
 }
 
@@ -116,32 +143,37 @@ int flock_until(int fd, int op, std::int64_t deadline, const std::function<bool(
 std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir, std::string_view module,
                                                            std::int64_t wait_bound_ms,
                                                            const std::function<void(pid_t)>& on_wait,
-                                                           const std::function<bool(pid_t)>& past_bound) {
+                                                           const PastBound& past_bound) {
     auto name = lock_name(module);
-    if (!name) return std::unexpected(LockFailure{false, Degraded::BadName, 0});
-    UniqueFd fd(::openat(dir.fd(), name->c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!name) return std::unexpected(LockFailure{false, Degraded::BadName, 0, true});
+    // O_NONBLOCK: a FIFO planted under the name must not stall the open.
+    UniqueFd fd(::openat(dir.fd(), name->c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
     if (!fd) {
         Degraded why = errno == ELOOP ? Degraded::Symlink
                        : errno == EROFS ? Degraded::ReadOnly
                        : (errno == ENOSPC || errno == EDQUOT) ? Degraded::NoSpace
-                                                              : Degraded::Other;
-        return std::unexpected(LockFailure{false, why, 0});
+                       : errno == EISDIR ? Degraded::NotRegular
+                       : (errno == EACCES || errno == EPERM) ? Degraded::NoAccess
+                                                             : Degraded::Other;
+        return std::unexpected(LockFailure{false, why, 0, true});
     }
     struct stat st;
     // A FIFO or device planted under the name is not a lock file, nor is one
-    // that someone else owns (its record could fake a cached failure) or a
-    // second name of another file (writing the record would overwrite it).
-    // The directory's checks make these unreachable without root; this keeps
-    // a stale or hand-made file from steering a load all the same.
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::unexpected(LockFailure{false, Degraded::Other, 0});
-    if (st.st_uid != ::geteuid() || st.st_nlink != 1 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-        return std::unexpected(LockFailure{false, Degraded::UntrustedLock, 0});
+    // that someone else owns (its record could fake a cached failure), a
+    // second name of another file (writing the record would overwrite it) or
+    // one that group or others may open (they could hold its lock). locks/
+    // makes these unreachable without root; this keeps a stale or hand-made
+    // file from steering a load all the same.
+    if (::fstat(fd.get(), &st) != 0) return std::unexpected(LockFailure{false, Degraded::Other, 0, true});
+    if (!S_ISREG(st.st_mode)) return std::unexpected(LockFailure{false, Degraded::NotRegular, 0, true});
+    if (st.st_uid != ::geteuid() || st.st_nlink != 1 || (st.st_mode & (S_IRWXG | S_IRWXO)))
+        return std::unexpected(LockFailure{false, Degraded::UntrustedLock, 0, true});
 
     const std::int64_t start = monotonic_ns();
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
         return ModuleLock(std::move(fd), false, true, monotonic_ns() - start, false, read_record(fd.get()),
                           std::uint64_t(st.st_size));
-    if (errno != EWOULDBLOCK) return std::unexpected(LockFailure{false, Degraded::Other, 0});
+    if (errno != EWOULDBLOCK) return std::unexpected(LockFailure{false, Degraded::Other, 0, true});
     if (on_wait) {
         // Written (pending) by the holder right after it got the lock; a
         // finished record is an earlier holder's.
@@ -156,8 +188,7 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
     return ModuleLock(std::move(fd), true, false, waited, extended, prev, std::uint64_t(st.st_size));
 }
 
-std::expected<void, LockFailure> ModuleLock::make_exclusive(std::int64_t wait_bound_ms,
-                                                           const std::function<bool(pid_t)>& past_bound) {
+std::expected<void, LockFailure> ModuleLock::make_exclusive(std::int64_t wait_bound_ms, const PastBound& past_bound) {
     if (exclusive_) return {};
     const std::int64_t start = monotonic_ns();
     const int err = flock_until(fd_.get(), LOCK_EX, start + wait_bound_ms * 1'000'000, past_bound, extended_);

@@ -1,15 +1,17 @@
 // The lock file's record and the decision taken from it. The format is a few
 // fixed lines of text so an admin can cat a lock file:
-//     kmodx-dedup 1
+//     kmodx-dedup 2
 //     pid 1234
+//     start 5678        (the pid's start time, clock ticks since boot)
 //     time 1700000000123456789
 //     err 19            ("err pending" while its writer is loading)
-//     params 9f1c2e3d4b5a6978
+//     key 9f1c2e3d4b5a6978
 // padded with newlines to a fixed kRecordBytes, so each record replaces the
 // one before in a single pwrite(): no truncate, two syscalls fewer per load.
 #include <kmodx/dedup.hpp>
 #include <kmodx/module_name.hpp>
 
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cerrno>
@@ -19,7 +21,9 @@
 namespace kmodx::dedup {
 namespace {
 
-constexpr std::string_view kMagic = "kmodx-dedup 1\n";
+// Version 1 records (no start time, a key of the options alone) read as no
+// record: its failure would be reused for another file or other flags.
+constexpr std::string_view kMagic = "kmodx-dedup 2\n";
 constexpr std::size_t kMaxRecord = 256;
 static_assert(kRecordBytes <= kMaxRecord);
 
@@ -36,14 +40,17 @@ bool take(std::string_view& text, std::string_view key, T& out, int base = 10) {
     return true;
 }
 
-// Failures that say more about the moment than about the module: a
-// dependency removed under us (ENOENT, unknown symbol), the same name still
-// coming or going (EBUSY), memory or time running short. Reusing them would
-// refuse loads that now work; the failure window is for modules that fail on
-// this machine whenever they are tried (ENODEV, EOPNOTSUPP, bad files).
+// Failures that say more about the moment or the caller than about the
+// module: a dependency removed under us (ENOENT, unknown symbol), the same
+// name still coming or going (EBUSY), memory or time running short, a
+// caller without the right to load (EPERM, EACCES: handed to the kernel's
+// next request, it would refuse a load that works). Reusing them would
+// refuse loads that now work; the failure window is for modules that fail
+// on this machine whenever they are tried (ENODEV, EOPNOTSUPP, bad files).
 bool transient(int err) {
     switch (err) {
         case ENOENT: case EBUSY: case EAGAIN: case EINTR: case ENOMEM: case ETIMEDOUT: case EEXIST:
+        case EPERM: case EACCES:
             return true;
         default:
             return false;
@@ -69,6 +76,19 @@ std::uint64_t params_hash(std::string_view params) {
     return h;
 }
 
+std::uint64_t request_key(std::string_view params, unsigned force_flags, const std::string& path) {
+    struct stat st {};
+    const int err = ::stat(path.c_str(), &st) == 0 ? 0 : errno;
+    char id[160];
+    const int n = std::snprintf(id, sizeof id, "\n%u\n%d %llu %llu %lld %lld.%09ld", force_flags, err,
+                                static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino),
+                                static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
+                                st.st_mtim.tv_nsec);
+    std::string all(params);
+    all.append(id, n > 0 ? std::size_t(n) : 0);
+    return params_hash(all);
+}
+
 std::int64_t realtime_ns() {
     timespec ts{};
     ::clock_gettime(CLOCK_REALTIME, &ts);
@@ -82,9 +102,9 @@ std::string format_record(const Record& r) {
         std::snprintf(err, sizeof err, "pending");
     else
         std::snprintf(err, sizeof err, "%d", r.err);
-    int n = std::snprintf(buf, sizeof buf, "%.*spid %d\ntime %lld\nerr %s\nparams %016llx\n", int(kMagic.size()),
-                          kMagic.data(), int(r.pid), static_cast<long long>(r.time_ns), err,
-                          static_cast<unsigned long long>(r.params_hash));
+    int n = std::snprintf(buf, sizeof buf, "%.*spid %d\nstart %llu\ntime %lld\nerr %s\nkey %016llx\n",
+                          int(kMagic.size()), kMagic.data(), int(r.pid), static_cast<unsigned long long>(r.start),
+                          static_cast<long long>(r.time_ns), err, static_cast<unsigned long long>(r.key));
     std::string out(buf, n > 0 ? std::size_t(n) : 0);
     if (out.size() < kRecordBytes) out.resize(kRecordBytes, '\n');
     return out;
@@ -95,7 +115,8 @@ std::optional<Record> parse_record(std::string_view text) {
     text.remove_prefix(kMagic.size());
     Record r;
     int pid = 0;
-    if (!take(text, "pid", pid) || !take(text, "time", r.time_ns)) return std::nullopt;
+    if (!take(text, "pid", pid) || !take(text, "start", r.start) || !take(text, "time", r.time_ns))
+        return std::nullopt;
     constexpr std::string_view kPending = "err pending\n";
     if (text.starts_with(kPending)) {
         r.pending = true;
@@ -103,18 +124,18 @@ std::optional<Record> parse_record(std::string_view text) {
     } else if (!take(text, "err", r.err)) {
         return std::nullopt;
     }
-    if (!take(text, "params", r.params_hash, 16) || text.find_first_not_of('\n') != std::string_view::npos)
+    if (!take(text, "key", r.key, 16) || text.find_first_not_of('\n') != std::string_view::npos)
         return std::nullopt;
     if (pid <= 0 || r.err < 0 || r.time_ns < 0) return std::nullopt;
     r.pid = pid;
     return r;
 }
 
-Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_params_hash,
+Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_key,
                 std::int64_t now_ns, std::int64_t fail_window_s) {
     if (state == ModuleState::Live) return {Action::SkipLive, 0};
     if (previous && !previous->pending && previous->err != 0 && !transient(previous->err) && fail_window_s > 0 &&
-        previous->params_hash == request_params_hash) {
+        previous->key == request_key) {
         const std::int64_t age = now_ns - previous->time_ns;
         // A record from the future (clock set back) is not trusted.
         if (age >= 0 && age < fail_window_s * 1'000'000'000) return {Action::ReuseFailure, previous->err};

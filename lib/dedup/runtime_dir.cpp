@@ -1,6 +1,7 @@
-// The runtime directory that holds the lock files, and the checks that make
-// it safe to trust: a directory an unprivileged user could write into (or
-// swap for a symlink) would let them block or fake every module load.
+// The runtime directory and its locks/, and the checks that make them safe
+// to trust: a directory an unprivileged user could write into (or swap for a
+// symlink) would let them fake every module load, and a lock file they could
+// open would let them hold it and delay every root load of that module.
 #include <kmodx/dedup.hpp>
 
 #include <fcntl.h>
@@ -19,8 +20,30 @@ Degraded reason_for(int err) {
         case EROFS: return Degraded::ReadOnly;
         case ENOSPC: case EDQUOT: return Degraded::NoSpace;
         case ELOOP: return Degraded::Symlink;
+        case EACCES: case EPERM: return Degraded::NoAccess;
         default: return Degraded::Other;
     }
+}
+
+constexpr const char* kLocks = "locks";
+
+// locks/ under the checked runtime directory, created 0700 by root. Nobody
+// but root may enter it, so nobody else can open a lock file in it, whatever
+// the file's own mode; one that others could enter may have been entered
+// already (and a lock file opened and kept), so it is not used.
+std::expected<UniqueFd, Degraded> open_locks(int runtime) {
+    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    UniqueFd fd(::openat(runtime, kLocks, flags));
+    if (!fd && errno == ENOENT && ::geteuid() == 0) {
+        if (::mkdirat(runtime, kLocks, 0700) != 0 && errno != EEXIST) return std::unexpected(reason_for(errno));
+        fd.reset(::openat(runtime, kLocks, flags));
+    }
+    if (!fd) return std::unexpected(errno == ENOTDIR ? Degraded::NotRegular : reason_for(errno));
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::unexpected(Degraded::Other);
+    if (st.st_uid != ::geteuid()) return std::unexpected(Degraded::NotOwnedByRoot);
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) return std::unexpected(Degraded::OpenToOthers);
+    return fd;
 }
 
 }  // namespace
@@ -35,6 +58,9 @@ const char* degraded_name(Degraded reason) {
         case Degraded::Symlink: return "symlink";
         case Degraded::BadName: return "unusable module name";
         case Degraded::UntrustedLock: return "untrusted lock file";
+        case Degraded::OpenToOthers: return "open to other users";
+        case Degraded::NoAccess: return "permission denied";
+        case Degraded::NotRegular: return "not a regular file";
         case Degraded::Other: break;
     }
     return "unusable";
@@ -70,7 +96,9 @@ std::expected<RuntimeDir, Degraded> RuntimeDir::open(const std::string& path) {
     if (st.st_mode & (S_IWGRP | S_IWOTH)) return std::unexpected(Degraded::Writable);
     struct statvfs vfs;
     if (::fstatvfs(fd.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) return std::unexpected(Degraded::ReadOnly);
-    return RuntimeDir(std::move(fd));
+    auto locks = open_locks(fd.get());
+    if (!locks) return std::unexpected(locks.error());
+    return RuntimeDir(std::move(*locks));
 }
 
 }  // namespace kmodx::dedup

@@ -96,4 +96,25 @@ TaskActivity task_activity_of(std::string_view text) {
     return nr == SYS_finit_module || nr == SYS_init_module ? TaskActivity::InLoadCall : TaskActivity::Other;
 }
 
+std::optional<std::uint64_t> task_start_of(std::string_view text) {
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses of
+    // its own (a user names their process as they like), so the fields are
+    // counted from the last ')'. STATE is field 3, the start time field 22.
+    const std::size_t close = text.rfind(')');
+    if (close == std::string_view::npos) return std::nullopt;
+    text.remove_prefix(close + 1);
+    for (int field = 3; field < 22; ++field) {
+        const std::size_t sp = text.find(' ', 1);
+        if (text.empty() || text[0] != ' ' || sp == std::string_view::npos) return std::nullopt;
+        text.remove_prefix(sp);
+    }
+    if (text.size() < 2 || text[0] != ' ') return std::nullopt;
+    text.remove_prefix(1);
+    std::uint64_t v = 0;
+    const auto parsed = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (parsed.ec != std::errc{} || (parsed.ptr != text.data() + text.size() && *parsed.ptr != ' ' && *parsed.ptr != '\n'))
+        return std::nullopt;
+    return v;
+}
+
 }  // namespace kmodx::sysfs

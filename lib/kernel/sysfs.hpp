@@ -5,6 +5,7 @@
 #include <kmodx/kernel.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,5 +22,7 @@ Result<std::uint64_t> module_instance(const std::string& sys_module, std::string
 
 // /proc/PID/syscall's text read as a TaskActivity.
 TaskActivity task_activity_of(std::string_view syscall_text);
+// /proc/PID/stat's text: the start time (field 22), nullopt when malformed.
+std::optional<std::uint64_t> task_start_of(std::string_view stat_text);
 
 }  // namespace kmodx::sysfs

@@ -58,6 +58,11 @@ public:
         if (!text) return TaskActivity::Other;
         return sysfs::task_activity_of(*text);
     }
+    std::optional<std::uint64_t> task_start_time(pid_t pid) override {
+        auto text = sysfs::read_file("/proc/" + std::to_string(pid) + "/stat");
+        if (!text) return std::nullopt;
+        return sysfs::task_start_of(*text);
+    }
 };
 
 }  // namespace

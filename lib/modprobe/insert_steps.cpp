@@ -91,7 +91,9 @@ int StepRunner::load(const Step& step) {
         return err;
     }
     dedup::GuardReport report;
-    const int err = dedup::load_once(kernel_, step.name, step.options, insert, report, waiting_note(step));
+    const unsigned force = (req.force_vermagic ? kInitIgnoreVermagic : 0) | (req.force_modversion ? kInitIgnoreModversions : 0);
+    const std::uint64_t key = dedup::request_key(step.options, force, step.path);
+    const int err = dedup::load_once(kernel_, step.name, key, insert, report, waiting_note(step));
     facts.guard = &report;
     record(facts, err);
     note(step, err, report);
@@ -119,11 +121,16 @@ std::function<void(pid_t)> StepRunner::waiting_note(const Step& step) {
 
 void StepRunner::note(const Step& step, int err, const dedup::GuardReport& report) {
     // One note per process about the directory; a missing one is the normal
-    // state of an early initramfs and not worth a word.
+    // state of an early initramfs and not worth a word, nor is one that an
+    // unprivileged caller may not enter (the kernel refuses its load anyway).
     static bool degraded_noted = false;
     if (report.degraded && !degraded_noted) {
         degraded_noted = true;
-        if (*report.degraded != dedup::Degraded::Missing && !settings_.quiet)
+        const bool normal = *report.degraded == dedup::Degraded::Missing || *report.degraded == dedup::Degraded::NoAccess;
+        if (!normal && !settings_.quiet && report.degraded_lock_file)
+            KMODX_WRN("kmodx: lock file for %s unusable (%s): loading without dedup\n", step.name.c_str(),
+                      dedup::degraded_name(*report.degraded));
+        else if (!normal && !settings_.quiet)
             KMODX_WRN("kmodx: lock directory unusable (%s): loading without dedup\n",
                       dedup::degraded_name(*report.degraded));
     }
@@ -145,6 +152,10 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
     if (report.waited_for_kernel)
         std::fprintf(out_, "kmodx: %s was still loading in the kernel when the wait bound passed: waited on, as the "
                            "kernel would make a second load wait too\n",
+                     step.name.c_str());
+    if (report.holder_pid_reused)
+        std::fprintf(out_, "kmodx: %s's lock record names a pid that another process has taken since: not waited "
+                           "for on its account\n",
                      step.name.c_str());
     if (report.live_past_bound)
         std::fprintf(out_, "kmodx: %s still locked after %lld ms, but live by then: not loaded again\n",

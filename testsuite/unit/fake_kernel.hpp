@@ -52,6 +52,9 @@ public:
     bool has_finit = true;  // false: finit_module fails with ENOSYS, unrecorded
     std::optional<Compression> kernel_compression;
     std::map<pid_t, TaskActivity> activities;  // task_activity(); Other for the rest
+    // task_start_time(): these answers first (nullopt: gone), then the real
+    // /proc, so a forked holder's record matches by default.
+    std::map<pid_t, std::optional<std::uint64_t>> start_times;
 
     std::map<std::string, ModuleState, std::less<>> states;
     std::map<std::string, int, std::less<>> refcounts;
@@ -126,6 +129,10 @@ public:
     TaskActivity task_activity(pid_t pid) override {
         auto it = activities.find(pid);
         return it == activities.end() ? TaskActivity::Other : it->second;
+    }
+    std::optional<std::uint64_t> task_start_time(pid_t pid) override {
+        if (auto it = start_times.find(pid); it != start_times.end()) return it->second;
+        return system_kernel().task_start_time(pid);
     }
 
 private:

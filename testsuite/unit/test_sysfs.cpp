@@ -94,6 +94,25 @@ static void syscall_text_reads_as_an_activity(void**) {
     assert_true(task_activity_of("runningx") == TaskActivity::Other);
 }
 
+// /proc/PID/stat as the kernel prints it (fs/proc/array.c): the start time
+// is field 22, counted from the last ')' since a user picks the comm.
+static void stat_text_gives_the_start_time(void**) {
+    using kmodx::sysfs::task_start_of;
+    const std::string tail = " S 1 1234 1234 0 -1 4194560 2361 0 0 0 1 2 0 0 20 0 1 0 987654 17248256 907 "
+                             "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 17 1 0 0 0 0 0\n";
+    assert_true(task_start_of("4242 (modprobe)" + tail) == 987654u);
+    assert_true(task_start_of("4242 (a) S 9 (b)" + tail) == 987654u);
+    assert_true(task_start_of("4242 ( ) 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)" + tail) == 987654u);
+    assert_false(task_start_of("4242 (modprobe) S 1 2").has_value());
+    assert_false(task_start_of("4242 modprobe" + tail).has_value());
+    assert_false(task_start_of("").has_value());
+    assert_false(task_start_of("4242 (m) S 1 1234 1234 0 -1 4194560 2361 0 0 0 1 2 0 0 20 0 1 0 x9 1").has_value());
+    // This process's own, through the real /proc.
+    auto self = kmodx::sysfs::read_file("/proc/self/stat");
+    assert_true(self.has_value());
+    assert_true(task_start_of(*self).has_value());
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(live_module_reads_live),
@@ -105,6 +124,7 @@ int main() {
         cmocka_unit_test(holders_of_missing_module_fail_with_enoent),
         cmocka_unit_test(instance_is_the_directorys_inode),
         cmocka_unit_test(syscall_text_reads_as_an_activity),
+        cmocka_unit_test(stat_text_gives_the_start_time),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

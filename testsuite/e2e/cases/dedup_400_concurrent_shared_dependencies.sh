@@ -36,6 +36,6 @@ got=$(cut -d' ' -f1 "$ROOT/proc/modules" | LC_ALL=C sort)
 assert_eq "$got" "$want" "loaded modules"
 for m in $got; do
     assert_eq "$(load_calls "$ROOT" "$m")" 1 "load syscalls for $m"
-    flock -n "$ROOT/run/kmodx/$m" true || die "$m still locked"
+    flock -n "$ROOT/run/kmodx/locks/$m" true || die "$m still locked"
 done
 echo "ok ($(printf '%s\n' "$got" | wc -l) modules, one load each)"

@@ -23,10 +23,10 @@ for m in $chain; do
 done
 # One lock file per module, none left locked.
 for m in $chain; do
-    [ -f "$ROOT/run/kmodx/$m" ] || die "no lock file for $m"
-    flock -n "$ROOT/run/kmodx/$m" true || die "$m still locked"
+    [ -f "$ROOT/run/kmodx/locks/$m" ] || die "no lock file for $m"
+    flock -n "$ROOT/run/kmodx/locks/$m" true || die "$m still locked"
 done
-grep -q "^err 0$" "$ROOT/run/kmodx/nvme" || die "nvme's record is not a success: $(cat "$ROOT/run/kmodx/nvme")"
+grep -q "^err 0$" "$ROOT/run/kmodx/locks/nvme" || die "nvme's record is not a success: $(cat "$ROOT/run/kmodx/locks/nvme")"
 
 # The baseline: stock kmod under the same storm.
 ROOT=$(new_root)

@@ -31,11 +31,11 @@ printf 'hang.evdev=1\n' >"$ROOT/.simkernel/config"
 spawn outside "$ROOT" "$E2E_TMP/stock/modprobe" evdev
 wait_coming
 kmodx_storm 16 -v evdev
-wait_openers "$ROOT/run/kmodx/evdev" 1
+wait_openers "$ROOT/run/kmodx/locks/evdev" 1
 sleep 0.5
 assert_eq "$(ls "$E2E_TMP"/k.*.rc 2>/dev/null)" "" "kmodx processes finished while evdev was coming"
 assert_eq "$(load_calls "$ROOT" evdev)" 0 "load syscalls while evdev is coming (the outside one has not returned)"
-grep -q "^pid " "$ROOT/run/kmodx/evdev" && die "a kmodx process loaded: $(cat "$ROOT/run/kmodx/evdev")"
+grep -q "^pid " "$ROOT/run/kmodx/locks/evdev" && die "a kmodx process loaded: $(cat "$ROOT/run/kmodx/locks/evdev")"
 touch "$ROOT/.simkernel/release.evdev"
 wait
 assert_eq "$(cat "$E2E_TMP/outside.rc")" 0 "exit status of the outside loader"
@@ -52,7 +52,7 @@ done
 notes=$(cat "$E2E_TMP"/k.*.out | grep -c "^kmodx: evdev loaded outside kmodx, waited [0-9]* ms$")
 assert_eq "$notes" 1 "-v notes about the outside load (the one process that waited for it under the lock)"
 grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "evdev not live"
-flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+flock -n "$ROOT/run/kmodx/locks/evdev" true || die "evdev still locked"
 
 # The outside load fails (evdev's init: ENODEV).
 REF=$(new_root)
@@ -69,7 +69,7 @@ printf 'hang.evdev=1\nfail.evdev=ENODEV\n' >"$ROOT/.simkernel/config"
 spawn outside "$ROOT" "$E2E_TMP/stock/modprobe" evdev
 wait_coming
 kmodx_storm 8 evdev
-wait_openers "$ROOT/run/kmodx/evdev" 1
+wait_openers "$ROOT/run/kmodx/locks/evdev" 1
 sleep 0.5
 assert_eq "$(ls "$E2E_TMP"/k.*.rc 2>/dev/null)" "" "kmodx processes finished while evdev was coming"
 touch "$ROOT/.simkernel/release.evdev"
@@ -83,7 +83,7 @@ while [ "$i" -lt 8 ]; do
     assert_eq "$ERR" "$expected" "stderr of kmodx process $i"
 done
 assert_eq "$(load_calls "$ROOT" evdev)" 2 "load syscalls (the outside loader's, then one kmodx process's)"
-grep -q "^err 19$" "$ROOT/run/kmodx/evdev" || die "the kmodx load left no ENODEV record: $(cat "$ROOT/run/kmodx/evdev")"
+grep -q "^err 19$" "$ROOT/run/kmodx/locks/evdev" || die "the kmodx load left no ENODEV record: $(cat "$ROOT/run/kmodx/locks/evdev")"
 
 # Still coming after the bound (KMODX_LOCK_WAIT_MS=300).
 rm -f "$E2E_TMP"/k.* "$E2E_TMP"/outside.*
@@ -95,7 +95,7 @@ wait_coming
 SIM_ENV=KMODX_LOCK_WAIT_MS=300
 kmodx_storm 1 -v evdev
 SIM_ENV=
-wait_openers "$ROOT/run/kmodx/evdev" 1
+wait_openers "$ROOT/run/kmodx/locks/evdev" 1
 sleep 2
 [ ! -f "$E2E_TMP/k.1.rc" ] || die "kmodx finished while evdev was coming: $(cat "$E2E_TMP/k.1.out" "$E2E_TMP/k.1.err")"
 touch "$ROOT/.simkernel/release.evdev"

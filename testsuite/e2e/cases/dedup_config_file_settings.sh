@@ -20,7 +20,7 @@ SIM_ENV=KMODX_DEDUP=yes
 run_kmodx "$ROOT" modprobe serio_raw
 SIM_ENV=
 assert_rc 0
-[ -f "$ROOT/run/kmodx/serio_raw" ] || die "KMODX_DEDUP=yes did not override dedup = no"
+[ -f "$ROOT/run/kmodx/locks/serio_raw" ] || die "KMODX_DEDUP=yes did not override dedup = no"
 
 # Drop-ins in name order: the runtime directory moves, the failure window is off.
 ROOT=$(new_root)
@@ -33,7 +33,7 @@ run_kmodx "$ROOT" modprobe -q evdev
 assert_rc 1
 run_kmodx "$ROOT" modprobe -q evdev
 assert_rc 1
-[ -f "$ROOT/run/kmodx/alt/evdev" ] || die "no lock file in the drop-in's runtime directory: $(find "$ROOT/run")"
+[ -f "$ROOT/run/kmodx/alt/locks/evdev" ] || die "no lock file in the drop-in's runtime directory: $(find "$ROOT/run")"
 [ ! -e "$ROOT/run/kmodx/first" ] && [ ! -e "$ROOT/run/kmodx/ignored" ] || die "the wrong drop-in won: $(find "$ROOT/run")"
 assert_eq "$(load_calls "$ROOT" evdev)" 2 "load syscalls with fail_window_s = 0"
 
@@ -46,7 +46,7 @@ assert_rc 0
 assert_err_eq "modprobe: WARNING: /etc/kmodx.conf:2: unknown key 'colour', ignored
 modprobe: WARNING: /etc/kmodx.conf:3: bad value 'soon' for lock_wait_ms (expected milliseconds, 0 to 86400000), ignored
 "
-[ -f "$ROOT/run/kmodx/evdev" ] || die "dedup not on with a partly bad file"
+[ -f "$ROOT/run/kmodx/locks/evdev" ] || die "dedup not on with a partly bad file"
 # -q: silent.
 run_kmodx "$ROOT" modprobe -q serio_raw
 assert_rc 0

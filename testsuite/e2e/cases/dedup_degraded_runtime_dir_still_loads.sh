@@ -58,5 +58,5 @@ run_kmodx "$ROOT" modprobe -- nvme
 assert_rc 0
 assert_err_eq ""
 assert_eq "$(stat -c %a "$ROOT/run/kmodx")" 755 "mode of the created directory"
-[ -f "$ROOT/run/kmodx/nvme" ] || die "no lock file for nvme"
+[ -f "$ROOT/run/kmodx/locks/nvme" ] || die "no lock file for nvme"
 echo "ok"

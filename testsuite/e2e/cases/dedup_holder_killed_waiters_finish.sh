@@ -68,5 +68,5 @@ grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "evdev not live: $(cat "$R
 assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls after the holder died"
 awk -F'\t' '$3=="finit_module" && $4=="evdev" && $6=="EEXIST"' "$ROOT/.simkernel/calls.log" | grep -q . ||
     die "the waiter's load did not wait for the dead holder's init: $(cat "$ROOT/.simkernel/calls.log")"
-flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+flock -n "$ROOT/run/kmodx/locks/evdev" true || die "evdev still locked"
 echo "ok"

@@ -25,7 +25,7 @@ command -v strace >/dev/null || skip "strace not installed"
 traced_holder() {
     inject="pwrite64:signal=SIGSTOP:when=$2${3:+:error=$3}"
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
-        strace -o "$E2E_TMP/strace.log" -f -P "$1/run/kmodx/evdev" -e trace=pwrite64 -e inject="$inject" \
+        strace -o "$E2E_TMP/strace.log" -f -P "$1/run/kmodx/locks/evdev" -e trace=pwrite64 -e inject="$inject" \
         "$SIMRUN" "$1" "$KMODX_BUILD/tools/modprobe" -q evdev </dev/null >"$E2E_TMP/holder.out" 2>&1 &
     TRACER=$!
 }
@@ -95,7 +95,7 @@ holder_in_its_syscall() {
 fresh_root
 traced_holder "$ROOT" 1
 holder_stopped
-grep -q "^err pending$" "$ROOT/run/kmodx/evdev" || die "no pending record: $(cat "$ROOT/run/kmodx/evdev")"
+grep -q "^err pending$" "$ROOT/run/kmodx/locks/evdev" || die "no pending record: $(cat "$ROOT/run/kmodx/locks/evdev")"
 waiters 8 "$ROOT" -v evdev
 sleep 0.3
 assert_eq "$(load_calls "$ROOT" evdev)" 0 "load syscalls while the holder is stopped"
@@ -104,8 +104,8 @@ wait
 all_waiters_ok 8
 assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls after the holder died before its own"
 grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "evdev not live"
-flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
-grep -q "^err 0$" "$ROOT/run/kmodx/evdev" || die "the waiter that loaded left no record"
+flock -n "$ROOT/run/kmodx/locks/evdev" true || die "evdev still locked"
+grep -q "^err 0$" "$ROOT/run/kmodx/locks/evdev" || die "the waiter that loaded left no record"
 
 # Killed after its syscall, before its final record. The waiters queue on
 # the lock while the holder's init hangs (a live module would send them down
@@ -114,11 +114,11 @@ holder_in_its_syscall
 waiters 8 "$ROOT" -v evdev
 # Every waiter queued on the lock (the holder has it open too) before the
 # init may finish: a late one would take the already-live fast path.
-wait_openers "$ROOT/run/kmodx/evdev" 9
+wait_openers "$ROOT/run/kmodx/locks/evdev" 9
 touch "$ROOT/.simkernel/release.evdev"
 holder_stopped
 grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "the holder stopped before loading"
-grep -q "^err pending$" "$ROOT/run/kmodx/evdev" || die "the final record was written"
+grep -q "^err pending$" "$ROOT/run/kmodx/locks/evdev" || die "the final record was written"
 dead=$HOLDER
 sleep 0.2
 assert_eq "$(ls "$E2E_TMP"/w.*.rc 2>/dev/null)" "" "waiters finished while the holder held the lock"
@@ -128,7 +128,7 @@ all_waiters_ok 8
 assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls after the holder died after its own"
 cat "$E2E_TMP"/w.*.out | grep -q "^kmodx: evdev loaded by pid $dead, waited [0-9]* ms$" ||
     die "no waiter named the dead holder: $(cat "$E2E_TMP"/w.*.out)"
-flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+flock -n "$ROOT/run/kmodx/locks/evdev" true || die "evdev still locked"
 
 # Stopped after its syscall, before its final record, past the bound: the
 # module is live, so the waiters that give up on the lock load nothing.
@@ -136,7 +136,7 @@ holder_in_its_syscall
 SIM_ENV=KMODX_LOCK_WAIT_MS=300
 waiters 4 "$ROOT" -v evdev
 SIM_ENV=
-wait_openers "$ROOT/run/kmodx/evdev" 5
+wait_openers "$ROOT/run/kmodx/locks/evdev" 5
 touch "$ROOT/.simkernel/release.evdev"
 holder_stopped
 for i in 1 2 3 4; do
@@ -179,5 +179,5 @@ wait "$TRACER" || die "the continued holder exited $?: $(cat "$E2E_TMP/holder.ou
 assert_eq "$(load_calls "$ROOT" evdev)" $((gave_up + 1)) "load syscalls in all"
 ok=$(awk -F'\t' '$3=="finit_module" && $4=="evdev" && $5==0' "$ROOT/.simkernel/calls.log" | wc -l)
 assert_eq "$ok" 1 "successful loads in all"
-flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+flock -n "$ROOT/run/kmodx/locks/evdev" true || die "evdev still locked"
 echo "ok"

@@ -31,7 +31,7 @@ assert_eq "$(grep -c start "$LOG")" 1 "runs of the install command that loads ev
 assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls"
 waited=$(cat "$E2E_TMP"/s.*.out | grep -c "^kmodx: evdev loaded by another process, waited [0-9]* ms$")
 [ "$waited" -ge 1 ] || die "no process said it waited for the command: $(cat "$E2E_TMP"/s.*.out)"
-flock -n "$ROOT/run/kmodx/evdev" true || die "evdev still locked"
+flock -n "$ROOT/run/kmodx/locks/evdev" true || die "evdev still locked"
 
 # A command that never loads evdev.
 rm -f "$LOG"

@@ -52,7 +52,7 @@ for round in 1 2 3; do
         done
     done
     for m in $chain; do
-        [ ! -e "$ROOT/run/kmodx/$m" ] || flock -n "$ROOT/run/kmodx/$m" true || die "round $round: $m still locked"
+        [ ! -e "$ROOT/run/kmodx/locks/$m" ] || flock -n "$ROOT/run/kmodx/locks/$m" true || die "round $round: $m still locked"
     done
 done
 

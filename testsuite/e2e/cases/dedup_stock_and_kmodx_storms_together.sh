@@ -36,7 +36,7 @@ for m in $chain; do
     [ "$by_kmodx" -le 1 ] || die "kmodx made $by_kmodx load syscalls for $m"
     # No lock file: every kmodx process found the module live before it
     # needed one (stock kmod was quicker), which leaves nothing locked either.
-    [ ! -e "$ROOT/run/kmodx/$m" ] || flock -n "$ROOT/run/kmodx/$m" true || die "$m still locked"
+    [ ! -e "$ROOT/run/kmodx/locks/$m" ] || flock -n "$ROOT/run/kmodx/locks/$m" true || die "$m still locked"
 done
 total=0
 for m in $chain; do total=$((total + $(load_calls "$ROOT" "$m"))); done

@@ -29,7 +29,7 @@ holder_and_waiter() {
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin KMODX_LOCK_WAIT_MS=200 ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
         "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" -v evdev </dev/null >"$E2E_TMP/w.out" 2>"$E2E_TMP/w.err" &
     waiter=$!
-    wait_openers "$ROOT/run/kmodx/evdev" 2
+    wait_openers "$ROOT/run/kmodx/locks/evdev" 2
 }
 
 # still_waiting SECONDS WHILE: past the bound the waiter is still waiting and

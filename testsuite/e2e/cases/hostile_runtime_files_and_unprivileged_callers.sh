@@ -26,11 +26,12 @@ grep -q "^nvme " "$ROOT/proc/modules" || die "nvme not loaded"
 # file, one writable by everyone.
 ROOT=$(stats_root)
 mkdir -p "$ROOT/run/kmodx"
+mkdir -m 700 "$ROOT/run/kmodx/locks"
 echo precious >"$ROOT/victim"
-ln -s "$ROOT/victim" "$ROOT/run/kmodx/evdev"
-ln "$ROOT/victim" "$ROOT/run/kmodx/irqbypass"
-: >"$ROOT/run/kmodx/serio_raw"
-chmod 0666 "$ROOT/run/kmodx/serio_raw"
+ln -s "$ROOT/victim" "$ROOT/run/kmodx/locks/evdev"
+ln "$ROOT/victim" "$ROOT/run/kmodx/locks/irqbypass"
+: >"$ROOT/run/kmodx/locks/serio_raw"
+chmod 0666 "$ROOT/run/kmodx/locks/serio_raw"
 run_kmodx "$ROOT" modprobe -- evdev
 assert_rc 0
 assert_err_contains "(symlink)"
@@ -97,7 +98,7 @@ if setpriv --reuid=65534 --regid=65534 --clear-groups \
         "$KMODX_BUILD/tools/modprobe" evdev >"$E2E_TMP/user.out" 2>"$E2E_TMP/user.err" || rc=$?
     assert_eq "$rc" 1 "the unprivileged failing load's exit status"
     [ -z "$(find "$ROOT/run" -user 65534)" ] || die "files left by the unprivileged user: $(find "$ROOT/run" -user 65534)"
-    [ ! -e "$ROOT/run/kmodx/evdev" ] || die "a lock file for the unprivileged load: $(cat "$ROOT/run/kmodx/evdev")"
+    [ ! -e "$ROOT/run/kmodx/locks/evdev" ] || die "a lock file for the unprivileged load: $(cat "$ROOT/run/kmodx/locks/evdev")"
     assert_eq "$(stats_events "$ROOT" | wc -l)" "$before" "stats records after the unprivileged load"
     # Root's load right after is not answered from a cached failure.
     : >"$ROOT/.simkernel/config"

@@ -1,10 +1,13 @@
 // Appending to a boot's store from hundreds of processes at once, and
 // emptying it. The one rule every writer follows: whole records go out in a
-// single write() on an O_APPEND descriptor while holding a shared flock. The
-// kernel serialises O_APPEND writes to a regular file on local filesystems,
-// so records never interleave; the shared lock lets the one writer that must
-// compact (or reset) take the file exclusively and swap in a new one, after
-// which the others notice (st_nlink == 0) and reopen by name.
+// single write() on an O_APPEND descriptor while holding the boot's events
+// lock shared. The kernel serialises O_APPEND writes to a regular file on
+// local filesystems, so records never interleave; the shared lock lets the
+// one writer that must compact (or reset) take the lock exclusively and swap
+// in a new file. The lock is a file of its own in the private locks
+// directory (store_impl.hpp), never the events file, which every user can
+// open and so flock. Writers open the events file by name only once they
+// hold the lock, so the file they write to is the current one.
 #include "stats/store_impl.hpp"
 
 #include <fcntl.h>
@@ -39,27 +42,22 @@ Status check_fsize(std::uint64_t end) {
     return {};
 }
 
-Result<UniqueFd> open_stats_dir(const StoreSettings& s, bool create) {
-    auto dir = store::open_dir(AT_FDCWD, s.runtime_dir + "/stats", false);
-    if (dir || !create || dir.error().code != ENOENT) return dir;
-    auto runtime = store::open_dir(AT_FDCWD, s.runtime_dir, true);
-    if (!runtime) return runtime;
-    return store::open_dir(runtime->get(), "stats", true);
-}
-
 // The counter first: a store whose events file exists has its counter, made
-// while there was still room for it.
-Status create_store(int dir, const std::string& boot) {
+// while there was still room for it; its lock file likewise.
+Status create_store(int dir, int locks, const std::string& boot) {
     if (auto ok = store::create_file(dir, store::dropped_name(boot), counter_text(0)); !ok) return ok;
+    (void)store::open_lock(locks, store::dropped_name(boot));
     return store::create_file(dir, store::events_name(boot),
                               line::encode_header({boot, store::realtime_ns(), 0, 0}));
 }
 
 // Counting a record that could not be appended needs no new space: the
 // counter is overwritten in place, so this works on a full disk too.
-void note_dropped(int dir, const std::string& boot, std::uint64_t n, bool zero = false) {
+void note_dropped(int dir, int locks, const std::string& boot, std::uint64_t n, bool zero = false) {
+    auto lock = store::open_lock(locks, store::dropped_name(boot));
+    if (!lock || !store::lock_bounded(lock->get(), LOCK_EX)) return;
     auto fd = store::open_file(dir, store::dropped_name(boot), O_RDWR);
-    if (!fd || !store::lock_bounded(fd->get(), LOCK_EX)) return;
+    if (!fd) return;
     char buf[32];
     ssize_t got = ::pread(fd->get(), buf, sizeof buf, 0);
     std::uint64_t v = 0;
@@ -69,14 +67,14 @@ void note_dropped(int dir, const std::string& boot, std::uint64_t n, bool zero =
         (void)!::pwrite(fd->get(), text.data(), text.size(), 0);
 }
 
-// The elected compactor, holding `fd` (this boot's file, opened for
-// appending) shared: folds old detail into totals and renames the result,
-// with `records` at its end, over the file. The expensive part runs while the
-// others keep appending; the exclusive lock is held only to copy what they
-// appended meanwhile and rename.
+// The elected compactor, holding `lock` (the events lock) shared and `fd`
+// (this boot's file, opened for appending): folds old detail into totals and
+// renames the result, with `records` at its end, over the file. The expensive
+// part runs while the others keep appending; the exclusive lock is held only
+// to copy what they appended meanwhile and rename.
 enum class Compaction { Done, Replaced, GaveUp };
-Result<Compaction> compact_and_append(int dir, const std::string& boot, int fd, std::string_view records,
-                                std::uint64_t max_bytes) {
+Result<Compaction> compact_and_append(int dir, const std::string& boot, int fd, int lock, std::string_view records,
+                                      std::uint64_t max_bytes) {
     const std::string name = store::events_name(boot);
     struct stat locked, st;
     auto rfd = store::open_file(dir, name, O_RDONLY);
@@ -95,9 +93,10 @@ Result<Compaction> compact_and_append(int dir, const std::string& boot, int fd, 
     for (const Event& e : store::compact(p.events, p.sizes, max_bytes / 4)) line::encode_to(out, e, boot);
 
     // Converting the flock waits for the appends in flight; it is not
-    // atomic, so look again. An append that never finishes (a writer
-    // stopped mid-write) leaves the file as it is, over the bound.
-    if (!store::lock_bounded(fd, LOCK_EX)) return Compaction::GaveUp;
+    // atomic (a reset may replace the file in between), so look again. An
+    // append that never finishes (a writer stopped mid-write) leaves the
+    // file as it is, over the bound.
+    if (!store::lock_bounded(lock, LOCK_EX)) return Compaction::GaveUp;
     if (::fstat(fd, &st) != 0) return failure_errno("stat " + name);
     if (st.st_nlink == 0) return Compaction::Replaced;
     auto rest = store::read_all(rfd->get(), data->size());
@@ -109,39 +108,49 @@ Result<Compaction> compact_and_append(int dir, const std::string& boot, int fd, 
     return Compaction::Done;
 }
 
-Status append_records(int dir, const std::string& boot, std::string_view records, std::uint64_t max_bytes) {
+Status append_records(int dir, int locks, const std::string& boot, std::string_view records,
+                      std::uint64_t max_bytes) {
     const std::string name = store::events_name(boot);
+    auto lock = store::open_lock(locks, name);
+    if (!lock) return std::unexpected(lock.error());
+    bool held = false;
     bool may_compact = true;
     for (int attempt = 0; attempt < kMaxReopen; ++attempt) {
+        if (!held && !store::lock_bounded(lock->get(), LOCK_SH)) return failure_errno("lock " + name);
+        held = true;
         UniqueFd fd(::openat(dir, name.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
         if (!fd) {
             if (errno != ENOENT) return failure_errno("open " + name);
-            if (auto ok = create_store(dir, boot); !ok) return ok;
+            if (auto ok = create_store(dir, locks, boot); !ok) return ok;
             continue;
         }
-        if (!store::lock_bounded(fd.get(), LOCK_SH)) return failure_errno("lock " + name);
         struct stat st;
         if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + name);
-        if (st.st_nlink == 0) continue;  // replaced by a compaction or reset: reopen by name
+        // Nobody who takes the lock replaces the file while we hold it; one
+        // that does not (a kmodx from before the lock files, still running
+        // across an upgrade) shows here as an unlinked file: reopen by name.
+        if (st.st_nlink == 0) continue;
         if (auto ok = store::check(st, name); !ok) return ok;
         auto size = static_cast<std::uint64_t>(st.st_size);
-        // One compactor at a time, elected by a non-blocking lock on the
-        // directory; everyone else appends past the bound meanwhile (by no
-        // more than one compaction's worth of records) instead of queueing
-        // for the file: 400 writers waiting in turn for an exclusive lock
-        // on a file that is about to be replaced is a convoy.
-        if (may_compact && size + records.size() > max_bytes && ::flock(dir, LOCK_EX | LOCK_NB) == 0) {
-            struct DirUnlock {
-                int fd;
-                ~DirUnlock() { ::flock(fd, LOCK_UN); }
-            } unlock{dir};
-            auto done = compact_and_append(dir, boot, fd.get(), records, max_bytes);
-            if (!done) return std::unexpected(done.error());
-            if (*done == Compaction::Done) return {};
-            // Lock dropped either way: start over, appending plainly if the
-            // compaction gave up.
-            may_compact = *done == Compaction::Replaced;
-            continue;
+        // One compactor at a time, elected by a non-blocking lock; everyone
+        // else appends past the bound meanwhile (by no more than one
+        // compaction's worth of records) instead of queueing: 400 writers
+        // waiting in turn for an exclusive lock on a file that is about to
+        // be replaced is a convoy.
+        if (may_compact && size + records.size() > max_bytes) {
+            auto elected = store::open_lock(locks, store::compact_lock_name(boot));
+            if (elected && ::flock(elected->get(), LOCK_EX | LOCK_NB) == 0) {
+                auto done = compact_and_append(dir, boot, fd.get(), lock->get(), records, max_bytes);
+                if (!done) return std::unexpected(done.error());
+                if (*done == Compaction::Done) return {};
+                // The events lock is gone (a failed conversion drops it) or
+                // exclusive: start over shared, appending plainly if the
+                // compaction gave up.
+                ::flock(lock->get(), LOCK_UN);
+                held = false;
+                may_compact = *done == Compaction::Replaced;
+                continue;
+            }
         }
         if (auto ok = check_fsize(size + records.size()); !ok) return ok;
         ssize_t n = ::write(fd.get(), records.data(), records.size());
@@ -162,30 +171,36 @@ Status Store::append(std::span<const Event> events) {
     if (events.empty()) return {};
     const std::string& boot = boot_of(settings_);
     if (!line::valid_boot_id(boot)) return failure(ENOENT, "boot id unknown");
-    auto dir = open_stats_dir(settings_, true);
+    auto dir = store::open_stats_dir(settings_.runtime_dir, true);
     if (!dir) return std::unexpected(dir.error());
+    auto locks = store::open_locks_dir(dir->get(), store::stats_path(settings_.runtime_dir), true);
+    if (!locks) return std::unexpected(locks.error());
     std::vector<Event> settled(events.begin(), events.end());
     store::settle_claims(dir->get(), boot, settled);
     std::string records;
     records.reserve(events.size() * 192);
     for (const Event& e : settled) line::encode_to(records, e, boot);
-    Status ok = append_records(dir->get(), boot, records, settings_.max_bytes);
-    if (!ok) note_dropped(dir->get(), boot, events.size());
+    Status ok = append_records(dir->get(), locks->get(), boot, records, settings_.max_bytes);
+    if (!ok) note_dropped(dir->get(), locks->get(), boot, events.size());
     return ok;
 }
 
 Status Store::reset() {
     const std::string& boot = boot_of(settings_);
     if (!line::valid_boot_id(boot)) return failure(ENOENT, "boot id unknown");
-    auto dir = open_stats_dir(settings_, true);
+    auto dir = store::open_stats_dir(settings_.runtime_dir, true);
     if (!dir) return std::unexpected(dir.error());
+    auto locks = store::open_locks_dir(dir->get(), store::stats_path(settings_.runtime_dir), true);
+    if (!locks) return std::unexpected(locks.error());
     const std::string name = store::events_name(boot);
+    auto lock = store::open_lock(locks->get(), name);
+    if (!lock) return std::unexpected(lock.error());
+    // Exclusive: writers in the middle of an append finish first, later
+    // ones open the new file.
+    if (!store::lock_bounded(lock->get(), LOCK_EX)) return failure_errno("lock " + name);
     line::Header h{boot, store::realtime_ns(), 0, 0};
     auto old = store::open_file(dir->get(), name, O_RDONLY);
     if (old) {
-        // Exclusive: writers in the middle of an append finish first, later
-        // ones find the old file unlinked and move to the new one.
-        if (!store::lock_bounded(old->get(), LOCK_EX)) return failure_errno("lock " + name);
         char buf[256];
         ssize_t n = ::pread(old->get(), buf, sizeof buf, 0);
         std::string_view head(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
@@ -195,7 +210,7 @@ Status Store::reset() {
         return std::unexpected(old.error());
     }
     if (auto ok = store::create_file(dir->get(), store::dropped_name(boot), counter_text(0)); !ok) return ok;
-    note_dropped(dir->get(), boot, 0, true);
+    note_dropped(dir->get(), locks->get(), boot, 0, true);
     return store::replace_file(dir->get(), name, line::encode_header(h), false);
 }
 

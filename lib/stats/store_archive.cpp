@@ -21,18 +21,20 @@ namespace {
 
 // Copies boot `b`'s runtime store into the archive, folding its dropped
 // counter into the header so the copy stands alone.
-Status archive_one(int stats_dir, int boots_dir, const std::string& b) {
+Status archive_one(int stats_dir, int locks_dir, int boots_dir, const std::string& b) {
+    // The events lock exclusive, for a snapshot of the current file that
+    // ends on a whole record: in-flight appends finish first. A writer stuck
+    // mid-append does not stop the archive; its record may then be copied
+    // torn.
+    auto lock = store::open_lock(locks_dir, store::events_name(b));
+    if (lock) store::lock_bounded(lock->get(), LOCK_EX);
     auto fd = store::open_file(stats_dir, store::events_name(b), O_RDONLY);
     if (!fd) return fd.error().code == ENOENT ? Status{} : Status{std::unexpected(fd.error())};
-    // Exclusive for a snapshot that ends on a whole record: in-flight
-    // appends finish first. A writer stuck mid-append does not stop the
-    // archive; its record may then be copied torn.
-    store::lock_bounded(fd->get(), LOCK_EX);
     auto data = store::read_all(fd->get());
     struct stat st{};
     ::fstat(fd->get(), &st);
-    std::uint64_t dropped = store::read_dropped(stats_dir, b);
-    ::flock(fd->get(), LOCK_UN);
+    std::uint64_t dropped = store::read_dropped(stats_dir, locks_dir, b);
+    if (lock) lock->reset();
     if (!data) return std::unexpected(data.error());
 
     std::string_view rest = *data;
@@ -111,15 +113,20 @@ Status Store::archive() {
     auto boots = store::open_dir(state->get(), "boots", true);
     if (!boots) return std::unexpected(boots.error());
 
-    auto stats = store::open_dir(AT_FDCWD, settings_.runtime_dir + "/stats", false);
+    auto stats = store::open_stats_dir(settings_.runtime_dir, false);
     if (!stats && stats.error().code != ENOENT) return std::unexpected(stats.error());
     if (stats) {
+        auto locks = store::open_locks_dir(stats->get(), store::stats_path(settings_.runtime_dir), true);
+        if (!locks) return std::unexpected(locks.error());
         for (const std::string& b : stale_boots(stats->get(), me)) {
-            if (!archive_one(stats->get(), boots->get(), b)) continue;  // left for a later try
-            ::unlinkat(stats->get(), store::events_name(b).c_str(), 0);
-            ::unlinkat(stats->get(), store::dropped_name(b).c_str(), 0);
+            if (!archive_one(stats->get(), locks->get(), boots->get(), b)) continue;  // left for a later try
+            for (const std::string& n : {store::events_name(b), store::dropped_name(b)}) {
+                ::unlinkat(stats->get(), n.c_str(), 0);
+                ::unlinkat(locks->get(), n.c_str(), 0);
+            }
+            ::unlinkat(locks->get(), store::compact_lock_name(b).c_str(), 0);
         }
-        if (auto ok = archive_one(stats->get(), boots->get(), me); !ok) return ok;
+        if (auto ok = archive_one(stats->get(), locks->get(), boots->get(), me); !ok) return ok;
     }
     prune(boots->get(), me, settings_.keep_boots);
     remove_dead_temps(boots->get());

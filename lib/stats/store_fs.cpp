@@ -1,8 +1,12 @@
 // The checked filesystem steps of the stats store. Every check runs on what
-// was opened (fstat of the fd), never on a path, so swapping a name between
-// the check and the use changes nothing. A store directory that only root
-// can write is enough to trust what is inside it, whatever path led there:
-// nobody else can put a file, a symlink or a hard link into it.
+// was opened (fstat of the fd), never on a path, and everything below the
+// runtime directory is opened relative to a checked directory descriptor, so
+// swapping a name between the check and the use changes nothing. A store
+// directory that only root can write is enough to trust what is inside it:
+// nobody else can put a file, a symlink or a hard link into it. Trusting
+// what is inside is not enough for a lock, though: anyone who can open a
+// file can flock it, so the store's locks live in a directory nobody else
+// can even open (open_locks_dir()).
 #include "stats/store_impl.hpp"
 
 #include <dirent.h>
@@ -21,6 +25,7 @@ namespace kmodx::stats::store {
 
 std::string events_name(std::string_view boot_id) { return std::string(boot_id) + ".events"; }
 std::string dropped_name(std::string_view boot_id) { return std::string(boot_id) + ".dropped"; }
+std::string compact_lock_name(std::string_view boot_id) { return std::string(boot_id) + ".compact"; }
 
 std::string archive_name(std::int64_t created_ns, std::string_view boot_id) {
     char buf[24];
@@ -63,17 +68,19 @@ Status check(const struct stat& st, const std::string& what) {
     return {};
 }
 
-Result<UniqueFd> open_dir(int parent, const std::string& name, bool create) {
+Result<UniqueFd> open_dir(int parent, const std::string& name, bool create, const std::string& shown, Access access) {
+    const std::string& what = shown.empty() ? name : shown;
+    const mode_t mode = access == Access::Private ? 0700 : 0755;
     const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     UniqueFd fd(::openat(parent, name.c_str(), flags));
     if (!fd && errno == ENOENT && create && ::geteuid() == 0) {
         // mkdir's mode passes through our umask; the fchmod below sets it.
-        if (::mkdirat(parent, name.c_str(), 0755) != 0 && errno != EEXIST) return failure_errno("mkdir " + name);
-        fd.reset(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (::mkdirat(parent, name.c_str(), mode) != 0 && errno != EEXIST) return failure_errno("mkdir " + what);
+        fd.reset(::openat(parent, name.c_str(), flags));
         struct stat st;
-        if (fd && ::fstat(fd.get(), &st) == 0 && st.st_uid == 0 && (st.st_mode & 07777) != 0755 &&
+        if (fd && ::fstat(fd.get(), &st) == 0 && st.st_uid == 0 && (st.st_mode & 07777) != mode &&
             !(st.st_mode & (S_IWGRP | S_IWOTH)))
-            (void)::fchmod(fd.get(), 0755);
+            (void)::fchmod(fd.get(), mode);
     }
     if (!fd) {
         // O_NOFOLLOW|O_DIRECTORY on a symlink gives ENOTDIR or ELOOP
@@ -82,12 +89,14 @@ Result<UniqueFd> open_dir(int parent, const std::string& name, bool create) {
         struct stat lst;
         if ((err == ENOTDIR || err == ELOOP) && ::fstatat(parent, name.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
             S_ISLNK(lst.st_mode))
-            return failure(ELOOP, name + " is a symlink");
-        return failure(err, "open " + name);
+            return failure(ELOOP, what + " is a symlink");
+        return failure(err, "open " + what);
     }
     struct stat st;
-    if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + name);
-    if (auto ok = check(st, name); !ok) return std::unexpected(ok.error());
+    if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + what);
+    if (auto ok = check(st, what); !ok) return std::unexpected(ok.error());
+    if (access == Access::Private && (st.st_mode & (S_IRWXG | S_IRWXO)))
+        return failure(EPERM, what + " is accessible by group or others");
     return fd;
 }
 
@@ -97,6 +106,40 @@ Result<UniqueFd> open_file(int dir, const std::string& name, int flags) {
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return failure_errno("stat " + name);
     if (auto ok = check(st, name); !ok) return std::unexpected(ok.error());
+    return fd;
+}
+
+std::string stats_path(std::string_view runtime_dir) {
+    // A trailing slash would make the kernel follow a symlink in the last
+    // component despite O_NOFOLLOW.
+    while (runtime_dir.size() > 1 && runtime_dir.back() == '/') runtime_dir.remove_suffix(1);
+    return std::string(runtime_dir) + "/stats";
+}
+
+Result<UniqueFd> open_stats_dir(std::string_view runtime_dir, bool create) {
+    const std::string stats = stats_path(runtime_dir);
+    auto dir = open_dir(AT_FDCWD, stats.substr(0, stats.size() - 6), create);
+    if (!dir) return dir;
+    return open_dir(dir->get(), "stats", create, stats);
+}
+
+Result<UniqueFd> open_locks_dir(int stats_dir, const std::string& stats_shown, bool create) {
+    constexpr const char* kName = "locks";
+    const std::string what = stats_shown + "/" + kName;
+    auto fd = open_dir(stats_dir, kName, false, what, Access::Private);
+    if (fd || !create || fd.error().code != ENOENT) return fd;
+    // The stats directory has passed its checks, so what we create in it is
+    // ours: root's, or the caller's in a store of its own. No euid rule.
+    if (::mkdirat(stats_dir, kName, 0700) != 0 && errno != EEXIST) return failure_errno("mkdir " + what);
+    return open_dir(stats_dir, kName, false, what, Access::Private);
+}
+
+Result<UniqueFd> open_lock(int locks_dir, const std::string& name) {
+    // Nobody else can open the directory, so whatever is in it is ours: no
+    // checks on the file. O_NONBLOCK: a FIFO put there by mistake must not
+    // hang the open.
+    UniqueFd fd(::openat(locks_dir, name.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600));
+    if (!fd) return failure_errno("open lock " + name);
     return fd;
 }
 

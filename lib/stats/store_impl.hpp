@@ -1,5 +1,6 @@
 // Internals of the stats store shared by store*.cpp: the checked
-// filesystem steps, the file names, parsing a store file and compaction.
+// filesystem steps, the file names, the lock files, parsing a store file and
+// compaction.
 #pragma once
 
 #include "stats/line.hpp"
@@ -32,15 +33,43 @@ struct ArchiveEntry {
 std::vector<ArchiveEntry> list_archive(int boots_dir_fd);
 
 // Opens `name` under `parent` (AT_FDCWD for a path) as a directory without
-// following a symlink, creating it 0755 first when `create` and we are root,
-// and checks the trust rules (see check()). Failures carry the errno:
-// ELOOP for a symlink, EPERM for wrong owner or mode.
-Result<UniqueFd> open_dir(int parent, const std::string& name, bool create);
+// following a symlink, creating it first when `create` and we are root, and
+// checks the trust rules (see check()). A Private directory is made 0700 and
+// refused when it has any group or other bit. Messages name it `shown` (or
+// `name`). Failures carry the errno: ELOOP for a symlink, EPERM for wrong
+// owner or mode.
+enum class Access { Shared, Private };
+Result<UniqueFd> open_dir(int parent, const std::string& name, bool create, const std::string& shown = {},
+                          Access access = Access::Shared);
 // Regular file (or directory) owned by root - or by us when we are not root -
 // and not writable by group or others; a file must have one link.
 Status check(const struct stat& st, const std::string& what);
 // Opens a store file under dir with O_NOFOLLOW|O_CLOEXEC plus `flags`, checked.
 Result<UniqueFd> open_file(int dir, const std::string& name, int flags);
+
+// <runtime_dir>/stats, for messages.
+std::string stats_path(std::string_view runtime_dir);
+// The runtime directory (its last component not followed, checked), then
+// "stats" relative to it, checked: no component below the runtime directory
+// is ever resolved by path, so a symlink there leads nowhere.
+Result<UniqueFd> open_stats_dir(std::string_view runtime_dir, bool create);
+
+// Locks. Every flock the store takes is on a file in <stats>/locks, a
+// Private directory: anyone can open the events files and the stats
+// directory for reading, and a read-only descriptor is enough to flock, so
+// a lock on them could be held by any user to stall root's appends or stop
+// compaction. The lock files, named after what they guard:
+//   <boot>.events   appenders shared; compaction, reset, archive and a reader
+//                   waiting out a torn tail exclusive
+//   <boot>.dropped  the dropped counter's read-modify-write
+//   <boot>.compact  elects the one compactor (LOCK_NB)
+// A process that cannot open the directory (anyone but root, for root's
+// store) reads without locks; it cannot append anyway. `stats_shown` names
+// the stats directory in messages.
+Result<UniqueFd> open_locks_dir(int stats_dir, const std::string& stats_shown, bool create);
+// Opens (creating it 0600) lock file `name` in the locks directory.
+Result<UniqueFd> open_lock(int locks_dir, const std::string& name);
+std::string compact_lock_name(std::string_view boot_id);
 
 // flock(op) waiting at most kLockWaitMs: a lock holder that is stopped or
 // stuck must not hang every modprobe behind it. false with errno ETIMEDOUT
@@ -74,7 +103,9 @@ Parsed parse(std::string_view data);
 std::vector<Event> compact(const std::vector<Event>& events, const std::vector<std::uint32_t>& sizes,
                            std::uint64_t detail_budget);
 
-std::uint64_t read_dropped(int stats_dir, std::string_view boot_id);
+// The dropped counter; under its lock when `locks_dir` is one (>= 0),
+// otherwise read until two reads agree (it is rewritten in place).
+std::uint64_t read_dropped(int stats_dir, int locks_dir, std::string_view boot_id);
 
 // Claims each `loaded` event's module instance in <boot>.formed/ under
 // stats_dir; an event whose instance was claimed already becomes

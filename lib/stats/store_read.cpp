@@ -1,7 +1,9 @@
-// Reading a boot's store back. Readers take no lock: compaction and reset
+// Reading a boot's store back. Readers need no lock: compaction and reset
 // replace the file by rename(), so a reader holds either the old file or the
 // new one, each whole. Only a record still being written at the end can look
-// cut short; that case waits for the writers once and looks again.
+// cut short; root waits for the writers once and looks again, anyone else
+// (who cannot open the private lock files) leaves it to the parser, which
+// skips and counts a torn tail.
 #include "stats/store_impl.hpp"
 
 #include <fcntl.h>
@@ -71,14 +73,25 @@ Parsed parse(std::string_view data) {
     return p;
 }
 
-std::uint64_t read_dropped(int stats_dir, std::string_view boot_id) {
+std::uint64_t read_dropped(int stats_dir, int locks_dir, std::string_view boot_id) {
     auto fd = open_file(stats_dir, dropped_name(boot_id), O_RDONLY);
     if (!fd) return 0;
-    store::lock_bounded(fd->get(), LOCK_SH);
-    char buf[32];
-    ssize_t n = ::pread(fd->get(), buf, sizeof buf, 0);
-    std::uint64_t v = 0;
-    if (n > 0) std::from_chars(buf, buf + n, v);
+    UniqueFd lock;
+    if (locks_dir >= 0)
+        if (auto l = open_lock(locks_dir, dropped_name(boot_id)); l && lock_bounded(l->get(), LOCK_SH))
+            lock = std::move(*l);
+    auto value = [&] {
+        char buf[32];
+        ssize_t n = ::pread(fd->get(), buf, sizeof buf, 0);
+        std::uint64_t v = 0;
+        if (n > 0) std::from_chars(buf, buf + n, v);
+        return v;
+    };
+    std::uint64_t v = value();
+    // Without the lock a read can meet the counter half rewritten; it is
+    // fixed-width and rewritten in one pwrite, so two equal reads are whole.
+    for (int tries = 0; !lock && tries < 8; ++tries)
+        if (std::uint64_t again = value(); std::exchange(v, again) == again) break;
     return v;
 }
 
@@ -103,12 +116,15 @@ BootEvents from_parsed(std::string boot_id, store::Parsed p) {
 Result<BootEvents> read_current(const StoreSettings& s, const std::string& boot) {
     BootEvents empty;
     empty.boot_id = boot;
-    auto dir = store::open_dir(AT_FDCWD, s.runtime_dir + "/stats", false);
+    auto dir = store::open_stats_dir(s.runtime_dir, false);
     if (!dir) {
         if (dir.error().code == ENOENT) return empty;
         return std::unexpected(dir.error());
     }
-    std::uint64_t dropped = store::read_dropped(dir->get(), boot);
+    // Root's; for anyone else EACCES, and they read without locks.
+    auto locks = store::open_locks_dir(dir->get(), store::stats_path(s.runtime_dir), false);
+    const int locks_fd = locks ? locks->get() : -1;
+    std::uint64_t dropped = store::read_dropped(dir->get(), locks_fd, boot);
     auto fd = store::open_file(dir->get(), store::events_name(boot), O_RDONLY);
     if (!fd) {
         if (fd.error().code != ENOENT) return std::unexpected(fd.error());
@@ -117,13 +133,14 @@ Result<BootEvents> read_current(const StoreSettings& s, const std::string& boot)
     }
     auto data = store::read_all(fd->get());
     if (!data) return std::unexpected(data.error());
-    if (!data->empty() && data->back() != '\n') {
-        // Appenders hold a shared lock while they write: once the exclusive
-        // one is ours, whatever is still cut short was torn for good.
-        store::lock_bounded(fd->get(), LOCK_EX);
-        auto rest = store::read_all(fd->get(), data->size());
-        ::flock(fd->get(), LOCK_UN);
-        if (rest) *data += *rest;
+    if (!data->empty() && data->back() != '\n' && locks_fd >= 0) {
+        // Appenders hold the events lock shared while they write: once the
+        // exclusive one is ours, whatever is still cut short was torn for
+        // good.
+        if (auto lock = store::open_lock(locks_fd, store::events_name(boot))) {
+            store::lock_bounded(lock->get(), LOCK_EX);
+            if (auto rest = store::read_all(fd->get(), data->size())) *data += *rest;
+        }
     }
     BootEvents out = from_parsed(boot, store::parse(*data));
     out.dropped += dropped;

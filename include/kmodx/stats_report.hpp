@@ -5,10 +5,12 @@
 //   prometheus  --stats=prometheus, node_exporter textfile collector format
 // The debugfs figures are computed from kmodx's events by the kernel's own
 // rules (docs/stats.md, "Report"); when the kernel's file is readable its
-// figures are shown beside them.
+// figures are shown beside them. Every sum of counts, bytes or nanoseconds
+// over records is a saturating_add(): past UINT64_MAX it stays there.
 #pragma once
 
 #include <kmodx/result.hpp>
+#include <kmodx/saturating.hpp>
 #include <kmodx/stats.hpp>
 
 #include <cstdint>
@@ -42,7 +44,8 @@ struct DebugfsStats {
     std::vector<Duplicate> duplicates;   // newest first, as the kernel lists them
 
     std::uint64_t wasted_bytes() const {
-        return kread_bytes + decompress_bytes + becoming_bytes + load_bytes;
+        return saturating_add(saturating_add(kread_bytes, decompress_bytes),
+                              saturating_add(becoming_bytes, load_bytes));
     }
 };
 
@@ -125,7 +128,9 @@ struct Summary {
         std::uint64_t count = 1;
         // Per load (a compacted record's sums divided by its count).
         std::uint64_t wait_ns = 0, read_ns = 0, decompress_ns = 0, syscall_ns = 0;
-        std::uint64_t total_ns() const { return wait_ns + read_ns + decompress_ns + syscall_ns; }
+        std::uint64_t total_ns() const {
+            return saturating_add(saturating_add(wait_ns, read_ns), saturating_add(decompress_ns, syscall_ns));
+        }
     };
     std::vector<SlowLoad> slowest;       // at most kSlowest, slowest first
     static constexpr std::size_t kSlowest = 10;
@@ -170,10 +175,24 @@ std::string render_text(const Summary& s);
 std::string render_json(const Summary& s);
 std::string render_prometheus(const Summary& s);
 
-// JSON string body escaping (RFC 8259): quotes, backslash, control chars as
-// \uXXXX; bytes >= 0x80 that are not valid UTF-8 become U+FFFD.
+// Every string from the store (module, parent comm, taint, degradation
+// reason, boot id) goes through one of these before it reaches a report,
+// so no control character reaches the admin's terminal. "Control" is the
+// same in all three: bytes below 0x20, DEL (0x7f), the C1 controls
+// U+0080..U+009F, and for text and Prometheus any byte that is not UTF-8.
+// Printable ASCII and other valid UTF-8 pass unchanged.
+//
+// Text reports (the debugfs section and kmodx's sections): a control byte
+// becomes \xHH (lower-case hex, as the store's own escaping), a backslash
+// "\\" so that "\x1b" in a report can only mean the byte 0x1b.
+std::string text_escape(std::string_view s);
+// JSON string body (RFC 8259): quote, backslash and controls escaped (\n,
+// \t, ..., else \u00XX, C1 included); bytes that are not UTF-8 become U+FFFD.
 std::string json_escape(std::string_view s);
-// Prometheus label value escaping: backslash, double quote, newline.
+// Prometheus label value: the exposition format's escapes for backslash,
+// double quote and newline; any other control byte becomes the text
+// report's \xHH with its backslash escaped ("\\x1b"), the format having no
+// escape of its own for it.
 std::string prometheus_label_escape(std::string_view s);
 
 }  // namespace kmodx::stats

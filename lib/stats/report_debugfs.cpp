@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <limits>
 #include <unordered_map>
 
 namespace kmodx::stats {
@@ -17,7 +18,8 @@ namespace {
 // 112th (`++count_failed >= MAX_FAILED_MOD_PRINT`): 111 rows at most.
 constexpr std::size_t kMaxDuplicateRows = 111;
 
-std::uint64_t div_round_up(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+// DIV_ROUND_UP without its a + b - 1, which wraps for a saturated a.
+std::uint64_t div_round_up(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0); }
 
 void line(std::string& out, const char* label, std::uint64_t v) {
     char buf[96];
@@ -25,11 +27,15 @@ void line(std::string& out, const char* label, std::uint64_t v) {
     out.append(buf, static_cast<std::size_t>(n));
 }
 
-// The kernel's counters for failures are u32 (`%u`), its byte sums unsigned
-// long: print counts as the kernel would after wrapping.
-void count_line(std::string& out, const char* label, std::uint64_t v) {
-    line(out, label, static_cast<std::uint32_t>(v));
+// The kernel's counters are u32 (`%u`), its byte sums unsigned long. A
+// count past u32 prints as UINT32_MAX, not wrapped: the kernel's would wrap
+// only after 4 billion loads in one boot, so past it kmodx's figure comes
+// from a forged record, and wrapping would hide that as a small number.
+std::uint32_t u32_count(std::uint64_t v) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, std::numeric_limits<std::uint32_t>::max()));
 }
+
+void count_line(std::string& out, const char* label, std::uint64_t v) { line(out, label, u32_count(v)); }
 
 }  // namespace
 
@@ -51,7 +57,7 @@ DebugfsStage debugfs_stage(const Event& e) {
         // recorder charged the stage of the kernel it ran on.
         const std::uint64_t extra = e.path == DecompressPath::Kernel ? e.file_bytes : 0;
         const bool load = e.image_bytes > 0 && e.kernel_alloc_bytes >= extra &&
-                          e.kernel_alloc_bytes - extra == 2 * e.image_bytes;
+                          e.kernel_alloc_bytes - extra == saturating_add(e.image_bytes, e.image_bytes);
         return load ? DebugfsStage::Load : DebugfsStage::Becoming;
     }
     case ENOENT:  // unknown symbol or parameter: found after layout_and_allocate()
@@ -73,7 +79,7 @@ std::uint64_t debugfs_wasted_bytes(const Event& e, DebugfsStage stage) {
     // decompressed); mod_stat_bump_invalid(): 2 x len (+ compressed_len).
     std::uint64_t len = e.image_bytes ? e.image_bytes : e.file_bytes;
     std::uint64_t compressed = e.path == DecompressPath::Kernel ? e.file_bytes : 0;
-    return (stage == DebugfsStage::Load ? 2 * len : len) + compressed;
+    return saturating_add(stage == DebugfsStage::Load ? saturating_add(len, len) : len, compressed);
 }
 
 DebugfsStats debugfs_from_events(const std::vector<Event>& events) {
@@ -87,19 +93,20 @@ DebugfsStats debugfs_from_events(const std::vector<Event>& events) {
     for (std::size_t i = 0; i < events.size(); ++i) {
         const Event& e = events[i];
         const std::uint64_t n = e.count;
+        auto add = [](std::uint64_t& to, std::uint64_t v) { to = saturating_add(to, v); };
         switch (e.outcome) {
         case Outcome::Loaded:
-            s.loaded += n;
-            s.total_size += e.module_bytes;  // compacted records carry sums
-            s.text_size += e.text_bytes;
+            add(s.loaded, n);
+            add(s.total_size, e.module_bytes);  // compacted records carry sums
+            add(s.text_size, e.text_bytes);
             break;
         case Outcome::FailedRead:
-            s.failed_kread += n;
-            s.kread_bytes += e.file_bytes;
+            add(s.failed_kread, n);
+            add(s.kread_bytes, e.file_bytes);
             break;
         case Outcome::FailedDecompress:
-            s.failed_decompress += n;
-            s.decompress_bytes += e.file_bytes;
+            add(s.failed_decompress, n);
+            add(s.decompress_bytes, e.file_bytes);
             break;
         case Outcome::FailedKernel:
         case Outcome::DuplicateInKernel: {
@@ -109,11 +116,11 @@ DebugfsStats debugfs_from_events(const std::vector<Event>& events) {
             // fallback is linear in them, so no scaling by count.
             std::uint64_t bytes = debugfs_wasted_bytes(e, st);
             if (st == DebugfsStage::Becoming) {
-                s.failed_becoming += n;
-                s.becoming_bytes += bytes;
+                add(s.failed_becoming, n);
+                add(s.becoming_bytes, bytes);
             } else {
-                s.failed_load += n;
-                s.load_bytes += bytes;
+                add(s.failed_load, n);
+                add(s.load_bytes, bytes);
             }
             // Only duplicates make the kernel's table (try_add_failed_module
             // is called from module_patient_check_exists alone).
@@ -123,7 +130,7 @@ DebugfsStats debugfs_from_events(const std::vector<Event>& events) {
             Dup& d = it->second;
             if (e.time_ns < d.first_ns) d.first_ns = e.time_ns;
             auto& row = s.duplicates[d.slot];
-            row.count += n;
+            add(row.count, n);
             (st == DebugfsStage::Becoming ? row.becoming : row.load) = true;
             break;
         }
@@ -160,13 +167,13 @@ std::string format_debugfs(const DebugfsStats& s) {
     line(out, "Failed becoming bytes", s.becoming_bytes);
     line(out, "Failed kmod bytes", s.load_bytes);
     line(out, "Virtual mem wasted bytes", s.wasted_bytes());
-    const std::uint32_t live = static_cast<std::uint32_t>(s.loaded);
+    const std::uint32_t live = u32_count(s.loaded);
     if (live && s.total_size) line(out, "Average mod size", div_round_up(s.total_size, live));
     if (live && s.text_size) line(out, "Average mod text size", div_round_up(s.text_size, live));
-    const auto fk = static_cast<std::uint32_t>(s.failed_kread);
-    const auto fb = static_cast<std::uint32_t>(s.failed_becoming);
-    const auto fd = static_cast<std::uint32_t>(s.failed_decompress);
-    const auto fl = static_cast<std::uint32_t>(s.failed_load);
+    const auto fk = u32_count(s.failed_kread);
+    const auto fb = u32_count(s.failed_becoming);
+    const auto fd = u32_count(s.failed_decompress);
+    const auto fl = u32_count(s.failed_load);
     if (fk && s.kread_bytes) line(out, "Avg fail kread bytes", div_round_up(s.kread_bytes, fk));
     if (fb && s.becoming_bytes) line(out, "Avg fail becoming bytes", div_round_up(s.becoming_bytes, fb));
     if (fd && s.decompress_bytes) line(out, "Avg fail decomp bytes", div_round_up(s.decompress_bytes, fd));
@@ -180,7 +187,9 @@ std::string format_debugfs(const DebugfsStats& s) {
     for (const auto& d : s.duplicates) {
         if (++rows > kMaxDuplicateRows) break;
         // Module names are at most 55 chars (MODULE_NAME_LEN - 1): fits.
-        n = std::snprintf(buf, sizeof buf, "%25.*s\t%15llu\t%25s\n", 64, d.module.c_str(),
+        // An escaped forged one can be longer: "%.64s" cuts it to fit.
+        const std::string name = text_escape(d.module);
+        n = std::snprintf(buf, sizeof buf, "%25.*s\t%15llu\t%25s\n", 64, name.c_str(),
                           static_cast<unsigned long long>(d.count), duplicate_reason(d));
         out.append(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
     }

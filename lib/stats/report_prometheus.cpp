@@ -104,18 +104,6 @@ void debugfs_families(Prom& p, const Summary& s) {
 
 }  // namespace
 
-std::string prometheus_label_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-    return out;
-}
-
 std::string render_prometheus(const Summary& s) {
     Prom p;
     p.family("kmodx_stats_boot_info", "gauge", "The boot these figures describe (boot 0 is the current one).");

@@ -1,6 +1,8 @@
 // `modprobe --stats` as text: the kernel's debugfs section first (exactly as
 // the kernel prints it, so tools that parse that file parse this), then
 // kmodx's own sections in the same right-aligned, TAB-separated style.
+// Every string from the store goes through text_escape() (a control byte
+// shows as \xHH, never reaches the terminal raw), and totals saturate.
 #include <kmodx/stats_report.hpp>
 
 #include <cstdio>
@@ -57,8 +59,8 @@ void kernel_side_by_side(std::string& out, const DebugfsStats& mine, const Debug
     both("Failed kmod bytes", mine.load_bytes, k.load_bytes);
     both("Virtual mem wasted bytes", mine.wasted_bytes(), k.wasted_bytes());
     std::uint64_t a = 0, b = 0;
-    for (const auto& d : mine.duplicates) a += d.count;
-    for (const auto& d : k.duplicates) b += d.count;
+    for (const auto& d : mine.duplicates) a = saturating_add(a, d.count);
+    for (const auto& d : k.duplicates) b = saturating_add(b, d.count);
     both("Duplicate failures", a, b);
 }
 
@@ -69,7 +71,7 @@ std::string render_text(const Summary& s) {
 
     heading(out, "kmodx stats:");
     row(out, {"Boot", std::to_string(s.boot)});
-    row(out, {"Boot id", s.boot_id.empty() ? "unknown" : s.boot_id});
+    row(out, {"Boot id", s.boot_id.empty() ? "unknown" : text_escape(s.boot_id)});
     row(out, {"Events", num(s.events)});
     row(out, {"Records", num(s.records)});
     row(out, {"Records skipped", num(s.skipped)});
@@ -82,9 +84,10 @@ std::string render_text(const Summary& s) {
     row(out, {"Module", "Suppressed", "Cached-failure", "Kernel-read", "Bytes-saved"});
     std::uint64_t ts = 0, tf = 0, tr = 0, ta = 0;
     for (const auto& r : s.saved) {
-        row(out, {r.module, num(r.suppressed), num(r.suppressed_failure), num(r.read_bytes),
+        row(out, {text_escape(r.module), num(r.suppressed), num(r.suppressed_failure), num(r.read_bytes),
                   num(r.alloc_bytes)});
-        ts += r.suppressed, tf += r.suppressed_failure, tr += r.read_bytes, ta += r.alloc_bytes;
+        ts = saturating_add(ts, r.suppressed), tf = saturating_add(tf, r.suppressed_failure);
+        tr = saturating_add(tr, r.read_bytes), ta = saturating_add(ta, r.alloc_bytes);
     }
     if (s.saved.empty()) none(out);
     else row(out, {"Total", num(ts), num(tf), num(tr), num(ta)});
@@ -105,7 +108,7 @@ std::string render_text(const Summary& s) {
                 break;
             }
             if (!list.empty()) list += ", ";
-            list += (p.comm.empty() ? std::string("?") : p.comm) + " (" + num(p.requests) + ")";
+            list += (p.comm.empty() ? std::string("?") : text_escape(p.comm)) + " (" + num(p.requests) + ")";
         }
         out += who;
         out += ' ';
@@ -123,7 +126,7 @@ std::string render_text(const Summary& s) {
     heading(out, "Slowest loads:");
     row(out, {"Module", "Total-ms", "Wait-ms", "Read-ms", "Decompress-ms", "Syscall-ms", "Requester"});
     for (const auto& l : s.slowest)
-        row(out, {l.module, ms(l.total_ns()), ms(l.wait_ns), ms(l.read_ns), ms(l.decompress_ns),
+        row(out, {text_escape(l.module), ms(l.total_ns()), ms(l.wait_ns), ms(l.read_ns), ms(l.decompress_ns),
                   ms(l.syscall_ns), requester_name(l.requester)});
     if (s.slowest.empty()) none(out);
 
@@ -131,7 +134,7 @@ std::string render_text(const Summary& s) {
     row(out, {"Module", "Outcome", "Errno", "Count", "Message"});
     for (const auto& f : s.failures) {
         std::string line;
-        row(line, {f.module, outcome_name(f.outcome), errno_name(f.err), num(f.count)});
+        row(line, {text_escape(f.module), outcome_name(f.outcome), errno_name(f.err), num(f.count)});
         line.pop_back();  // the message is free text: no padding, no truncation
         out += line + '\t' + failure_message(f.outcome, f.err) + '\n';
     }
@@ -139,13 +142,13 @@ std::string render_text(const Summary& s) {
 
     heading(out, "Unloaded tainted modules:");
     row(out, {"Module", "Taint", "Count"});
-    for (const auto& t : s.tainted) row(out, {t.module, t.taint, num(t.count)});
+    for (const auto& t : s.tainted) row(out, {text_escape(t.module), text_escape(t.taint), num(t.count)});
     if (s.tainted.empty()) none(out);
 
     heading(out, "Degraded runs:");
     row(out, {"Flags", "Count", "Reason"});
     for (const auto& d : s.degraded)
-        row(out, {degraded_names(d.bits), num(d.count), d.reason.empty() ? "-" : d.reason});
+        row(out, {degraded_names(d.bits), num(d.count), d.reason.empty() ? "-" : text_escape(d.reason)});
     if (s.degraded.empty()) none(out);
     return out;
 }

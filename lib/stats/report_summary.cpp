@@ -117,8 +117,8 @@ Summary summarize(const BootEvents& boot, int boot_index) {
 
     for (const Event& e : boot.events) {
         const std::uint64_t n = e.count ? e.count : 1;
-        auto add = [n](std::uint64_t& to) { to = saturating_add(to, n); };
-        s.events = saturating_add(s.events, n);
+        auto add = [n](std::uint64_t& to) { to = saturating_add(to, n); };  // this record's count
+        add(s.events);
         auto oi = static_cast<std::size_t>(e.outcome);
         if (oi < Summary::kOutcomes) add(s.by_outcome[oi]);
 

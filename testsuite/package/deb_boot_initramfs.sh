@@ -94,7 +94,7 @@ out=/dev/ttyS1
         echo
         echo "KMODX-BOOT stats_json_end"
         # Lock files: dedup was on (a name per module that took a lock).
-        for f in /run/kmodx/*; do echo "KMODX-BOOT rundir=${f##*/}"; done
+        for f in /run/kmodx/locks/*; do echo "KMODX-BOOT rundir=${f##*/}"; done
         # The store's records of loads: module, requester, parent's comm.
         tab='	'
         cat /run/kmodx/stats/*.events 2>/dev/null |
@@ -178,7 +178,7 @@ for m in $b; do
 done
 # /init mounted /run, so kmodx made its runtime directory: dedup was on.
 for m in virtio_net virtio_pci loop; do
-    get $r rundir | grep -qx "$m" || die "kmodx boot: no lock file for $m in /run/kmodx ($(get $r rundir | tr '\n' ' '))"
+    get $r rundir | grep -qx "$m" || die "kmodx boot: no lock file for $m in /run/kmodx/locks ($(get $r rundir | tr '\n' ' '))"
 done
 # The initramfs's /init is pid 1 but not systemd: its console makes it user.
 get $r loaded | grep -qE '^loop (user|other) init$' ||

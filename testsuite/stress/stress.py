@@ -328,7 +328,7 @@ def diag(root, storm, r, modules):
         pass
     for m in modules:
         try:
-            lines.append(f"lock {m}: " + open(os.path.join(root, "run/kmodx", m)).read().replace("\n", "; "))
+            lines.append(f"lock {m}: " + open(os.path.join(root, "run/kmodx/locks", m)).read().replace("\n", "; "))
         except OSError:
             pass
     by_pid, _ = store_records(root)
@@ -545,7 +545,7 @@ def scenario_kill(env, seed, procs, wd):
 
         def killer():
             seen = set()
-            rundir = os.path.join(root, "run/kmodx")
+            rundir = os.path.join(root, "run/kmodx/locks")
             while not stop.is_set() and len(pending_kills) < in_syscall:
                 try:
                     names = os.listdir(rundir)

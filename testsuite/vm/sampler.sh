@@ -76,7 +76,7 @@ sample_once() {
     echo "KMODX-SAMPLE t=$t run=$(sed -n 's/^procs_running //p' /proc/stat)" \
         "blocked=$(sed -n 's/^procs_blocked //p' /proc/stat)" \
         "load=$(cut -d' ' -f1,2 /proc/loadavg | tr ' ' ,)" >"$out"
-    for f in $(grep -l '^err pending' /run/kmodx/* 2>/dev/null); do
+    for f in $(grep -l '^err pending' /run/kmodx/locks/* 2>/dev/null); do
         p=$(sed -n 's/^pid //p' "$f")
         echo "KMODX-SAMPLE t=$t pending module=${f##*/} pid=$p" \
             "state=$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null) sc=$(cut -d' ' -f1 "/proc/$p/syscall" 2>/dev/null)" \

@@ -5,6 +5,8 @@
 // timings) of the older events is given up.
 #include "stats/store_impl.hpp"
 
+#include <kmodx/saturating.hpp>
+
 #include <map>
 #include <tuple>
 
@@ -22,19 +24,14 @@ Key key_of(const Event& e) {
             e.degraded_reason};
 }
 
+// Sums stop at UINT64_MAX: a forged record near 2^64 must not wrap a total
+// into a small, believable figure (the reports saturate the same way).
 void add_into(Event& total, const Event& e) {
-    total.count += e.count;
+    for (auto field : {&Event::count, &Event::file_bytes, &Event::image_bytes, &Event::module_bytes,
+                       &Event::text_bytes, &Event::wait_ns, &Event::read_ns, &Event::decompress_ns,
+                       &Event::syscall_ns, &Event::kernel_read_bytes, &Event::kernel_alloc_bytes})
+        total.*field = saturating_add(total.*field, e.*field);
     if (e.time_ns < total.time_ns) total.time_ns = e.time_ns;
-    total.file_bytes += e.file_bytes;
-    total.image_bytes += e.image_bytes;
-    total.module_bytes += e.module_bytes;
-    total.text_bytes += e.text_bytes;
-    total.wait_ns += e.wait_ns;
-    total.read_ns += e.read_ns;
-    total.decompress_ns += e.decompress_ns;
-    total.syscall_ns += e.syscall_ns;
-    total.kernel_read_bytes += e.kernel_read_bytes;
-    total.kernel_alloc_bytes += e.kernel_alloc_bytes;
 }
 
 }  // namespace

@@ -155,7 +155,9 @@ Result<BootEvents> Store::read(int boot) const {
     if (boot > 0) return failure(EINVAL, "boot " + std::to_string(boot) + ": must be 0 or negative");
     if (boot == 0) return read_current(settings_, me);
 
-    auto dir = store::open_dir(AT_FDCWD, settings_.state_dir + "/boots", false);
+    auto state = store::open_dir(AT_FDCWD, settings_.state_dir, false);
+    if (!state) return std::unexpected(state.error());
+    auto dir = store::open_dir(state->get(), "boots", false, settings_.state_dir + "/boots");
     if (!dir) return std::unexpected(dir.error());
     std::size_t want = static_cast<std::size_t>(-static_cast<long long>(boot)) - 1;
     for (auto& entry : store::list_archive(dir->get())) {

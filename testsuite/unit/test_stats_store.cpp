@@ -673,6 +673,18 @@ static void symlinked_runtime_dir_is_refused(void**) {
     assert_true(got.has_value());
     assert_int_equal(got->events.size(), 1);
     assert_int_equal(got->dropped, 0);
+
+    // The state directory likewise, for the archived boots.
+    assert_true(Store(direct).archive().has_value());
+    auto next_boot = direct;
+    next_boot.boot_id = "22222222-2222-3333-4444-555555555555";
+    assert_true(Store(next_boot).read(-1).has_value());
+    const std::string real_state = dir.str() + "/real_state";
+    assert_int_equal(::rename(s.state_dir.c_str(), real_state.c_str()), 0);
+    assert_int_equal(::symlink(real_state.c_str(), s.state_dir.c_str()), 0);
+    auto prev = Store(next_boot).read(-1);
+    assert_false(prev.has_value());
+    assert_int_equal(prev.error().code, ELOOP);
 }
 
 static Outcome outcome_of(const BootEvents& b, std::size_t i) { return b.events.at(i).outcome; }

@@ -68,7 +68,19 @@ Status check(const struct stat& st, const std::string& what) {
     return {};
 }
 
-Result<UniqueFd> open_dir(int parent, const std::string& name, bool create, const std::string& shown, Access access) {
+namespace {
+
+// A trailing slash would make the kernel follow a symlink in the last
+// component despite O_NOFOLLOW.
+std::string without_trailing_slash(std::string_view path) {
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    return std::string(path);
+}
+
+}  // namespace
+
+Result<UniqueFd> open_dir(int parent, const std::string& path, bool create, const std::string& shown, Access access) {
+    const std::string name = without_trailing_slash(path);
     const std::string& what = shown.empty() ? name : shown;
     const mode_t mode = access == Access::Private ? 0700 : 0755;
     const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -109,18 +121,12 @@ Result<UniqueFd> open_file(int dir, const std::string& name, int flags) {
     return fd;
 }
 
-std::string stats_path(std::string_view runtime_dir) {
-    // A trailing slash would make the kernel follow a symlink in the last
-    // component despite O_NOFOLLOW.
-    while (runtime_dir.size() > 1 && runtime_dir.back() == '/') runtime_dir.remove_suffix(1);
-    return std::string(runtime_dir) + "/stats";
-}
+std::string stats_path(std::string_view runtime_dir) { return without_trailing_slash(runtime_dir) + "/stats"; }
 
 Result<UniqueFd> open_stats_dir(std::string_view runtime_dir, bool create) {
-    const std::string stats = stats_path(runtime_dir);
-    auto dir = open_dir(AT_FDCWD, stats.substr(0, stats.size() - 6), create);
+    auto dir = open_dir(AT_FDCWD, std::string(runtime_dir), create);
     if (!dir) return dir;
-    return open_dir(dir->get(), "stats", create, stats);
+    return open_dir(dir->get(), "stats", create, stats_path(runtime_dir));
 }
 
 Result<UniqueFd> open_locks_dir(int stats_dir, const std::string& stats_shown, bool create) {

@@ -32,14 +32,15 @@ struct ArchiveEntry {
 // The archive's boots, newest first; names that are not ours are ignored.
 std::vector<ArchiveEntry> list_archive(int boots_dir_fd);
 
-// Opens `name` under `parent` (AT_FDCWD for a path) as a directory without
-// following a symlink, creating it first when `create` and we are root, and
-// checks the trust rules (see check()). A Private directory is made 0700 and
-// refused when it has any group or other bit. Messages name it `shown` (or
-// `name`). Failures carry the errno: ELOOP for a symlink, EPERM for wrong
-// owner or mode.
+// Opens `path` under `parent` (AT_FDCWD for an absolute path) as a
+// directory without following a symlink in its last component (trailing
+// slashes dropped, as they would make it followed), creating it first when
+// `create` and we are root, and checks the trust rules (see check()). A
+// Private directory is made 0700 and refused when it has any group or other
+// bit. Messages name it `shown` (or `path`). Failures carry the errno: ELOOP
+// for a symlink, EPERM for wrong owner or mode.
 enum class Access { Shared, Private };
-Result<UniqueFd> open_dir(int parent, const std::string& name, bool create, const std::string& shown = {},
+Result<UniqueFd> open_dir(int parent, const std::string& path, bool create, const std::string& shown = {},
                           Access access = Access::Shared);
 // Regular file (or directory) owned by root - or by us when we are not root -
 // and not writable by group or others; a file must have one link.

@@ -30,9 +30,10 @@ BOOT_ID = "5e5e5e5e-7777-4c2a-9c3e-5a6b7c8d9e0f"
 # softdep loop, not the module built for another kernel.
 EXCLUDE = {"bad_vermagic", "softdep_loop_a", "softdep_loop_b", "softdep_main", "softdep_pre",
            "softdep_post"}
-# Errnos a failure window reuses (docs/dedup.md) and failures of the moment it never reuses.
-REUSED = ["ENODEV", "ENXIO", "EOPNOTSUPP", "ENOEXEC", "EPERM", "EKEYREJECTED", "EINVAL", "EIO"]
-MOMENT = ["EBUSY", "ENOMEM", "EAGAIN"]
+# Errnos a failure window reuses (docs/dedup.md) and failures of the moment
+# or of the caller (EPERM, EACCES: no CAP_SYS_MODULE) it never reuses.
+REUSED = ["ENODEV", "ENXIO", "EOPNOTSUPP", "ENOEXEC", "EKEYREJECTED", "EINVAL", "EIO"]
+MOMENT = ["EBUSY", "ENOMEM", "EAGAIN", "EPERM", "EACCES"]
 SLACK_S = float(os.environ.get("STRESS_SLACK_S", "20"))  # a shared, loaded 2-core machine
 
 

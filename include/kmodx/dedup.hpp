@@ -14,6 +14,7 @@
 // dedup, exactly as stock modprobe would.
 #pragma once
 
+#include <kmodx/clock.hpp>
 #include <kmodx/config.hpp>
 #include <kmodx/fd.hpp>
 #include <kmodx/kernel.hpp>
@@ -96,7 +97,6 @@ inline constexpr std::size_t kRecordBytes = 128;
 std::string format_record(const Record& r);
 // Anything malformed, truncated or oversized reads as no record at all.
 std::optional<Record> parse_record(std::string_view text);
-std::int64_t realtime_ns();
 
 struct LockFailure {
     bool timed_out = false;          // false: degraded for `reason`

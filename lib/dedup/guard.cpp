@@ -1,5 +1,6 @@
 // load_once() and run_serialised(): the lock protocol around one module's
 // load or install command.
+#include <kmodx/clock.hpp>
 #include <kmodx/dedup.hpp>
 
 #include <time.h>
@@ -25,12 +26,6 @@ Process& process() {
     // so it never reads the configuration or touches the runtime directory.
     static Process p;
     return p;
-}
-
-std::int64_t monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 // True when an ancestor (the modprobe whose install command we run under)

@@ -5,6 +5,7 @@
 // may extend it, asked again after 1, 2, 4 ... 32 s. SIGALRM is unblocked for
 // the wait: a signal mask survives exec, and a parent that blocked SIGALRM
 // would otherwise make the bounded wait unbounded.
+#include <kmodx/clock.hpp>
 #include <kmodx/dedup.hpp>
 
 #include <fcntl.h>
@@ -12,7 +13,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,12 +20,6 @@
 
 namespace kmodx::dedup {
 namespace {
-
-std::int64_t monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 void on_alarm(int) {}
 

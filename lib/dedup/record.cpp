@@ -12,7 +12,6 @@
 #include <kmodx/module_name.hpp>
 
 #include <sys/stat.h>
-#include <time.h>
 
 #include <cerrno>
 #include <charconv>
@@ -87,12 +86,6 @@ std::uint64_t request_key(std::string_view params, unsigned force_flags, const s
     std::string all(params);
     all.append(id, n > 0 ? std::size_t(n) : 0);
     return params_hash(all);
-}
-
-std::int64_t realtime_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 std::string format_record(const Record& r) {

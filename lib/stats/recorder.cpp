@@ -2,9 +2,9 @@
 
 #include "stats/requester.hpp"
 
+#include <kmodx/clock.hpp>
 #include <kmodx/config.hpp>
 
-#include <time.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -12,12 +12,6 @@
 
 namespace kmodx::stats {
 namespace {
-
-std::int64_t now_realtime_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 // The config layer folds in KMODX_STATS, so `stats = no` and the variable
 // both switch recording off.
@@ -43,7 +37,7 @@ void Recorder::record(Event e) {
         exit_hook_ = true;
         std::atexit(flush_at_exit);
     }
-    if (e.time_ns == 0) e.time_ns = now_realtime_ns();
+    if (e.time_ns == 0) e.time_ns = realtime_ns();
     if (e.pid == 0) e.pid = owner_;
     if (e.tool.empty()) e.tool = tool_;
     events_.push_back(std::move(e));

@@ -48,7 +48,7 @@ Status create_store(int dir, int locks, const std::string& boot) {
     if (auto ok = store::create_file(dir, store::dropped_name(boot), counter_text(0)); !ok) return ok;
     (void)store::open_lock(locks, store::dropped_name(boot));
     return store::create_file(dir, store::events_name(boot),
-                              line::encode_header({boot, store::realtime_ns(), 0, 0}));
+                              line::encode_header({boot, realtime_ns(), 0, 0}));
 }
 
 // Counting a record that could not be appended needs no new space: the
@@ -86,7 +86,7 @@ Result<Compaction> compact_and_append(int dir, const std::string& boot, int fd, 
     // A record still being written stays for the copy below.
     data->resize(data->rfind('\n') + 1);
     store::Parsed p = store::parse(*data);
-    line::Header h = p.header.value_or(line::Header{boot, store::realtime_ns(), 0, 0});
+    line::Header h = p.header.value_or(line::Header{boot, realtime_ns(), 0, 0});
     h.skipped += p.skipped;  // damaged records cannot be carried over, their count is
     std::string out = line::encode_header(h);
     out.reserve(data->size() / 2 + records.size());
@@ -198,7 +198,7 @@ Status Store::reset() {
     // Exclusive: writers in the middle of an append finish first, later
     // ones open the new file.
     if (!store::lock_bounded(lock->get(), LOCK_EX)) return failure_errno("lock " + name);
-    line::Header h{boot, store::realtime_ns(), 0, 0};
+    line::Header h{boot, realtime_ns(), 0, 0};
     auto old = store::open_file(dir->get(), name, O_RDONLY);
     if (old) {
         char buf[256];

@@ -9,6 +9,8 @@
 // can even open (open_locks_dir()).
 #include "stats/store_impl.hpp"
 
+#include <kmodx/clock.hpp>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -153,14 +155,12 @@ bool lock_bounded(int fd, int op) {
     // Uncontended, the first try is the only system call. The bound is on
     // the clock, not on the sleeps asked for: on a loaded machine each sleep
     // overshoots.
-    timespec now{};
     std::int64_t deadline = -1;
     long step_us = 100;
     for (;;) {
         if (::flock(fd, op | LOCK_NB) == 0) return true;
         if (errno != EWOULDBLOCK && errno != EINTR) return false;
-        ::clock_gettime(CLOCK_MONOTONIC, &now);
-        std::int64_t t = now.tv_sec * 1'000'000'000LL + now.tv_nsec;
+        const std::int64_t t = monotonic_ns();
         if (deadline < 0) deadline = t + kLockWaitMs * 1'000'000LL;
         if (t >= deadline) {
             errno = ETIMEDOUT;
@@ -249,12 +249,6 @@ Status create_file(int dir, const std::string& name, std::string_view data) {
     ::unlinkat(dir, tmp->c_str(), 0);
     if (err != EEXIST) return failure(err, "create " + name);
     return {};
-}
-
-std::int64_t realtime_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 }  // namespace kmodx::stats::store

@@ -5,6 +5,7 @@
 
 #include "stats/line.hpp"
 
+#include <kmodx/clock.hpp>
 #include <kmodx/fd.hpp>
 #include <kmodx/stats.hpp>
 
@@ -113,6 +114,5 @@ std::uint64_t read_dropped(int stats_dir, int locks_dir, std::string_view boot_i
 // `merged_in_kernel`. `removed` events drop their module's claims. Any
 // failure leaves the events as they are.
 void settle_claims(int stats_dir, std::string_view boot, std::vector<Event>& events);
-std::int64_t realtime_ns();
 
 }  // namespace kmodx::stats::store

@@ -45,7 +45,7 @@ const char* degraded_name(Degraded reason);
 // environment); --no-dedup is the caller's business.
 struct Settings {
     bool enabled = true;
-    std::string runtime_dir = "/run/kmodx";
+    std::string runtime_dir = KMODX_DEFAULT_RUNTIME_DIR;
     std::int64_t wait_bound_ms = 120'000;
     std::int64_t fail_window_s = 60;  // 0: never reuse a failure
 };

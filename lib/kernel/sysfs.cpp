@@ -96,23 +96,28 @@ TaskActivity task_activity_of(std::string_view text) {
     return nr == SYS_finit_module || nr == SYS_init_module ? TaskActivity::InLoadCall : TaskActivity::Other;
 }
 
-std::optional<std::uint64_t> task_start_of(std::string_view text) {
+std::optional<std::string_view> proc_stat_field(std::string_view text, int field) {
     // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses of
-    // its own (a user names their process as they like), so the fields are
-    // counted from the last ')'. STATE is field 3, the start time field 22.
+    // its own (a user names their process as they like), so fields are
+    // counted from the last ')', which ends field 2.
     const std::size_t close = text.rfind(')');
-    if (close == std::string_view::npos) return std::nullopt;
+    if (close == std::string_view::npos || field < 3) return std::nullopt;
     text.remove_prefix(close + 1);
-    for (int field = 3; field < 22; ++field) {
-        const std::size_t sp = text.find(' ', 1);
-        if (text.empty() || text[0] != ' ' || sp == std::string_view::npos) return std::nullopt;
-        text.remove_prefix(sp);
+    for (int f = 3;; ++f) {
+        const std::size_t start = text.find_first_not_of(" \n");
+        if (start == std::string_view::npos) return std::nullopt;
+        text.remove_prefix(start);
+        const std::size_t end = std::min(text.find_first_of(" \n"), text.size());
+        if (f == field) return text.substr(0, end);
+        text.remove_prefix(end);
     }
-    if (text.size() < 2 || text[0] != ' ') return std::nullopt;
-    text.remove_prefix(1);
+}
+
+std::optional<std::uint64_t> task_start_of(std::string_view text) {
+    const auto word = proc_stat_field(text, 22);
     std::uint64_t v = 0;
-    const auto parsed = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (parsed.ec != std::errc{} || (parsed.ptr != text.data() + text.size() && *parsed.ptr != ' ' && *parsed.ptr != '\n'))
+    if (!word || std::from_chars(word->data(), word->data() + word->size(), v).ptr != word->data() + word->size() ||
+        word->empty())
         return std::nullopt;
     return v;
 }

@@ -22,6 +22,9 @@ Result<std::uint64_t> module_instance(const std::string& sys_module, std::string
 
 // /proc/PID/syscall's text read as a TaskActivity.
 TaskActivity task_activity_of(std::string_view syscall_text);
+// Field FIELD (numbered as in proc(5), 3 and up: 3 state, 9 flags, 22 start
+// time) of /proc/PID/stat's text; nullopt when there is no such field.
+std::optional<std::string_view> proc_stat_field(std::string_view stat_text, int field);
 // /proc/PID/stat's text: the start time (field 22), nullopt when malformed.
 std::optional<std::uint64_t> task_start_of(std::string_view stat_text);
 

@@ -1,9 +1,11 @@
 #include "stats/requester.hpp"
 
-#include <fcntl.h>
+#include "kernel/sysfs.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <array>
 #include <optional>
 #include <cstdlib>
@@ -41,21 +43,6 @@ bool has_var(const RequesterFacts& f, std::string_view name) {
     return std::ranges::any_of(f.env, [&](const std::string& v) {
         return v.size() > name.size() && v.starts_with(name) && v[name.size()] == '=';
     });
-}
-
-std::string read_small(const std::string& path) {
-    std::string out;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return out;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > 1024 * 1024) break;
-    }
-    ::close(fd);
-    return out;
 }
 
 std::vector<std::string> split_nul(const std::string& text) {
@@ -117,22 +104,10 @@ bool parse_proc_stat(std::string_view text, std::string& comm, unsigned long& fl
     const auto close = text.rfind(')');
     if (open == std::string_view::npos || close == std::string_view::npos || close < open) return false;
     comm.assign(text.substr(open + 1, close - open - 1));
-    // After ") ": state ppid pgrp session tty_nr tpgid flags.
-    std::string_view rest = text.substr(close + 1);
-    for (int field = 0; field < 7; ++field) {
-        const auto start = rest.find_first_not_of(' ');
-        if (start == std::string_view::npos) return false;
-        rest.remove_prefix(start);
-        const auto end = std::min(rest.find(' '), rest.size());
-        if (field == 6) {
-            const std::string word(rest.substr(0, end));
-            char* stop = nullptr;
-            flags = std::strtoul(word.c_str(), &stop, 10);
-            return !word.empty() && *stop == '\0';
-        }
-        rest.remove_prefix(end);
-    }
-    return false;
+    const auto word = sysfs::proc_stat_field(text, 9);  // flags
+    if (!word || word->empty()) return false;
+    const auto parsed = std::from_chars(word->data(), word->data() + word->size(), flags);
+    return parsed.ec == std::errc{} && parsed.ptr == word->data() + word->size();
 }
 
 RequesterFacts gather_requester_facts() {
@@ -148,11 +123,11 @@ RequesterFacts gather_requester_facts() {
             f.env = inv->env;
         }
     } else if (may_be_kernel_call()) {
-        f.argv = split_nul(read_small("/proc/self/cmdline"));
-        f.env = split_nul(read_small("/proc/self/environ"));
+        f.argv = split_nul(sysfs::read_file("/proc/self/cmdline").value_or(""));
+        f.env = split_nul(sysfs::read_file("/proc/self/environ").value_or(""));
     }
     f.parent_pid = ::getppid();
-    const std::string stat = read_small("/proc/" + std::to_string(f.parent_pid) + "/stat");
+    const std::string stat = sysfs::read_file("/proc/" + std::to_string(f.parent_pid) + "/stat").value_or("");
     f.parent_known = parse_proc_stat(stat, f.parent_comm, f.parent_flags);
     f.stdin_tty = ::isatty(0) == 1;
     f.stderr_tty = ::isatty(2) == 1;

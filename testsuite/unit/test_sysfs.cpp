@@ -107,6 +107,13 @@ static void stat_text_gives_the_start_time(void**) {
     assert_false(task_start_of("4242 modprobe" + tail).has_value());
     assert_false(task_start_of("").has_value());
     assert_false(task_start_of("4242 (m) S 1 1234 1234 0 -1 4194560 2361 0 0 0 1 2 0 0 20 0 1 0 x9 1").has_value());
+    using kmodx::sysfs::proc_stat_field;
+    assert_true(proc_stat_field("9 (a) b) c) S 1 1 1 0 -1 64 0\n", 3) == "S");
+    assert_true(proc_stat_field("9 (a) b) c) S 1 1 1 0 -1 64 0\n", 9) == "64");
+    assert_true(proc_stat_field("9 (a) b) c) S 1 1 1 0 -1 64 0\n", 10) == "0");
+    assert_false(proc_stat_field("9 (a) b) c) S 1 1 1 0 -1 64 0\n", 11).has_value());
+    assert_false(proc_stat_field("9 (a) S 1", 2).has_value());
+    assert_false(proc_stat_field("9 a S 1", 3).has_value());
     // This process's own, through the real /proc.
     auto self = kmodx::sysfs::read_file("/proc/self/stat");
     assert_true(self.has_value());

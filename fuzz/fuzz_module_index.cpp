@@ -1,5 +1,5 @@
 // depmod's binary index reader (lib/core/module_index.cpp), which modprobe's
-// answer to the kernel's call runs on modules.dep.bin, and its reading of
+// answer to the kernel's call runs on modules.dep.bin and modules.alias.bin, and its reading of
 // the modules.dep line it finds (modprobe::parse_dep_line).
 // Input: one mode byte, then
 //   mode even: a key length byte, the key, then the index image as is;
@@ -9,13 +9,18 @@
 // lookup twice gives the same answer; a line read from the image names each
 // dependency once, by a non-empty name, with an absolute path; on a built
 // index, exactly the keys it was built from are found, with their values,
-// and every probe answers without an error.
+// and every probe answers without an error; the alias lookup
+// (lookup_all_plain) agrees with the exact one, and answers only when no
+// pattern key could match the probe, with all of the probe's own values.
 #include "core/module_index.hpp"
 #include "modprobe/kernel_call.hpp"
 
 #include "fuzz_common.hpp"
 #include "../testsuite/unit/index_builder.hpp"
 
+#include <fnmatch.h>
+
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -35,6 +40,10 @@ void raw(fuzz::Input& in) {
     FUZZ_CHECK(a || a.error().code == EINVAL);
     auto v = kmodx::module_index::lookup(image, key);
     FUZZ_CHECK(v.has_value() == a.has_value());
+    // The alias lookup agrees with the exact one where both answer (it may
+    // fail where the exact one does not: it reads more child offsets).
+    auto all = kmodx::module_index::lookup_all_plain(image, key);
+    if (all && *all && v) FUZZ_CHECK((*all)->empty() == !v->has_value() && (!v->has_value() || (**all)[0] == **v));
     if (!v || !v->has_value()) return;
     auto line = kmodx::modprobe::parse_dep_line(**v, "/m");
     if (!line) return;
@@ -63,9 +72,11 @@ void built(fuzz::Input& in) {
     words.pop_back();
     kmodx::test::IndexBuilder b;
     std::set<std::string> keys;
+    std::map<std::string, std::size_t> added;
     for (const auto& w : words) {
         b.add(w, "kernel/" + w + ".ko:");
         keys.insert(w);
+        ++added[w];
     }
     const auto image = b.image();
     for (const auto& k : keys) {
@@ -78,6 +89,16 @@ void built(fuzz::Input& in) {
         auto r = kmodx::module_index::contains(image, k);
         FUZZ_CHECK(r.has_value());
         FUZZ_CHECK(*r == (keys.count(k) != 0));
+        // When the alias lookup answers, no other key could match K as a
+        // libkmod fnmatch() pattern, and the answer is K's own values.
+        auto all = kmodx::module_index::lookup_all_plain(image, k);
+        FUZZ_CHECK(all.has_value());
+        if (!*all) continue;
+        // (libkmod takes a key for a pattern only by '*', '?' or '[').
+        for (const auto& other : keys)
+            FUZZ_CHECK(other == k || other.find_first_of("*?[") == std::string::npos ||
+                       ::fnmatch(other.c_str(), k.c_str(), 0) != 0);
+        FUZZ_CHECK((*all)->size() == (added.count(k) ? added[k] : 0));
     }
 }
 

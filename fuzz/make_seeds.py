@@ -199,6 +199,9 @@ def module_index_seeds(index_dir):
     keys = ["evdev", "evbug", "e1000", "e1000e", "kvm", "kvm_intel", "kvm_"]
     put("module_index", "built_prefixes", b"\1" + b"\0".join(k.encode() for k in keys))
     put("module_index", "built_empty_key", b"\1\0a\0")
+    # alias keys with patterns on the probe's path (lookup_all_plain defers)
+    aliases = ["char_major_10_232", "char_major_10_*", "net_pf_10", "net_pf_10", "crypto_sha[25]*", "crypto_sha1"]
+    put("module_index", "built_patterns", b"\1" + b"\0".join(k.encode() for k in aliases) + b"\0crypto_sha256")
     if index_dir is None:
         return
     # mode byte 0: key length, key, a real index as depmod wrote it

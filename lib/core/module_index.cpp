@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 namespace kmodx::module_index {
 namespace {
@@ -102,9 +103,20 @@ struct Mapping {
 
 }  // namespace
 
-Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, std::string_view key) {
-    using Found = std::optional<std::string>;
-    const Reader r(image);
+namespace {
+
+// Where KEY ends in the trie. Wild: a pattern key ('*', '?' or '[' in a
+// prefix, or a child under one of them) lies on KEY's path, so libkmod's
+// wildcard search (modules.alias.bin) could match KEY by it as well; only
+// looked for when WILD_AWARE.
+struct Walk {
+    enum { Missing, Found, Wild } kind = Missing;
+    Node node;
+};
+
+bool wild(unsigned ch) { return ch == '*' || ch == '?' || ch == '['; }
+
+Result<Walk> walk(const Reader& r, std::string_view key, bool wild_aware) {
     auto magic = r.u32(0), version = r.u32(4), root = r.u32(8);
     if (!magic || !version || !root || *magic != kMagic || (*version >> 16) != kVersionMajor)
         return failure(EINVAL, "not a depmod index");
@@ -113,18 +125,25 @@ Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, 
     // Each step consumes at least one byte of KEY, so this ends; a cycle in
     // a damaged image cannot outlast it.
     for (std::size_t steps = 0; steps <= key.size() + 1; ++steps) {
-        if ((offset & kOffsetMask) == 0) return Found{};
+        if ((offset & kOffsetMask) == 0) return Walk{};
         auto n = read_node(r, offset);
         if (!n) return failure(EINVAL, "damaged depmod index");
-        if (key.substr(i, n->prefix.size()) != n->prefix) return Found{};
-        i += n->prefix.size();
-        if (i == key.size()) {
-            if (n->values == 0) return Found{};
-            // libkmod answers with the first value: depmod sorts them by priority.
-            return Found{std::string(*r.str(n->first_value + 4))};
+        for (std::size_t k = 0; k < n->prefix.size(); ++k) {
+            if (wild_aware && wild(static_cast<unsigned char>(n->prefix[k]))) return Walk{Walk::Wild, {}};
+            if (i + k >= key.size() || key[i + k] != n->prefix[k]) return Walk{};
         }
+        i += n->prefix.size();
+        if (wild_aware) {
+            for (unsigned ch : {'*', '?', '['}) {
+                if (ch < n->first || ch > n->last) continue;
+                auto child = r.u32(n->children + 4 * std::size_t(ch - n->first));
+                if (!child) return failure(EINVAL, "damaged depmod index");
+                if ((*child & kOffsetMask) != 0) return Walk{Walk::Wild, {}};
+            }
+        }
+        if (i == key.size()) return n->values == 0 ? Walk{} : Walk{Walk::Found, *n};
         const unsigned ch = static_cast<unsigned char>(key[i++]);
-        if (ch < n->first || ch > n->last) return Found{};
+        if (ch < n->first || ch > n->last) return Walk{};
         auto child = r.u32(n->children + 4 * std::size_t(ch - n->first));
         if (!child) return failure(EINVAL, "damaged depmod index");
         offset = *child;
@@ -132,13 +151,10 @@ Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, 
     return failure(EINVAL, "damaged depmod index");
 }
 
-Result<bool> contains(std::span<const unsigned char> image, std::string_view key) {
-    auto v = lookup(image, key);
-    if (!v) return std::unexpected(v.error());
-    return v->has_value();
-}
-
-Result<std::optional<std::string>> file_lookup(const std::string& path, std::string_view key) {
+// Runs LOOK on the index file at PATH, mapped, not read: one lookup touches
+// a few of its pages.
+template <class Look>
+auto on_file(const std::string& path, Look look) -> decltype(look(std::span<const unsigned char>{})) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return failure_errno("open " + path);
     struct stat st;
@@ -148,7 +164,53 @@ Result<std::optional<std::string>> file_lookup(const std::string& path, std::str
     m.size = static_cast<std::size_t>(st.st_size);
     m.addr = ::mmap(nullptr, m.size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
     if (m.addr == MAP_FAILED) return failure_errno("mmap " + path);
-    return lookup({static_cast<const unsigned char*>(m.addr), m.size}, key);
+    return look(std::span<const unsigned char>{static_cast<const unsigned char*>(m.addr), m.size});
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, std::string_view key) {
+    using Found = std::optional<std::string>;
+    const Reader r(image);
+    auto w = walk(r, key, false);
+    if (!w) return std::unexpected(w.error());
+    if (w->kind != Walk::Found) return Found{};
+    // libkmod answers with the first value: depmod sorts them by priority.
+    return Found{std::string(*r.str(w->node.first_value + 4))};
+}
+
+Result<std::optional<std::vector<std::string>>> lookup_all_plain(std::span<const unsigned char> image,
+                                                                  std::string_view key) {
+    using Answer = std::optional<std::vector<std::string>>;
+    const Reader r(image);
+    auto w = walk(r, key, true);
+    if (!w) return std::unexpected(w.error());
+    if (w->kind == Walk::Wild) return Answer{};
+    std::vector<std::string> out;
+    if (w->kind == Walk::Found) {
+        // read_node() checked that every value lies inside the image.
+        std::size_t at = w->node.first_value;
+        for (std::uint32_t v = 0; v < w->node.values; ++v) {
+            const std::string_view s = *r.str(at + 4);
+            out.emplace_back(s);
+            at += 4 + s.size() + 1;
+        }
+    }
+    return Answer{std::move(out)};
+}
+
+Result<bool> contains(std::span<const unsigned char> image, std::string_view key) {
+    auto v = lookup(image, key);
+    if (!v) return std::unexpected(v.error());
+    return v->has_value();
+}
+
+Result<std::optional<std::string>> file_lookup(const std::string& path, std::string_view key) {
+    return on_file(path, [key](std::span<const unsigned char> image) { return lookup(image, key); });
+}
+
+Result<std::optional<std::vector<std::string>>> file_lookup_all_plain(const std::string& path, std::string_view key) {
+    return on_file(path, [key](std::span<const unsigned char> image) { return lookup_all_plain(image, key); });
 }
 
 Result<bool> file_contains(const std::string& path, std::string_view key) {

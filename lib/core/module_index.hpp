@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kmodx::module_index {
 
@@ -21,9 +22,18 @@ Result<bool> contains(std::span<const unsigned char> image, std::string_view key
 // sorted them by priority); nullopt when KEY has none. Errors as contains().
 Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, std::string_view key);
 
+// Every value of KEY in order (all modules an alias names, by priority), as
+// libkmod's wildcard search of modules.alias.bin gives them, when no pattern
+// key could match KEY too; an empty list when KEY has none; nullopt when a
+// pattern ('*', '?' or '[') lies on KEY's path through the trie: then only
+// libkmod's fnmatch() over it can say. Errors as contains().
+Result<std::optional<std::vector<std::string>>> lookup_all_plain(std::span<const unsigned char> image,
+                                                                  std::string_view key);
+
 // The same for the index file at PATH (mapped, not read: one lookup touches
 // a few of its pages).
 Result<bool> file_contains(const std::string& path, std::string_view key);
 Result<std::optional<std::string>> file_lookup(const std::string& path, std::string_view key);
+Result<std::optional<std::vector<std::string>>> file_lookup_all_plain(const std::string& path, std::string_view key);
 
 }  // namespace kmodx::module_index

@@ -44,7 +44,10 @@ bool line_affects(std::string_view l, const ConfigQuery& q) {
     const std::string pattern(word());
     if (pattern.empty()) return false;
     if (cmd == "alias") return pattern_matches(pattern, q.target);
-    // "remove" only acts on -r; anything else libkmod ignores.
+    // A lookup that gets as far as the commands finds a name in an install
+    // or a remove command too.
+    if ((cmd == "install" || cmd == "remove") && q.through_commands && pattern_matches(pattern, q.target)) return true;
+    // Otherwise "remove" only acts on -r; anything else libkmod ignores.
     if (cmd != "options" && cmd != "install" && cmd != "softdep" && cmd != "blacklist") return false;
     return std::any_of(q.modules.begin(), q.modules.end(), [&](const std::string& m) { return pattern_matches(pattern, m); });
 }

@@ -14,6 +14,9 @@ namespace kmodx::modprobe {
 struct ConfigQuery {
     std::string target;                // an alias line for it would redirect the lookup
     std::vector<std::string> modules;  // options/install/softdep/blacklist for these would change the probe
+    // TARGET is no module, so libkmod's lookup reaches the install and
+    // remove commands before modules.alias: a command for it redirects too.
+    bool through_commands = false;
 };
 
 // Whether one config text has a line that matters to the query. Names are

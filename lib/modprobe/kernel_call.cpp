@@ -46,6 +46,29 @@ std::optional<int> answer_live(const std::string& name, const std::string& modul
     return 0;
 }
 
+// An alias the kernel asks for (fs-xfs, char-major-10-232, net-pf-10), all of
+// whose modules are live: the commonest alias request at boot. libkmod 30
+// looks a name up in modprobe.d's aliases, modules.dep, install and remove
+// commands, then modules.alias; so this answers only when the name is no
+// module, no config line names it or its modules, and no pattern in
+// modules.alias could add a module to the exact key's list. Then every
+// module of the list is live and kmod's probe of each returns at once.
+std::optional<int> answer_live_alias(const std::string& name, const std::string& module_dir, Kernel& kernel) {
+    auto listed = module_index::file_lookup_all_plain(module_dir + "/modules.alias.bin", name);
+    if (!listed || !*listed || (*listed)->empty()) return std::nullopt;
+    const std::vector<std::string>& modules = **listed;
+    for (const std::string& m : modules) {
+        if (kernel.module_state(m) != ModuleState::Live) return std::nullopt;
+        // libkmod records a module without a modules.dep entry as builtin.
+        auto indexed = module_index::file_contains(module_dir + "/modules.dep.bin", m);
+        if (!indexed || !*indexed) return std::nullopt;
+    }
+    ConfigQuery q{name, modules, true};
+    if (config_may_affect(q, module_dir)) return std::nullopt;
+    for (const std::string& m : modules) stats::record(stats::simple_event("modprobe", m, stats::Outcome::AlreadyLive));
+    return 0;
+}
+
 std::optional<Plan> plan_without_libkmod(const std::string& name, const std::string& module_dir, Kernel& kernel) {
     auto value = module_index::file_lookup(module_dir + "/modules.dep.bin", name);
     if (!value || !*value) return std::nullopt;
@@ -117,7 +140,11 @@ std::optional<int> answer_kernel_call(const Options& opts, Kernel& kernel) {
     const std::string module_dir = std::string("/lib/modules/") + u.release;
     if (state == ModuleState::Live) return answer_live(name, module_dir);
     auto plan = plan_without_libkmod(name, module_dir, kernel);
-    if (!plan) return std::nullopt;
+    if (!plan) {
+        auto is_module = module_index::file_contains(module_dir + "/modules.dep.bin", name);
+        if (!is_module || *is_module) return std::nullopt;
+        return answer_live_alias(name, module_dir, kernel);
+    }
     log::set_priority(opts.verbosity);
     return carry_out(*plan, name, opts, kernel) < 0 ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -130,6 +131,92 @@ static void index_agrees_with_libkmod_on_the_fixture_tree(void**) {
     assert_false(module_index::file_contains(dir + "/no-such-index.bin", "evdev").has_value());
 }
 
+// An alias's modules, all of them in order, when no pattern in the index
+// could match the name as well; nullopt (ask libkmod) when one could.
+static void alias_lookups_answer_only_without_patterns_on_the_path(void**) {
+    using Answer = std::optional<std::vector<std::string>>;
+    auto all = [](const std::vector<unsigned char>& img, const std::string& key) {
+        auto r = module_index::lookup_all_plain(img, key);
+        assert_true(r.has_value());
+        return *r;
+    };
+    IndexBuilder b;
+    b.add("char_major_10_232", "kvm");
+    b.add("fs_xfs", "xfs");
+    b.add("net_pf_10", "ipv6");
+    b.add("net_pf_10", "ipv6_alt");
+    b.add("crypto_sha*", "sha_generic");
+    b.add("pci:v00001AF4d*", "virtio_pci");
+    auto img = b.image();
+    assert_true(all(img, "char_major_10_232") == Answer(std::vector<std::string>{"kvm"}));
+    assert_true(all(img, "fs_xfs") == Answer(std::vector<std::string>{"xfs"}));
+    assert_true(all(img, "net_pf_10") == Answer(std::vector<std::string>{"ipv6", "ipv6_alt"}));
+    assert_true(all(img, "fs_ext4") == Answer(std::vector<std::string>{}));
+    assert_true(all(img, "fs_xf") == Answer(std::vector<std::string>{}));
+    // "crypto_sha*" could match these: only fnmatch() over it can say.
+    assert_false(all(img, "crypto_sha256").has_value());
+    assert_false(all(img, "crypto_sha").has_value());
+    assert_false(all(img, "pci:v00001AF4d00001000sv").has_value());
+    // A pattern in a node's prefix, and at the very end of the name.
+    IndexBuilder p;
+    p.add("usb:v1D6Bp0002d*dc09*", "hub");
+    auto pimg = p.image();
+    assert_false(all(pimg, "usb:v1D6Bp0002d0601dc09dsc00").has_value());
+    assert_true(all(pimg, "usb:v1D6Bp0003") == Answer(std::vector<std::string>{}));
+    IndexBuilder q;
+    q.add("char_major_10_232", "kvm");
+    q.add("char_major_10_232*", "other");
+    assert_false(all(q.image(), "char_major_10_232").has_value());
+    assert_false(module_index::lookup_all_plain(std::vector<unsigned char>(12, 0), "x").has_value());
+}
+
+// On the fixture tree, every alias the lookup answers gets libkmod's list.
+static void alias_lookups_agree_with_libkmod_on_the_fixture_tree(void**) {
+    const std::string dir = fixture_dir();
+    if (dir.empty()) skip();
+    std::ifstream text(dir + "/modules.alias");
+    assert_true(text.good());
+    const char* no_config[] = {nullptr};
+    kmod_ctx* ctx = kmod_new(dir.c_str(), no_config);
+    assert_non_null(ctx);
+    int answered = 0, deferred = 0;
+    for (std::string line; std::getline(text, line);) {
+        std::istringstream words(line);
+        std::string kw, alias;
+        words >> kw >> alias;
+        if (kw != "alias" || alias.find_first_of("*?[") != std::string::npos) continue;
+        for (const std::string& name : {alias, alias + "x"}) {
+            std::string key = name;
+            for (char& c : key)
+                if (c == '-') c = '_';
+            auto in_dep = module_index::file_contains(dir + "/modules.dep.bin", key);
+            assert_true(in_dep.has_value());
+            if (*in_dep) continue;  // a module's own name: modules.dep answers first
+            auto ours = module_index::file_lookup_all_plain(dir + "/modules.alias.bin", key);
+            assert_true(ours.has_value());
+            if (!ours->has_value()) {
+                ++deferred;
+                continue;
+            }
+            kmod_list* list = nullptr;
+            assert_int_equal(kmod_module_new_from_lookup(ctx, name.c_str(), &list), 0);
+            std::vector<std::string> theirs;
+            kmod_list* l;
+            kmod_list_foreach(l, list) {
+                kmod_module* m = kmod_module_get_module(l);
+                theirs.emplace_back(kmod_module_get_name(m));
+                kmod_module_unref(m);
+            }
+            kmod_module_unref_list(list);
+            if ((*ours)->empty()) continue;  // libkmod goes on to the builtin indexes
+            assert_true(**ours == theirs);
+            ++answered;
+        }
+    }
+    kmod_unref(ctx);
+    assert_true(answered > 0);
+}
+
 static void config_aliases_that_redirect_a_name(void**) {
     using modprobe::config_text_aliases;
     assert_true(config_text_aliases("alias evdev irqbypass\n", "evdev"));
@@ -237,6 +324,15 @@ static void config_lines_that_change_a_probe(void**) {
     assert_false(config_text_affects("remove chain_a /bin/true\n", q));
     assert_false(config_text_affects("options chain_c x=1\nsoftdep evdev pre: chain_a\n# options chain_a x\n", q));
     assert_false(config_text_affects("optionschain_a x\nfoo chain_a\noptions\n", q));
+    // An alias (no module by that name): libkmod's lookup reaches the
+    // install and remove commands before modules.alias, so a command for
+    // the alias itself makes the name a module of its own.
+    const modprobe::ConfigQuery a{"char_major_10_232", {"kvm"}, true};
+    assert_true(config_text_affects("remove char_major_10_232 /bin/true\n", a));
+    assert_true(config_text_affects("install char-major-10-232 /bin/true\n", a));
+    assert_true(config_text_affects("options kvm x=1\n", a));
+    assert_false(config_text_affects("remove kvm /bin/true\n", a));
+    assert_false(config_text_affects("remove char_major_10_233 /bin/true\n", a));
 }
 
 static void cmdline_options_for_a_module(void**) {
@@ -255,6 +351,8 @@ int main() {
         cmocka_unit_test(index_rejects_what_is_not_an_index),
         cmocka_unit_test(index_agrees_with_libkmod_on_the_fixture_tree),
         cmocka_unit_test(config_aliases_that_redirect_a_name),
+        cmocka_unit_test(alias_lookups_answer_only_without_patterns_on_the_path),
+        cmocka_unit_test(alias_lookups_agree_with_libkmod_on_the_fixture_tree),
         cmocka_unit_test(index_lookup_gives_the_first_value),
         cmocka_unit_test(dep_lines_read_as_libkmod_reads_them),
         cmocka_unit_test(dep_lines_agree_with_libkmod_on_the_fixture_tree),

@@ -59,4 +59,26 @@ SIM_ENV="LD_DEBUG=libs" run_kmodx "$ROOT" modprobe -q -- kvm
 assert_rc 0
 case $ERR in *"libkmod.so.2"*) ;; *) die "kvm with a command line option for irqbypass did not load libkmod: $ERR" ;; esac
 grep -q "^kvm " "$ROOT/proc/modules" || die "kvm not loaded"
+
+# An alias whose modules are all live (kvm's char-major-10-232; two modules
+# for crypto-sha512): no libkmod, one already-live event per module. An
+# alias line for it in modprobe.d sends it through libkmod again.
+: >"$ROOT/proc/cmdline"
+run_kmodx "$ROOT" modprobe sha512_ssse3
+run_kmodx "$ROOT" modprobe sha512_generic
+before=$(stats_count "$ROOT" '$1=="kvm" && $2=="already_live"')
+sha_before=$(stats_count "$ROOT" '$1 ~ /^sha512_(ssse3|generic)$/ && $2=="already_live"')
+SIM_ENV="LD_DEBUG=libs" run_kmodx "$ROOT" modprobe -q -- char-major-10-232
+assert_rc 0
+assert_out_eq ""
+no_libkmod "the live alias call"
+assert_eq "$(stats_count "$ROOT" '$1=="kvm" && $2=="already_live"')" $((before + 1)) "already-live events for kvm"
+SIM_ENV="LD_DEBUG=libs" run_kmodx "$ROOT" modprobe -q -- crypto-sha512
+assert_rc 0
+no_libkmod "the live alias call for two modules"
+assert_eq "$(stats_count "$ROOT" '$1 ~ /^sha512_(ssse3|generic)$/ && $2=="already_live"')" $((sha_before + 2)) "already-live events for crypto-sha512"
+echo "alias char-major-10-232 evdev" >"$ROOT/etc/modprobe.d/a.conf"
+SIM_ENV="LD_DEBUG=libs" run_kmodx "$ROOT" modprobe -q -- char-major-10-232
+assert_rc 0
+case $ERR in *"libkmod.so.2"*) ;; *) die "an alias redirected in modprobe.d did not load libkmod: $ERR" ;; esac
 echo "ok"

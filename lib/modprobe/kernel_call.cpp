@@ -65,6 +65,10 @@ std::optional<int> answer_live_alias(const std::string& name, const std::string&
     }
     ConfigQuery q{name, modules, true};
     if (config_may_affect(q, module_dir)) return std::nullopt;
+    // Modules reached through an alias are subject to blacklists, the
+    // kernel command line's modprobe.blacklist= too (libkmod reads it).
+    auto cmdline = kernel.cmdline();
+    if (!cmdline || cmdline->find("modprobe.blacklist") != std::string::npos) return std::nullopt;
     for (const std::string& m : modules) stats::record(stats::simple_event("modprobe", m, stats::Outcome::AlreadyLive));
     return 0;
 }

@@ -93,20 +93,19 @@ DebugfsStats debugfs_from_events(const std::vector<Event>& events) {
     for (std::size_t i = 0; i < events.size(); ++i) {
         const Event& e = events[i];
         const std::uint64_t n = e.count;
-        auto add = [](std::uint64_t& to, std::uint64_t v) { to = saturating_add(to, v); };
         switch (e.outcome) {
         case Outcome::Loaded:
-            add(s.loaded, n);
-            add(s.total_size, e.module_bytes);  // compacted records carry sums
-            add(s.text_size, e.text_bytes);
+            add_saturating(s.loaded, n);
+            add_saturating(s.total_size, e.module_bytes);  // compacted records carry sums
+            add_saturating(s.text_size, e.text_bytes);
             break;
         case Outcome::FailedRead:
-            add(s.failed_kread, n);
-            add(s.kread_bytes, e.file_bytes);
+            add_saturating(s.failed_kread, n);
+            add_saturating(s.kread_bytes, e.file_bytes);
             break;
         case Outcome::FailedDecompress:
-            add(s.failed_decompress, n);
-            add(s.decompress_bytes, e.file_bytes);
+            add_saturating(s.failed_decompress, n);
+            add_saturating(s.decompress_bytes, e.file_bytes);
             break;
         case Outcome::FailedKernel:
         case Outcome::DuplicateInKernel: {
@@ -116,11 +115,11 @@ DebugfsStats debugfs_from_events(const std::vector<Event>& events) {
             // fallback is linear in them, so no scaling by count.
             std::uint64_t bytes = debugfs_wasted_bytes(e, st);
             if (st == DebugfsStage::Becoming) {
-                add(s.failed_becoming, n);
-                add(s.becoming_bytes, bytes);
+                add_saturating(s.failed_becoming, n);
+                add_saturating(s.becoming_bytes, bytes);
             } else {
-                add(s.failed_load, n);
-                add(s.load_bytes, bytes);
+                add_saturating(s.failed_load, n);
+                add_saturating(s.load_bytes, bytes);
             }
             // Only duplicates make the kernel's table (try_add_failed_module
             // is called from module_patient_check_exists alone).
@@ -130,7 +129,7 @@ DebugfsStats debugfs_from_events(const std::vector<Event>& events) {
             Dup& d = it->second;
             if (e.time_ns < d.first_ns) d.first_ns = e.time_ns;
             auto& row = s.duplicates[d.slot];
-            add(row.count, n);
+            add_saturating(row.count, n);
             (st == DebugfsStage::Becoming ? row.becoming : row.load) = true;
             break;
         }

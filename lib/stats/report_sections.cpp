@@ -59,8 +59,8 @@ void kernel_side_by_side(std::string& out, const DebugfsStats& mine, const Debug
     both("Failed kmod bytes", mine.load_bytes, k.load_bytes);
     both("Virtual mem wasted bytes", mine.wasted_bytes(), k.wasted_bytes());
     std::uint64_t a = 0, b = 0;
-    for (const auto& d : mine.duplicates) a = saturating_add(a, d.count);
-    for (const auto& d : k.duplicates) b = saturating_add(b, d.count);
+    for (const auto& d : mine.duplicates) add_saturating(a, d.count);
+    for (const auto& d : k.duplicates) add_saturating(b, d.count);
     both("Duplicate failures", a, b);
 }
 
@@ -86,8 +86,10 @@ std::string render_text(const Summary& s) {
     for (const auto& r : s.saved) {
         row(out, {text_escape(r.module), num(r.suppressed), num(r.suppressed_failure), num(r.read_bytes),
                   num(r.alloc_bytes)});
-        ts = saturating_add(ts, r.suppressed), tf = saturating_add(tf, r.suppressed_failure);
-        tr = saturating_add(tr, r.read_bytes), ta = saturating_add(ta, r.alloc_bytes);
+        add_saturating(ts, r.suppressed);
+        add_saturating(tf, r.suppressed_failure);
+        add_saturating(tr, r.read_bytes);
+        add_saturating(ta, r.alloc_bytes);
     }
     if (s.saved.empty()) none(out);
     else row(out, {"Total", num(ts), num(tf), num(tr), num(ta)});

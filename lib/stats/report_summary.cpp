@@ -117,47 +117,46 @@ Summary summarize(const BootEvents& boot, int boot_index) {
 
     for (const Event& e : boot.events) {
         const std::uint64_t n = e.count ? e.count : 1;
-        auto add = [n](std::uint64_t& to) { to = saturating_add(to, n); };  // this record's count
-        add(s.events);
+        add_saturating(s.events, n);
         auto oi = static_cast<std::size_t>(e.outcome);
-        if (oi < Summary::kOutcomes) add(s.by_outcome[oi]);
+        if (oi < Summary::kOutcomes) add_saturating(s.by_outcome[oi], n);
 
         if (e.outcome == Outcome::Suppressed || e.outcome == Outcome::SuppressedFailure) {
             auto [it, fresh] = saved_at.try_emplace(e.module, s.saved.size());
             if (fresh) s.saved.push_back({e.module});
             auto& row = s.saved[it->second];
-            add(e.outcome == Outcome::Suppressed ? row.suppressed : row.suppressed_failure);
-            row.read_bytes = saturating_add(row.read_bytes, e.kernel_read_bytes);
-            row.alloc_bytes = saturating_add(row.alloc_bytes, e.kernel_alloc_bytes);
+            add_saturating(e.outcome == Outcome::Suppressed ? row.suppressed : row.suppressed_failure, n);
+            add_saturating(row.read_bytes, e.kernel_read_bytes);
+            add_saturating(row.alloc_bytes, e.kernel_alloc_bytes);
         }
 
         if (is_request(e.outcome)) {
             auto& r = req[e.requester];
             r.requester = e.requester;
-            add(r.requests);
+            add_saturating(r.requests, n);
             switch (e.outcome) {
-            case Outcome::Loaded: add(r.loaded); break;
-            case Outcome::AlreadyLive: add(r.already_live); break;
+            case Outcome::Loaded: add_saturating(r.loaded, n); break;
+            case Outcome::AlreadyLive: add_saturating(r.already_live, n); break;
             case Outcome::Suppressed:
-            case Outcome::SuppressedFailure: add(r.suppressed); break;
+            case Outcome::SuppressedFailure: add_saturating(r.suppressed, n); break;
             case Outcome::DuplicateInKernel:
-            case Outcome::MergedInKernel: add(r.kernel_duplicates); break;
+            case Outcome::MergedInKernel: add_saturating(r.kernel_duplicates, n); break;
             case Outcome::FailedRead:
             case Outcome::FailedDecompress:
-            case Outcome::FailedKernel: add(r.failed); break;
+            case Outcome::FailedKernel: add_saturating(r.failed, n); break;
             default: break;
             }
-            add(parents[e.requester][e.parent_comm]);
+            add_saturating(parents[e.requester][e.parent_comm], n);
         }
 
         if (e.format != Compression::None && read_the_file(e.outcome)) {
             auto& d = dec[{e.format, e.path}];
             d.format = e.format;
             d.path = e.path;
-            add(d.count);
-            d.bytes_in = saturating_add(d.bytes_in, e.file_bytes);
-            d.bytes_out = saturating_add(d.bytes_out, e.image_bytes);
-            d.ns = saturating_add(d.ns, e.decompress_ns);
+            add_saturating(d.count, n);
+            add_saturating(d.bytes_in, e.file_bytes);
+            add_saturating(d.bytes_out, e.image_bytes);
+            add_saturating(d.ns, e.decompress_ns);
         }
 
         if (e.outcome == Outcome::Loaded) {
@@ -179,17 +178,17 @@ Summary summarize(const BootEvents& boot, int boot_index) {
             auto [it, fresh] = fail_at.try_emplace(FailKey{e.module, e.outcome, e.err}, s.failures.size());
             if (fresh) s.failures.push_back({e.module, e.outcome, e.err, 0, e.time_ns});
             auto& f = s.failures[it->second];
-            add(f.count);
+            add_saturating(f.count, n);
             f.last_ns = std::max(f.last_ns, e.time_ns);
         }
 
         if (e.outcome == Outcome::Removed && !e.taint.empty()) {
             auto [it, fresh] = taint_at.try_emplace({e.module, e.taint}, s.tainted.size());
             if (fresh) s.tainted.push_back({e.module, e.taint, 0});
-            add(s.tainted[it->second].count);
+            add_saturating(s.tainted[it->second].count, n);
         }
 
-        if (e.degraded != kDegradedNone) add(degraded[{e.degraded, e.degraded_reason}]);
+        if (e.degraded != kDegradedNone) add_saturating(degraded[{e.degraded, e.degraded_reason}], n);
     }
 
     std::stable_sort(s.saved.begin(), s.saved.end(), [](const auto& a, const auto& b) {

@@ -30,7 +30,7 @@ void add_into(Event& total, const Event& e) {
     for (auto field : {&Event::count, &Event::file_bytes, &Event::image_bytes, &Event::module_bytes,
                        &Event::text_bytes, &Event::wait_ns, &Event::read_ns, &Event::decompress_ns,
                        &Event::syscall_ns, &Event::kernel_read_bytes, &Event::kernel_alloc_bytes})
-        total.*field = saturating_add(total.*field, e.*field);
+        add_saturating(total.*field, e.*field);
     if (e.time_ns < total.time_ns) total.time_ns = e.time_ns;
 }
 

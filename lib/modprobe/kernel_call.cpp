@@ -73,10 +73,10 @@ std::optional<int> answer_live_alias(const std::string& name, const std::string&
     return 0;
 }
 
-std::optional<Plan> plan_without_libkmod(const std::string& name, const std::string& module_dir, Kernel& kernel) {
-    auto value = module_index::file_lookup(module_dir + "/modules.dep.bin", name);
-    if (!value || !*value) return std::nullopt;
-    auto line = parse_dep_line(**value, module_dir);
+// NAME's plan from DEP_VALUE, its modules.dep line.
+std::optional<Plan> plan_without_libkmod(const std::string& name, std::string_view dep_value,
+                                         const std::string& module_dir, Kernel& kernel) {
+    auto line = parse_dep_line(dep_value, module_dir);
     if (!line) return std::nullopt;
     ConfigQuery q{name, {name}};
     for (const Step& d : line->deps) q.modules.push_back(d.name);
@@ -143,12 +143,12 @@ std::optional<int> answer_kernel_call(const Options& opts, Kernel& kernel) {
     if (::uname(&u) < 0) return std::nullopt;
     const std::string module_dir = std::string("/lib/modules/") + u.release;
     if (state == ModuleState::Live) return answer_live(name, module_dir);
-    auto plan = plan_without_libkmod(name, module_dir, kernel);
-    if (!plan) {
-        auto is_module = module_index::file_contains(module_dir + "/modules.dep.bin", name);
-        if (!is_module || *is_module) return std::nullopt;
-        return answer_live_alias(name, module_dir, kernel);
-    }
+    // No index libkmod could read: its own lookup reports it.
+    auto dep_value = module_index::file_lookup(module_dir + "/modules.dep.bin", name);
+    if (!dep_value) return std::nullopt;
+    if (!*dep_value) return answer_live_alias(name, module_dir, kernel);
+    auto plan = plan_without_libkmod(name, **dep_value, module_dir, kernel);
+    if (!plan) return std::nullopt;
     log::set_priority(opts.verbosity);
     return carry_out(*plan, name, opts, kernel) < 0 ? 1 : 0;
 }

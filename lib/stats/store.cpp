@@ -163,6 +163,19 @@ Status append_records(int dir, int locks, const std::string& boot, std::string_v
     return failure(EAGAIN, name + " kept being replaced");
 }
 
+// The stats directory and its private locks directory, created when
+// missing: what every writer opens first.
+struct WritableStore {
+    UniqueFd dir, locks;
+};
+Result<WritableStore> open_for_writing(const std::string& runtime_dir) {
+    auto dir = store::open_stats_dir(runtime_dir, true);
+    if (!dir) return std::unexpected(dir.error());
+    auto locks = store::open_locks_dir(dir->get(), store::stats_path(runtime_dir), true);
+    if (!locks) return std::unexpected(locks.error());
+    return WritableStore{std::move(*dir), std::move(*locks)};
+}
+
 }  // namespace
 
 Store::Store(StoreSettings settings) : settings_(std::move(settings)) {}
@@ -171,35 +184,33 @@ Status Store::append(std::span<const Event> events) {
     if (events.empty()) return {};
     const std::string& boot = boot_of(settings_);
     if (!line::valid_boot_id(boot)) return failure(ENOENT, "boot id unknown");
-    auto dir = store::open_stats_dir(settings_.runtime_dir, true);
-    if (!dir) return std::unexpected(dir.error());
-    auto locks = store::open_locks_dir(dir->get(), store::stats_path(settings_.runtime_dir), true);
-    if (!locks) return std::unexpected(locks.error());
+    auto st = open_for_writing(settings_.runtime_dir);
+    if (!st) return std::unexpected(st.error());
+    const int dir = st->dir.get(), locks = st->locks.get();
     std::vector<Event> settled(events.begin(), events.end());
-    store::settle_claims(dir->get(), boot, settled);
+    store::settle_claims(dir, boot, settled);
     std::string records;
     records.reserve(events.size() * 192);
     for (const Event& e : settled) line::encode_to(records, e, boot);
-    Status ok = append_records(dir->get(), locks->get(), boot, records, settings_.max_bytes);
-    if (!ok) note_dropped(dir->get(), locks->get(), boot, events.size());
+    Status ok = append_records(dir, locks, boot, records, settings_.max_bytes);
+    if (!ok) note_dropped(dir, locks, boot, events.size());
     return ok;
 }
 
 Status Store::reset() {
     const std::string& boot = boot_of(settings_);
     if (!line::valid_boot_id(boot)) return failure(ENOENT, "boot id unknown");
-    auto dir = store::open_stats_dir(settings_.runtime_dir, true);
-    if (!dir) return std::unexpected(dir.error());
-    auto locks = store::open_locks_dir(dir->get(), store::stats_path(settings_.runtime_dir), true);
-    if (!locks) return std::unexpected(locks.error());
+    auto st = open_for_writing(settings_.runtime_dir);
+    if (!st) return std::unexpected(st.error());
+    const int dir = st->dir.get(), locks = st->locks.get();
     const std::string name = store::events_name(boot);
-    auto lock = store::open_lock(locks->get(), name);
+    auto lock = store::open_lock(locks, name);
     if (!lock) return std::unexpected(lock.error());
     // Exclusive: writers in the middle of an append finish first, later
     // ones open the new file.
     if (!store::lock_bounded(lock->get(), LOCK_EX)) return failure_errno("lock " + name);
     line::Header h{boot, realtime_ns(), 0, 0};
-    auto old = store::open_file(dir->get(), name, O_RDONLY);
+    auto old = store::open_file(dir, name, O_RDONLY);
     if (old) {
         char buf[256];
         ssize_t n = ::pread(old->get(), buf, sizeof buf, 0);
@@ -209,9 +220,9 @@ Status Store::reset() {
     } else if (old.error().code != ENOENT) {
         return std::unexpected(old.error());
     }
-    if (auto ok = store::create_file(dir->get(), store::dropped_name(boot), counter_text(0)); !ok) return ok;
-    note_dropped(dir->get(), locks->get(), boot, 0, true);
-    return store::replace_file(dir->get(), name, line::encode_header(h), false);
+    if (auto ok = store::create_file(dir, store::dropped_name(boot), counter_text(0)); !ok) return ok;
+    note_dropped(dir, locks, boot, 0, true);
+    return store::replace_file(dir, name, line::encode_header(h), false);
 }
 
 }  // namespace kmodx::stats

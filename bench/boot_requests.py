@@ -61,11 +61,12 @@ def live_modules(root):
         return {l.split()[0] for l in f if l.strip() and l.split()[4] == "Live"}
 
 
-def make_root(tree, tmp):
-    """A machine root with the tree's modules, /run and a boot id (kmodx pays
-    for its stats record as on a real machine), no simulated init time."""
+def make_root(tree, depmod, tmp):
+    """A machine root with the tree's modules indexed by DEPMOD, /run and a boot
+    id (kmodx pays for its stats record as on a real machine), no init time."""
     root = os.path.join(tmp, "root-" + tree)
-    kver = run([os.path.join(FIXTURES, "debian-tree.sh"), tree, root], None).stdout.split()[-1]
+    env = dict(os.environ, DEPMOD=depmod) if depmod else None
+    kver = run([os.path.join(FIXTURES, "debian-tree.sh"), tree, root], env).stdout.split()[-1]
     os.makedirs(os.path.join(root, ".simkernel"), exist_ok=True)
     os.makedirs(os.path.join(root, "run"), exist_ok=True)
     os.makedirs(os.path.join(root, "proc/sys/kernel/random"), exist_ok=True)
@@ -99,8 +100,8 @@ def source_commit(build):
         return "unknown"
 
 
-def bench_tree(args, tree, tmp, failures):
-    root, kver = make_root(tree, tmp)
+def bench_tree(args, tree, depmod, tmp, failures):
+    root, kver = make_root(tree, depmod, tmp)
     bindir = os.path.join(tmp, "stock30")
     os.makedirs(bindir, exist_ok=True)
     stock30 = os.path.join(bindir, "modprobe")
@@ -236,9 +237,19 @@ def main():
     if args.root34 is None:
         args.root34 = run([d13], None).stdout.strip()
     args.root34 = os.path.abspath(args.root34)
+    # Debian 13's tree is indexed by Debian 13's depmod, as on a trixie machine.
+    depmod34 = os.path.join(tempfile.mkdtemp(prefix="kmodx-depmod34."), "depmod")
+    with open(depmod34, "w") as f:
+        f.write(f"#!/bin/sh\nexec {args.root34}/usr/lib64/ld-linux-x86-64.so.2 --argv0 depmod"
+                f" --library-path {args.root34}/usr/lib/x86_64-linux-gnu"
+                f" {args.root34}/usr/bin/kmod \"$@\"\n")
+    os.chmod(depmod34, 0o755)
     trees = []
     for t in args.tree or ["cloud", "trixie-cloud"]:
-        trees.append(run([d13, "kernel"], None).stdout.strip() if t == "trixie-cloud" else t)
+        if t == "trixie-cloud":
+            trees.append((run([d13, "kernel"], None).stdout.strip(), depmod34))
+        else:
+            trees.append((t, None))
 
     load = open("/proc/loadavg").read().split()[:3]
     print(f"boot_requests benchmark {datetime.datetime.now().isoformat(timespec='minutes')},"
@@ -249,9 +260,10 @@ def main():
         if args.keep:
             tmp = tempfile.mkdtemp(prefix="kmodx-boot-bench.")
             print(f"roots kept in {tmp}")
-        for tree in trees:
-            print_table(*bench_tree(args, tree, tmp, failures), args.n)
+        for tree, depmod in trees:
+            print_table(*bench_tree(args, tree, depmod, tmp, failures), args.n)
             sys.stdout.flush()
+    shutil.rmtree(os.path.dirname(depmod34))
     for f in failures:
         print(f"FAIL: {f}", file=sys.stderr)
     return 1 if failures else 0

@@ -199,9 +199,18 @@ def module_index_seeds(index_dir):
     keys = ["evdev", "evbug", "e1000", "e1000e", "kvm", "kvm_intel", "kvm_"]
     put("module_index", "built_prefixes", b"\1" + b"\0".join(k.encode() for k in keys))
     put("module_index", "built_empty_key", b"\1\0a\0")
-    # alias keys with patterns on the probe's path (lookup_all_plain defers)
+    # alias keys with patterns on the probe's path, matched by fnmatch()
     aliases = ["char_major_10_232", "char_major_10_*", "net_pf_10", "net_pf_10", "crypto_sha[25]*", "crypto_sha1"]
     put("module_index", "built_patterns", b"\1" + b"\0".join(k.encode() for k in aliases) + b"\0crypto_sha256")
+    # udev's modaliases: device and CPU patterns as depmod writes them
+    modaliases = ["pci:v00001AF4d*sv*sd*bc*sc*i*", "pci:v00001AF4d00001000sv*sd*bc*sc*i*",
+                  "pci:v*d*sv*sd*bc02sc00i*", "cpu:type:x86,ven*fam*mod*:feature:*0085*",
+                  "cpu:type:x86,ven*fam*mod*:feature:*0081*", "cpu:type:x86,ven*fam*mod*:feature:*0081*",
+                  "input:b*v*p*e*-e*k*r*a*m*l*s*f*w*", "snd_card_?"]
+    probe = b"pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00"
+    put("module_index", "built_modaliases", b"\1" + b"\0".join(k.encode() for k in modaliases) + b"\0" + probe)
+    cpu = b"cpu:type:x86,ven0000fam0006mod003F:feature:,0000,0001,0081,0085,0089"
+    put("module_index", "built_cpu_modalias", b"\1" + b"\0".join(k.encode() for k in modaliases) + b"\0" + cpu)
     if index_dir is None:
         return
     # mode byte 0: key length, key, a real index as depmod wrote it

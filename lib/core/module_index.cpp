@@ -4,8 +4,10 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -105,18 +107,13 @@ struct Mapping {
 
 namespace {
 
-// Where KEY ends in the trie. Wild: a pattern key ('*', '?' or '[' in a
-// prefix, or a child under one of them) lies on KEY's path, so libkmod's
-// wildcard search (modules.alias.bin) could match KEY by it as well; only
-// looked for when WILD_AWARE.
+// Where KEY ends in the trie.
 struct Walk {
-    enum { Missing, Found, Wild } kind = Missing;
+    enum { Missing, Found } kind = Missing;
     Node node;
 };
 
-bool wild(unsigned ch) { return ch == '*' || ch == '?' || ch == '['; }
-
-Result<Walk> walk(const Reader& r, std::string_view key, bool wild_aware) {
+Result<Walk> walk(const Reader& r, std::string_view key) {
     auto magic = r.u32(0), version = r.u32(4), root = r.u32(8);
     if (!magic || !version || !root || *magic != kMagic || (*version >> 16) != kVersionMajor)
         return failure(EINVAL, "not a depmod index");
@@ -129,18 +126,9 @@ Result<Walk> walk(const Reader& r, std::string_view key, bool wild_aware) {
         auto n = read_node(r, offset);
         if (!n) return failure(EINVAL, "damaged depmod index");
         for (std::size_t k = 0; k < n->prefix.size(); ++k) {
-            if (wild_aware && wild(static_cast<unsigned char>(n->prefix[k]))) return Walk{Walk::Wild, {}};
             if (i + k >= key.size() || key[i + k] != n->prefix[k]) return Walk{};
         }
         i += n->prefix.size();
-        if (wild_aware) {
-            for (unsigned ch : {'*', '?', '['}) {
-                if (ch < n->first || ch > n->last) continue;
-                auto child = r.u32(n->children + 4 * std::size_t(ch - n->first));
-                if (!child) return failure(EINVAL, "damaged depmod index");
-                if ((*child & kOffsetMask) != 0) return Walk{Walk::Wild, {}};
-            }
-        }
         if (i == key.size()) return n->values == 0 ? Walk{} : Walk{Walk::Found, *n};
         const unsigned ch = static_cast<unsigned char>(key[i++]);
         if (ch < n->first || ch > n->last) return Walk{};
@@ -172,31 +160,151 @@ auto on_file(const std::string& path, Look look) -> decltype(look(std::span<cons
 Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, std::string_view key) {
     using Found = std::optional<std::string>;
     const Reader r(image);
-    auto w = walk(r, key, false);
+    auto w = walk(r, key);
     if (!w) return std::unexpected(w.error());
     if (w->kind != Walk::Found) return Found{};
     // libkmod answers with the first value: depmod sorts them by priority.
     return Found{std::string(*r.str(w->node.first_value + 4))};
 }
 
-Result<std::optional<std::vector<std::string>>> lookup_all_plain(std::span<const unsigned char> image,
-                                                                  std::string_view key) {
-    using Answer = std::optional<std::vector<std::string>>;
-    const Reader r(image);
-    auto w = walk(r, key, true);
-    if (!w) return std::unexpected(w.error());
-    if (w->kind == Walk::Wild) return Answer{};
-    std::vector<std::string> out;
-    if (w->kind == Walk::Found) {
-        // read_node() checked that every value lies inside the image.
-        std::size_t at = w->node.first_value;
-        for (std::uint32_t v = 0; v < w->node.values; ++v) {
-            const std::string_view s = *r.str(at + 4);
-            out.emplace_back(s);
+namespace {
+
+// libkmod's index_searchwild() over the whole index, for its
+// kmod_lookup_alias_from_alias_bin(): the values of KEY's own node and of
+// every pattern key ('*', '?' or '[' from some position on) whose text from
+// its first pattern character matches KEY's rest by fnmatch(). The order is
+// libkmod's: its traversal (at each node of KEY's path the '*', '?' and '['
+// subtrees, each in child order with a node's values after its children's,
+// then KEY's own node), each value put before the first one already found
+// whose priority is not lower.
+class WildSearch {
+public:
+    WildSearch(const Reader& r, std::string_view key, std::size_t budget) : r_(r), key_(key), budget_(budget) {}
+
+    Status run(std::uint32_t root) { return descend(root); }
+    std::vector<std::string> values() const {
+        std::vector<std::string> out;
+        out.reserve(found_.size());
+        for (const auto& [prio, v] : found_) out.emplace_back(v);
+        return out;
+    }
+
+private:
+    using Value = std::pair<std::uint32_t, std::string_view>;
+
+    static void add_value(std::vector<Value>& list, Value v) {
+        auto at = std::find_if(list.begin(), list.end(), [&](const Value& x) { return x.first >= v.first; });
+        list.insert(at, v);
+    }
+
+    Result<Node> node(std::uint32_t offset) {
+        // A damaged image may link nodes into a cycle; a sound one has
+        // fewer nodes than bytes.
+        if (budget_ == 0) return failure(EINVAL, "damaged depmod index");
+        --budget_;
+        auto n = read_node(r_, offset);
+        if (!n) return failure(EINVAL, "damaged depmod index");
+        return *n;
+    }
+
+    // The child offset for CH (0: none). libkmod passes a key's byte as a
+    // signed char, so bytes above 127 never have a child on KEY's path.
+    Result<std::uint32_t> child(const Node& n, int ch) {
+        if (ch < int(n.first) || ch > int(n.last)) return 0;
+        auto c = r_.u32(n.children + 4 * std::size_t(ch - int(n.first)));
+        if (!c) return failure(EINVAL, "damaged depmod index");
+        return *c & kOffsetMask ? *c : 0;
+    }
+
+    // The node's values as libkmod's reader lists them (each put by
+    // priority as it is read), then each of those put into the answer.
+    void all_values(const Node& n) {
+        std::vector<Value> list;
+        std::size_t at = n.first_value;
+        for (std::uint32_t v = 0; v < n.values; ++v) {
+            const std::string_view s = *r_.str(at + 4);  // read_node() checked it
+            add_value(list, {*r_.u32(at), s});
             at += 4 + s.size() + 1;
         }
+        for (const Value& v : list) add_value(found_, v);
     }
-    return Answer{std::move(out)};
+
+    // index_searchwild__all(): the subtree at OFFSET (from its prefix's
+    // J-th byte) under the pattern text in buf_, matched against KEY[I..].
+    Status all(std::uint32_t offset, std::size_t j, std::size_t i) {
+        if (buf_.size() > kMaxPattern) return failure(EINVAL, "damaged depmod index");
+        auto n = node(offset);
+        if (!n) return std::unexpected(n.error());
+        const std::size_t pushed = n->prefix.size() - std::min(j, n->prefix.size());
+        buf_.append(n->prefix.substr(std::min(j, n->prefix.size())));
+        for (unsigned ch = n->first; ch <= n->last; ++ch) {
+            auto c = child(*n, int(ch));
+            if (!c) return std::unexpected(c.error());
+            if (*c == 0) continue;
+            buf_.push_back(static_cast<char>(ch));
+            if (auto st = all(*c, 0, i); !st) return st;
+            buf_.pop_back();
+        }
+        if (n->values && ::fnmatch(buf_.c_str(), key_.c_str() + i, 0) == 0) all_values(*n);
+        buf_.resize(buf_.size() - pushed);
+        return {};
+    }
+
+    // index_searchwild__node(): down KEY's path until a pattern begins.
+    Status descend(std::uint32_t offset) {
+        std::size_t i = 0;
+        while (offset & kOffsetMask) {
+            auto n = node(offset);
+            if (!n) return std::unexpected(n.error());
+            for (std::size_t j = 0; j < n->prefix.size(); ++j) {
+                const char ch = n->prefix[j];
+                if (ch == '*' || ch == '?' || ch == '[') return all(offset, j, i + j);
+                if (i + j >= key_.size() || ch != key_[i + j]) return {};
+            }
+            i += n->prefix.size();
+            for (char w : {'*', '?', '['}) {
+                auto c = child(*n, w);
+                if (!c) return std::unexpected(c.error());
+                if (*c == 0) continue;
+                buf_.assign(1, w);
+                if (auto st = all(*c, 0, i); !st) return st;
+                buf_.clear();
+            }
+            if (i == key_.size()) {
+                all_values(*n);
+                return {};
+            }
+            auto c = child(*n, static_cast<signed char>(key_[i]));
+            if (!c) return std::unexpected(c.error());
+            offset = *c;
+            ++i;
+        }
+        return {};
+    }
+
+    // Longer than any alias depmod writes (libkmod's own limit is PATH_MAX
+    // for names); a deeper pattern is a damaged image, not an alias.
+    static constexpr std::size_t kMaxPattern = 8192;
+
+    const Reader& r_;
+    const std::string key_;  // NUL-terminated for fnmatch()
+    std::size_t budget_;
+    std::string buf_;
+    std::vector<Value> found_;
+};
+
+}  // namespace
+
+Result<std::vector<std::string>> lookup_wild(std::span<const unsigned char> image, std::string_view key) {
+    const Reader r(image);
+    auto magic = r.u32(0), version = r.u32(4), root = r.u32(8);
+    if (!magic || !version || !root || *magic != kMagic || (*version >> 16) != kVersionMajor)
+        return failure(EINVAL, "not a depmod index");
+    // libkmod reads the key as a C string: it ends at its first NUL.
+    key = key.substr(0, std::min(key.find('\0'), key.size()));
+    WildSearch search(r, key, image.size() + 1);
+    if (auto st = search.run(*root); !st) return std::unexpected(st.error());
+    return search.values();
 }
 
 Result<bool> contains(std::span<const unsigned char> image, std::string_view key) {
@@ -209,8 +317,8 @@ Result<std::optional<std::string>> file_lookup(const std::string& path, std::str
     return on_file(path, [key](std::span<const unsigned char> image) { return lookup(image, key); });
 }
 
-Result<std::optional<std::vector<std::string>>> file_lookup_all_plain(const std::string& path, std::string_view key) {
-    return on_file(path, [key](std::span<const unsigned char> image) { return lookup_all_plain(image, key); });
+Result<std::vector<std::string>> file_lookup_wild(const std::string& path, std::string_view key) {
+    return on_file(path, [key](std::span<const unsigned char> image) { return lookup_wild(image, key); });
 }
 
 Result<bool> file_contains(const std::string& path, std::string_view key) {

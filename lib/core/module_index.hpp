@@ -22,18 +22,18 @@ Result<bool> contains(std::span<const unsigned char> image, std::string_view key
 // sorted them by priority); nullopt when KEY has none. Errors as contains().
 Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, std::string_view key);
 
-// Every value of KEY in order (all modules an alias names, by priority), as
-// libkmod's wildcard search of modules.alias.bin gives them, when no pattern
-// key could match KEY too; an empty list when KEY has none; nullopt when a
-// pattern ('*', '?' or '[') lies on KEY's path through the trie: then only
-// libkmod's fnmatch() over it can say. Errors as contains().
-Result<std::optional<std::vector<std::string>>> lookup_all_plain(std::span<const unsigned char> image,
-                                                                  std::string_view key);
+// Every value libkmod's wildcard search (kmod_lookup_alias_from_alias_bin()
+// on modules.alias.bin, modules.builtin.alias.bin, modules.symbols.bin) gives
+// for KEY, in its order: KEY's own values and those of each pattern key
+// ('*', '?' or '[') that fnmatch() matches to KEY, sorted by priority (the
+// module's place in modules.order); empty when none matches. KEY is taken as
+// given: normalise it first (normalized_alias()). Errors as contains().
+Result<std::vector<std::string>> lookup_wild(std::span<const unsigned char> image, std::string_view key);
 
 // The same for the index file at PATH (mapped, not read: one lookup touches
 // a few of its pages).
 Result<bool> file_contains(const std::string& path, std::string_view key);
 Result<std::optional<std::string>> file_lookup(const std::string& path, std::string_view key);
-Result<std::optional<std::vector<std::string>>> file_lookup_all_plain(const std::string& path, std::string_view key);
+Result<std::vector<std::string>> file_lookup_wild(const std::string& path, std::string_view key);
 
 }  // namespace kmodx::module_index

@@ -11,10 +11,13 @@
 namespace kmodx::test {
 
 // A depmod-format index of KEYS (each with one value), built the way depmod
-// lays it out: a trie whose single-child chains are folded into prefixes.
+// lays it out: a trie whose single-child chains are folded into prefixes. A
+// key's values are written in the order added, each with its PRIORITY.
 class IndexBuilder {
 public:
-    void add(const std::string& key, const std::string& value) { root_.insert(key, 0, value); }
+    void add(const std::string& key, const std::string& value, std::uint32_t priority = 0) {
+        root_.insert(key, 0, {priority, value});
+    }
 
     std::vector<unsigned char> image() {
         std::vector<unsigned char> out(12, 0);
@@ -36,9 +39,9 @@ private:
     struct Node {
         std::string prefix;
         std::map<unsigned char, std::unique_ptr<Node>> children;
-        std::vector<std::string> values;
+        std::vector<std::pair<std::uint32_t, std::string>> values;
 
-        void insert(const std::string& key, std::size_t i, const std::string& value) {
+        void insert(const std::string& key, std::size_t i, const std::pair<std::uint32_t, std::string>& value) {
             if (i == key.size()) {
                 values.push_back(value);
                 return;
@@ -85,9 +88,9 @@ private:
                 flags |= 0x40000000;
                 out.resize(out.size() + 4);
                 put32(out, out.size() - 4, static_cast<std::uint32_t>(values.size()));
-                for (const auto& v : values) {
+                for (const auto& [priority, v] : values) {
                     out.resize(out.size() + 4);
-                    put32(out, out.size() - 4, 0);
+                    put32(out, out.size() - 4, priority);
                     out.insert(out.end(), v.begin(), v.end());
                     out.push_back(0);
                 }

@@ -1,4 +1,5 @@
-// The kernel's autoload call, `modprobe -q -- NAME`, answered without libkmod
+// The kernel's autoload call, `modprobe -q -- NAME`, and udev's,
+// `modprobe -bq MODALIAS`, answered without libkmod
 // when the answer is certain to be kmod's. kmod answers it after loading
 // libkmod (and through it libcrypto) and parsing every modprobe.d file; at
 // boot one request per CPU arrives for every module.
@@ -12,6 +13,9 @@
 //   an install command, a softdep or a blacklist entry for one of them, and
 //   the kernel command line names none of them. kmodx then carries the plan
 //   out the way it carries out libkmod's (modprobe/insert.hpp).
+// - NAME an alias or a modalias (the kernel's fs-xfs, udev's `-bq
+//   pci:v...`): libkmod's lookup order and wildcard search, answered when
+//   every module it gives is live, all are builtin, or there is none.
 //
 // Anything else, or any doubt, goes the full way through libkmod.
 #pragma once

@@ -124,6 +124,9 @@ struct StoreSettings {
     std::uint64_t max_bytes = 4u << 20;       // one boot's store; past it old detail is compacted
     unsigned keep_boots = 10;                 // archived boots kept besides the current one
     std::string boot_id;                      // empty: current_boot_id() (tests set another)
+    // This boot's module directory, where archive() sizes the loads recorded
+    // without a footprint; empty: the running kernel's (tests set another).
+    std::string module_dir;
 };
 StoreSettings store_settings_from_env();
 

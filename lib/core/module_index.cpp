@@ -307,6 +307,13 @@ Result<std::vector<std::string>> lookup_wild(std::span<const unsigned char> imag
     return search.values();
 }
 
+std::optional<std::string> dep_value_path(std::string_view value, const std::string& module_dir) {
+    const auto colon = value.find(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    const std::string_view p = value.substr(0, colon);
+    return p.starts_with('/') ? std::string(p) : module_dir + "/" + std::string(p);
+}
+
 Result<bool> contains(std::span<const unsigned char> image, std::string_view key) {
     auto v = lookup(image, key);
     if (!v) return std::unexpected(v.error());

@@ -30,6 +30,11 @@ Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, 
 // given: normalise it first (normalized_alias()). Errors as contains().
 Result<std::vector<std::string>> lookup_wild(std::span<const unsigned char> image, std::string_view key);
 
+// The module file a modules.dep value ("PATH: DEP DEP...") names, made
+// absolute against MODULE_DIR as libkmod makes it; nullopt for a value with
+// no path before its ':'.
+std::optional<std::string> dep_value_path(std::string_view value, const std::string& module_dir);
+
 // The same for the index file at PATH (mapped, not read: one lookup touches
 // a few of its pages).
 Result<bool> file_contains(const std::string& path, std::string_view key);

@@ -6,6 +6,8 @@
 #include <kmodx/stats.hpp>
 #include <kmodx/stats_report.hpp>
 
+#include "stats/deferred_footprint.hpp"
+
 #include <cerrno>
 #include <cstdio>
 
@@ -21,6 +23,9 @@ int report(const stats::Store& store, const Options& opts) {
             KMODX_ERR("could not read the stats of boot %d: %s\n", opts.stats_boot, boot.error().message().c_str());
         return 1;
     }
+    // This boot's loads of files the kernel decompressed were recorded
+    // without their size (stats/deferred_footprint.hpp); its files are here.
+    if (opts.stats_boot == 0) stats::fill_deferred_footprints(boot->events, stats::running_module_dir());
     stats::Summary s = stats::summarize(*boot, opts.stats_boot);
     // The kernel's figures describe the running kernel: beside this boot only.
     if (opts.stats_boot == 0)

@@ -56,6 +56,9 @@ void from_loader(Kernel& kernel, const LoadFacts& f, Event& e) {
     if (!f.error) {
         e.outcome = Outcome::Loaded;
         if (auto id = kernel.module_instance(e.module)) e.instance = *id;
+        // A file the kernel decompressed is sized later, off the boot path
+        // (deferred_footprint.hpp).
+        if (r.kernel_decompressed) return;
         auto fp = r.image ? footprint_of_image(*r.image) : footprint_of_file(f.path);
         if (fp) {
             e.module_bytes = fp->module_bytes;

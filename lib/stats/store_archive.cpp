@@ -5,6 +5,8 @@
 // new one, never half of one.
 #include "stats/store_impl.hpp"
 
+#include "stats/deferred_footprint.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,14 +16,40 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 namespace kmodx::stats {
 namespace {
 
+// The records of REST with the footprints deferred at load time filled in
+// from MODULE_DIR (deferred_footprint.hpp); every other line as it was,
+// torn or corrupt ones too (the reader counts those).
+std::string with_footprints(std::string_view rest, const std::string& module_dir, const std::string& b) {
+    std::string out;
+    out.reserve(rest.size());
+    while (!rest.empty()) {
+        const std::size_t nl = std::min(rest.find('\n'), rest.size() - 1);
+        const std::string_view l = rest.substr(0, nl + 1);
+        rest.remove_prefix(nl + 1);
+        std::optional<Event> e = l.ends_with('\n') ? decode(l.substr(0, l.size() - 1)) : std::nullopt;
+        if (!e || !footprint_deferred(*e)) {
+            out += l;
+            continue;
+        }
+        std::vector<Event> one{std::move(*e)};
+        fill_deferred_footprints(one, module_dir);
+        line::encode_to(out, one.front(), b);
+    }
+    return out;
+}
+
 // Copies boot `b`'s runtime store into the archive, folding its dropped
-// counter into the header so the copy stands alone.
-Status archive_one(int stats_dir, int locks_dir, int boots_dir, const std::string& b) {
+// counter into the header so the copy stands alone. MODULE_DIR: where the
+// boot's modules are, for the footprints deferred at load time (empty for a
+// boot that is not this one: its kernel's modules are not known).
+Status archive_one(int stats_dir, int locks_dir, int boots_dir, const std::string& b,
+                   const std::string& module_dir = {}) {
     // The events lock exclusive, for a snapshot of the current file that
     // ends on a whole record: in-flight appends finish first. A writer stuck
     // mid-append does not stop the archive; its record may then be copied
@@ -49,7 +77,10 @@ Status archive_one(int stats_dir, int locks_dir, int boots_dir, const std::strin
     }
     h.dropped += dropped;
     std::string out = line::encode_header(h);
-    out += rest;
+    if (module_dir.empty())
+        out += rest;
+    else
+        out += with_footprints(rest, module_dir, b);
     return store::replace_file(boots_dir, store::archive_name(h.created_ns, b), out, true);
 }
 
@@ -126,7 +157,9 @@ Status Store::archive() {
             }
             ::unlinkat(locks->get(), store::compact_lock_name(b).c_str(), 0);
         }
-        if (auto ok = archive_one(stats->get(), locks->get(), boots->get(), me); !ok) return ok;
+        const std::string module_dir =
+            settings_.module_dir.empty() ? running_module_dir() : settings_.module_dir;
+        if (auto ok = archive_one(stats->get(), locks->get(), boots->get(), me, module_dir); !ok) return ok;
     }
     prune(boots->get(), me, settings_.keep_boots);
     remove_dead_temps(boots->get());

@@ -5,6 +5,8 @@
 // timings) of the older events is given up.
 #include "stats/store_impl.hpp"
 
+#include "stats/deferred_footprint.hpp"
+
 #include <kmodx/saturating.hpp>
 
 #include <map>
@@ -15,13 +17,15 @@ namespace {
 
 // Everything a report groups or labels by stays apart; format and path
 // matter to the decompression section, taint to the unloaded-tainted list,
-// the degradation to the degraded runs.
+// the degradation to the degraded runs. Loads whose footprint is still to be
+// filled in (deferred_footprint.hpp) stay apart from those that have one, so
+// that a total is either all sized or all to be sized (COUNT times one file).
 using Key = std::tuple<std::string_view, std::string_view, std::string_view, Requester, Outcome, int, Compression,
-                       DecompressPath, std::string_view, std::uint32_t, std::string_view>;
+                       DecompressPath, std::string_view, std::uint32_t, std::string_view, bool>;
 
 Key key_of(const Event& e) {
     return {e.module, e.tool, e.boot_id, e.requester, e.outcome, e.err, e.format, e.path, e.taint, e.degraded,
-            e.degraded_reason};
+            e.degraded_reason, footprint_deferred(e)};
 }
 
 // Sums stop at UINT64_MAX: a forged record near 2^64 must not wrap a total

@@ -8,7 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace kmodx {
 namespace {
@@ -47,10 +50,15 @@ public:
     }
     Result<std::string> proc_modules() override { return sysfs::read_file("/proc/modules"); }
     Result<std::string> cmdline() override { return sysfs::read_file("/proc/cmdline"); }
+    // Fixed when the kernel was built: read once per process, where a load
+    // asked for it three times per module (loader, costs, footprint).
     std::optional<Compression> compression() override {
-        auto text = sysfs::read_file("/sys/module/compression");
-        if (!text) return std::nullopt;
-        return compression_from_name(sysfs::trim(*text));
+        static const std::optional<Compression> format = []() -> std::optional<Compression> {
+            auto text = sysfs::read_file("/sys/module/compression");
+            if (!text) return std::nullopt;
+            return compression_from_name(sysfs::trim(*text));
+        }();
+        return format;
     }
     TaskActivity task_activity(pid_t pid) override {
         // Reading it needs the rights ptrace would (root has them).
@@ -59,10 +67,26 @@ public:
         return sysfs::task_activity_of(*text);
     }
     std::optional<std::uint64_t> task_start_time(pid_t pid) override {
+        // A holder writes its own start time into every lock record: read
+        // once per process (a forked child has another pid, so asks again).
+        const bool self = pid == ::getpid();
+        if (self) {
+            std::lock_guard<std::mutex> hold(self_start_mutex_);
+            if (self_start_ && self_start_->first == pid) return self_start_->second;
+        }
         auto text = sysfs::read_file("/proc/" + std::to_string(pid) + "/stat");
         if (!text) return std::nullopt;
-        return sysfs::task_start_of(*text);
+        auto start = sysfs::task_start_of(*text);
+        if (self && start) {
+            std::lock_guard<std::mutex> hold(self_start_mutex_);
+            self_start_ = std::pair{pid, *start};
+        }
+        return start;
     }
+
+private:
+    std::mutex self_start_mutex_;
+    std::optional<std::pair<pid_t, std::uint64_t>> self_start_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace kmodx::module_index {
@@ -92,17 +93,6 @@ std::optional<Node> read_node(const Reader& r, std::uint32_t offset) {
     return n;
 }
 
-struct Mapping {
-    void* addr = MAP_FAILED;
-    std::size_t size = 0;
-    Mapping() = default;
-    Mapping(const Mapping&) = delete;
-    Mapping& operator=(const Mapping&) = delete;
-    ~Mapping() {
-        if (addr != MAP_FAILED) ::munmap(addr, size);
-    }
-};
-
 }  // namespace
 
 namespace {
@@ -139,23 +129,38 @@ Result<Walk> walk(const Reader& r, std::string_view key) {
     return failure(EINVAL, "damaged depmod index");
 }
 
-// Runs LOOK on the index file at PATH, mapped, not read: one lookup touches
-// a few of its pages.
+// Runs LOOK on the index file at PATH, mapped for the one lookup.
 template <class Look>
 auto on_file(const std::string& path, Look look) -> decltype(look(std::span<const unsigned char>{})) {
+    auto file = IndexFile::open(path);
+    if (!file) return std::unexpected(file.error());
+    return look(file->image());
+}
+
+}  // namespace
+
+IndexFile::~IndexFile() {
+    if (addr_ != MAP_FAILED) ::munmap(addr_, size_);
+}
+
+IndexFile::IndexFile(IndexFile&& o) noexcept : addr_(std::exchange(o.addr_, MAP_FAILED)), size_(o.size_) {}
+
+Result<IndexFile> IndexFile::open(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return failure_errno("open " + path);
     struct stat st;
     if (::fstat(fd.get(), &st) < 0) return failure_errno("stat " + path);
     if (st.st_size < 12) return failure(EINVAL, path + ": not a depmod index");
-    Mapping m;
-    m.size = static_cast<std::size_t>(st.st_size);
-    m.addr = ::mmap(nullptr, m.size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-    if (m.addr == MAP_FAILED) return failure_errno("mmap " + path);
-    return look(std::span<const unsigned char>{static_cast<const unsigned char*>(m.addr), m.size});
+    IndexFile f;
+    f.size_ = static_cast<std::size_t>(st.st_size);
+    f.addr_ = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (f.addr_ == MAP_FAILED) return failure_errno("mmap " + path);
+    return f;
 }
 
-}  // namespace
+std::span<const unsigned char> IndexFile::image() const {
+    return {static_cast<const unsigned char*>(addr_), size_};
+}
 
 Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, std::string_view key) {
     using Found = std::optional<std::string>;

@@ -35,8 +35,23 @@ Result<std::vector<std::string>> lookup_wild(std::span<const unsigned char> imag
 // no path before its ':'.
 std::optional<std::string> dep_value_path(std::string_view value, const std::string& module_dir);
 
-// The same for the index file at PATH (mapped, not read: one lookup touches
-// a few of its pages).
+// A depmod index file mapped read-only (not read: a lookup touches a few of
+// its pages), for several lookups in one index.
+class IndexFile {
+public:
+    static Result<IndexFile> open(const std::string& path);
+    IndexFile(IndexFile&& o) noexcept;
+    IndexFile& operator=(IndexFile&&) = delete;
+    ~IndexFile();
+    std::span<const unsigned char> image() const;
+
+private:
+    IndexFile() = default;
+    void* addr_ = reinterpret_cast<void*>(-1);  // MAP_FAILED
+    std::size_t size_ = 0;
+};
+
+// The same for the index file at PATH, mapped for the one lookup.
 Result<bool> file_contains(const std::string& path, std::string_view key);
 Result<std::optional<std::string>> file_lookup(const std::string& path, std::string_view key);
 Result<std::vector<std::string>> file_lookup_wild(const std::string& path, std::string_view key);

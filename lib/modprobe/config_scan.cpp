@@ -129,4 +129,11 @@ bool cmdline_may_affect(std::string_view cmdline, const std::vector<std::string>
                        [&](const std::string& m) { return line.find(m + ".") != std::string::npos; });
 }
 
+bool cmdline_may_blacklist(std::string_view cmdline, const std::vector<std::string>& modules) {
+    const std::string line = canonical_module_name(std::string(cmdline));
+    if (line.find("modprobe.blacklist") == std::string::npos) return false;
+    return std::any_of(modules.begin(), modules.end(),
+                       [&](const std::string& m) { return line.find(m) != std::string::npos; });
+}
+
 }  // namespace kmodx::modprobe

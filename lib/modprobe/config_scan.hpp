@@ -36,4 +36,9 @@ bool config_may_affect(const ConfigQuery& q, const std::string& module_dir);
 // ("name.param=value"): any "name." in it, '-' and '_' alike.
 bool cmdline_may_affect(std::string_view cmdline, const std::vector<std::string>& modules);
 
+// Whether the kernel command line could blacklist one of MODULES
+// (`modprobe.blacklist=a,b`, which libkmod adds to modprobe.d's blacklist):
+// one of the names anywhere in a line that has `modprobe.blacklist`.
+bool cmdline_may_blacklist(std::string_view cmdline, const std::vector<std::string>& modules);
+
 }  // namespace kmodx::modprobe

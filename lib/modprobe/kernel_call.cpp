@@ -45,9 +45,59 @@ bool kernel_style_call(const Options& o) {
            o.config_paths.empty() && o.dirname.empty() && o.kversion.empty() && request_name(o.args[0]);
 }
 
-// What else a load may carry that only libkmod's probe handles.
-bool plain_load(const Options& o) {
-    return !o.use_blacklist && !o.ignore_install && !o.force_vermagic && !o.force_modversion;
+// What a load may carry that only libkmod's probe handles, -b aside: a
+// module reached through an alias is checked against the blacklists anyway
+// (kmod always passes KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY), so -b adds
+// nothing there.
+bool plain_load_but_blacklist(const Options& o) {
+    return !o.ignore_install && !o.force_vermagic && !o.force_modversion;
+}
+
+bool plain_load(const Options& o) { return !o.use_blacklist && plain_load_but_blacklist(o); }
+
+// Whether modprobe.d (or modules.softdep) or the kernel command line could
+// change a probe of Q.modules; BLACKLISTS: `modprobe.blacklist=` too.
+bool settings_may_affect(const ConfigQuery& q, const std::string& module_dir, Kernel& kernel, bool blacklists) {
+    if (!q.modules.empty()) {
+        auto cmdline = kernel.cmdline();
+        if (!cmdline || cmdline_may_affect(*cmdline, q.modules)) return true;
+        if (blacklists && cmdline_may_blacklist(*cmdline, q.modules)) return true;
+    }
+    return config_may_affect(q, module_dir);
+}
+
+// NAME's plan from LINE, its modules.dep line, once the settings are known
+// to change nothing: the dependencies not live, last to first, then NAME.
+std::optional<Plan> plan_from_dep_line(const std::string& name, const DepLine& line, Kernel& kernel) {
+    Plan plan;
+    for (const Step& d : line.deps) {
+        // libkmod makes each dependency from its path, which must exist.
+        struct stat st;
+        if (::stat(d.path.c_str(), &st) < 0) return std::nullopt;
+        const ModuleState s = kernel.module_state(d.name);
+        if (s == ModuleState::Live) continue;  // libkmod skips it in silence
+        // libkmod reads a directory without initstate as builtin; let it.
+        if (s != ModuleState::Absent) return std::nullopt;
+        plan.steps.push_back(d);
+    }
+    Step target;
+    target.name = name;
+    target.path = line.path;
+    target.target = true;
+    plan.steps.push_back(std::move(target));
+    for (Step& s : plan.steps) s.required = true;  // modules.dep's own: no softdeps here
+    return plan;
+}
+
+// NAME's plan from DEP_VALUE, its modules.dep line.
+std::optional<Plan> plan_without_libkmod(const std::string& name, std::string_view dep_value,
+                                         const std::string& module_dir, Kernel& kernel) {
+    auto line = parse_dep_line(dep_value, module_dir);
+    if (!line) return std::nullopt;
+    ConfigQuery q{name, {name}};
+    for (const Step& d : line->deps) q.modules.push_back(d.name);
+    if (settings_may_affect(q, module_dir, kernel, false)) return std::nullopt;
+    return plan_from_dep_line(name, *line, kernel);
 }
 
 std::optional<int> answer_live(const std::string& name, const std::string& module_dir) {
@@ -70,19 +120,112 @@ std::optional<std::vector<std::string>> wild_or_missing(const std::string& file,
     return std::move(*r);
 }
 
+// The list's modules from entry FROM on, probed the way kmodx's normal path
+// probes each (modprobe/insert.cpp): libkmod plans it when its turn comes,
+// kmodx carries the plan out, the events are the ones that path records.
+// Returns the last probe's result.
+int probe_rest_with_libkmod(const std::string& given, std::size_t from, const Options& opts, Kernel& kernel) {
+    auto ctx = make_context(opts);
+    if (!ctx) return -ENOMEM;
+    kmod_list* raw = nullptr;
+    int err = kmod_module_new_from_lookup(ctx->get(), given.c_str(), &raw);
+    ModuleList list(raw);
+    if (err >= 0) err = -ENOENT;  // a list that has shrunk since: nothing probed
+    std::size_t at = 0;
+    kmod_list* l;
+    kmod_list_foreach(l, list.get()) {
+        if (at++ < from) continue;
+        ModulePtr mod = module_of(l);
+        const char* m = kmod_module_get_name(mod.get());
+        const Plan plan = plan_probe(ctx->get(), mod.get(), probe_flags(opts), {});
+        // No -f here: blacklisted, or live with a file, is all libkmod's plan says.
+        if (plan.status > 0)
+            stats::record(stats::simple_event("modprobe", m, stats::Outcome::Blacklisted));
+        else if (plan.status == 0 && target_without_step(plan) && kmod_module_get_path(mod.get()) != nullptr)
+            stats::record(stats::simple_event("modprobe", m, stats::Outcome::AlreadyLive));
+        err = carry_out(plan, m, opts, kernel);
+    }
+    return err;
+}
+
+// One module of an alias's list, as found before anything ran.
+struct Listed {
+    std::string name;
+    std::optional<DepLine> line;  // set when it was absent: its plan passed the checks
+};
+
+// The modules an alias's lookup gives, each probed in order as kmod's
+// insmod() does (a module listed twice is probed twice), the exit status
+// the last probe's. Everything is decided before anything is loaded: each
+// module is live, or absent with a plan that needs no libkmod (no
+// modprobe.d line, modules.softdep entry or `MOD.param=` for a module of
+// any plan; no blacklist for any, modprobe.d's or `modprobe.blacklist=`, as
+// kmod checks the blacklists of a module reached through an alias even
+// without -b). Then each in turn: live by now (an earlier plan loaded it,
+// or another process did) is an already_live event, as libkmod's probe
+// records it; absent, its plan made again from the module states of that
+// moment, as libkmod's probe plans at its turn. Only another process can
+// make a plan impossible meanwhile (a dependency coming or going, a file
+// gone): the modules from there on then go through libkmod's probe, one
+// by one, exactly as kmodx's normal path would have probed them at that
+// point; the modules before stay probed once, as kmod probes them.
+std::optional<int> answer_listed(const std::string& given, const std::string& name,
+                                 const std::vector<std::string>& modules, const std::string& module_dir,
+                                 Kernel& kernel, const Options& opts) {
+    ConfigQuery q{name, {}, true};
+    std::vector<Listed> list;
+    for (const std::string& m : modules) {
+        // A module without a modules.dep entry may be builtin (no event)
+        // or missing: libkmod's to tell.
+        auto dep_value = module_index::file_lookup(module_dir + "/modules.dep.bin", m);
+        if (!dep_value || !*dep_value) return std::nullopt;
+        Listed e{m, std::nullopt};
+        const ModuleState s = kernel.module_state(m);
+        if (s != ModuleState::Live) {
+            if (s != ModuleState::Absent || !plain_load_but_blacklist(opts)) return std::nullopt;
+            e.line = parse_dep_line(**dep_value, module_dir);
+            if (!e.line) return std::nullopt;
+            q.modules.push_back(m);
+            for (const Step& d : e.line->deps) q.modules.push_back(d.name);
+        }
+        list.push_back(std::move(e));
+    }
+    if (settings_may_affect(q, module_dir, kernel, true)) return std::nullopt;
+    if (q.modules.empty()) {  // all live: no probe goes further
+        for (const Listed& e : list) stats::record(stats::simple_event("modprobe", e.name, stats::Outcome::AlreadyLive));
+        return 0;
+    }
+    for (const Listed& e : list)
+        if (e.line && !plan_from_dep_line(e.name, *e.line, kernel)) return std::nullopt;
+
+    log::set_priority(opts.verbosity);
+    int err = 0;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const Listed& e = list[i];
+        const ModuleState s = kernel.module_state(e.name);
+        if (s == ModuleState::Live) {
+            stats::record(stats::simple_event("modprobe", e.name, stats::Outcome::AlreadyLive));
+            err = 0;
+            continue;
+        }
+        // A module live before and gone now had its settings unchecked.
+        std::optional<Plan> plan;
+        if (s == ModuleState::Absent && e.line) plan = plan_from_dep_line(e.name, *e.line, kernel);
+        if (!plan) return probe_rest_with_libkmod(given, i, opts, kernel) < 0 ? 1 : 0;
+        err = carry_out(*plan, e.name, opts, kernel);
+    }
+    return err < 0 ? 1 : 0;
+}
+
 // A name that is no module: an alias the kernel asks for (fs-xfs,
 // char-major-10-232, net-pf-10) or a modalias udev asks for. libkmod 30
 // looks it up in modprobe.d's aliases, modules.dep (names without ':'),
 // modules.symbols ("symbol:" names), install and remove commands,
 // modules.alias, modules.builtin and modules.builtin.alias, and stops at the
 // first that names a module. Answered here when the answer is certain:
-// - every module the aliases give is live: kmod probes each, and a module
-//   in the kernel returns at once, before blacklists (-b), options or
-//   commands are looked at; one already_live event each, as that probe
-//   records (a module listed twice is probed twice);
-// - only builtin modules: the same, with nothing to record;
+// - modules.alias gives modules: answer_listed;
+// - only builtin modules: exit 0 with nothing to record (nothing to probe);
 // - nothing at all: kmod says it found no module (quiet here) and exits 1.
-// A module that is not live is for libkmod's plan.
 std::optional<int> answer_alias(const std::string& given, const std::string& name, const std::string& module_dir,
                                 Kernel& kernel, const Options& opts) {
     if (name.starts_with("symbol:")) return std::nullopt;
@@ -90,21 +233,13 @@ std::optional<int> answer_alias(const std::string& given, const std::string& nam
         auto indexed = module_index::file_contains(module_dir + "/modules.dep.bin", name);
         if (!indexed || *indexed) return std::nullopt;
     }
-    if (config_may_affect(ConfigQuery{name, {}, true}, module_dir)) return std::nullopt;
     auto modules = wild_or_missing(module_dir + "/modules.alias.bin", name);
     if (!modules) return std::nullopt;
-    if (!modules->empty()) {
-        for (const std::string& m : *modules) {
-            if (kernel.module_state(m) != ModuleState::Live) return std::nullopt;
-            // A module without a modules.dep entry may be builtin (no
-            // event) or missing: libkmod's to tell.
-            auto indexed = module_index::file_contains(module_dir + "/modules.dep.bin", m);
-            if (!indexed || !*indexed) return std::nullopt;
-        }
-        for (const std::string& m : *modules)
-            stats::record(stats::simple_event("modprobe", m, stats::Outcome::AlreadyLive));
-        return 0;
-    }
+    // The modprobe.d aliases and commands come first in kmod's lookup: an
+    // answer from modules.alias stands only when none matches (one scan of
+    // modprobe.d for that and the modules' own lines).
+    if (!modules->empty()) return answer_listed(given, name, *modules, module_dir, kernel, opts);
+    if (config_may_affect(ConfigQuery{name, {}, true}, module_dir)) return std::nullopt;
     auto builtin = module_index::file_contains(module_dir + "/modules.builtin.bin", name);
     if (!builtin && builtin.error().code != ENOENT) return std::nullopt;
     if (builtin && *builtin) return 0;
@@ -119,37 +254,6 @@ std::optional<int> answer_alias(const std::string& given, const std::string& nam
     log::set_priority(opts.verbosity);
     action_log(action_log_priority(false), "%s", messages::module_not_found_in(given, module_dir).c_str());
     return 1;
-}
-
-// NAME's plan from DEP_VALUE, its modules.dep line.
-std::optional<Plan> plan_without_libkmod(const std::string& name, std::string_view dep_value,
-                                         const std::string& module_dir, Kernel& kernel) {
-    auto line = parse_dep_line(dep_value, module_dir);
-    if (!line) return std::nullopt;
-    ConfigQuery q{name, {name}};
-    for (const Step& d : line->deps) q.modules.push_back(d.name);
-    auto cmdline = kernel.cmdline();
-    if (!cmdline || cmdline_may_affect(*cmdline, q.modules)) return std::nullopt;
-    if (config_may_affect(q, module_dir)) return std::nullopt;
-
-    Plan plan;
-    for (const Step& d : line->deps) {
-        // libkmod makes each dependency from its path, which must exist.
-        struct stat st;
-        if (::stat(d.path.c_str(), &st) < 0) return std::nullopt;
-        const ModuleState s = kernel.module_state(d.name);
-        if (s == ModuleState::Live) continue;  // libkmod skips it in silence
-        // libkmod reads a directory without initstate as builtin; let it.
-        if (s != ModuleState::Absent) return std::nullopt;
-        plan.steps.push_back(d);
-    }
-    Step target;
-    target.name = name;
-    target.path = line->path;
-    target.target = true;
-    plan.steps.push_back(std::move(target));
-    for (Step& s : plan.steps) s.required = true;  // modules.dep's own: no softdeps here
-    return plan;
 }
 
 }  // namespace

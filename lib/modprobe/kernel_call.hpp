@@ -15,7 +15,10 @@
 //   out the way it carries out libkmod's (modprobe/insert.hpp).
 // - NAME an alias or a modalias (the kernel's fs-xfs, udev's `-bq
 //   pci:v...`): libkmod's lookup order and wildcard search, answered when
-//   every module it gives is live, all are builtin, or there is none.
+//   all it gives are builtin or there is none; else each module it lists
+//   is probed in turn, the last probe giving the status: live ones as
+//   above, absent ones planned as a NAME absent is, when no blacklist
+//   (modprobe.d's or `modprobe.blacklist=`) names one of them either.
 //
 // Anything else, or any doubt, goes the full way through libkmod.
 #pragma once

@@ -426,14 +426,29 @@ static void config_lines_that_change_a_probe(void**) {
     assert_false(config_text_affects("remove char_major_10_233 /bin/true\n", a));
 }
 
-static void cmdline_options_for_a_module(void**) {
-    using modprobe::cmdline_may_affect;
+// The kernel command line: options for a module (`name.param=`) and,
+// for the modules an alias gives, `modprobe.blacklist=` entries.
+static void cmdline_settings_for_a_module(void**) {
     const std::vector<std::string> mods{"chain_b", "dash_mod"};
-    assert_true(cmdline_may_affect("quiet chain_b.x=1\n", mods));
-    assert_true(cmdline_may_affect("dash-mod.y=2", mods));
-    assert_true(cmdline_may_affect("root=/dev/sda \"chain_b.s=a b\"", mods));
-    assert_false(cmdline_may_affect("BOOT_IMAGE=/vmlinuz quiet chain_c.x=1 chain_b=1\n", mods));
-    assert_false(cmdline_may_affect("", mods));
+    struct Case {
+        const char* line;
+        bool options, blacklist;
+    };
+    const Case cases[] = {
+        {"quiet chain_b.x=1\n", true, false},
+        {"dash-mod.y=2", true, false},
+        {"root=/dev/sda \"chain_b.s=a b\"", true, false},
+        {"BOOT_IMAGE=/vmlinuz quiet chain_c.x=1 chain_b=1\n", false, false},
+        {"", false, false},
+        {"quiet modprobe.blacklist=chain_b\n", false, true},
+        {"modprobe.blacklist=evdev,dash-mod quiet", false, true},
+        {"\"modprobe.blacklist=x,chain_b\"", false, true},
+        {"modprobe.blacklist=evdev,chain_c", false, false},
+    };
+    for (const Case& c : cases) {
+        assert_int_equal(modprobe::cmdline_may_affect(c.line, mods), c.options);
+        assert_int_equal(modprobe::cmdline_may_blacklist(c.line, mods), c.blacklist);
+    }
 }
 
 int main() {
@@ -450,7 +465,7 @@ int main() {
         cmocka_unit_test(dep_lines_read_as_libkmod_reads_them),
         cmocka_unit_test(dep_lines_agree_with_libkmod_on_the_fixture_tree),
         cmocka_unit_test(config_lines_that_change_a_probe),
-        cmocka_unit_test(cmdline_options_for_a_module),
+        cmocka_unit_test(cmdline_settings_for_a_module),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -174,10 +174,12 @@ std::optional<int> answer_listed(const std::string& given, const std::string& na
                                  Kernel& kernel, const Options& opts) {
     ConfigQuery q{name, {}, true};
     std::vector<Listed> list;
+    auto deps = module_index::IndexFile::open(module_dir + "/modules.dep.bin");  // once for the list
+    if (!deps) return std::nullopt;
     for (const std::string& m : modules) {
         // A module without a modules.dep entry may be builtin (no event)
         // or missing: libkmod's to tell.
-        auto dep_value = module_index::file_lookup(module_dir + "/modules.dep.bin", m);
+        auto dep_value = module_index::lookup(deps->image(), m);
         if (!dep_value || !*dep_value) return std::nullopt;
         Listed e{m, std::nullopt};
         const ModuleState s = kernel.module_state(m);

@@ -1,0 +1,181 @@
+#!/bin/sh
+# chroot.sh [root | run [MESON TEST ARGS] | probe | shell]: kmodx built and tested in
+# a Debian 13 (trixie) chroot, against Debian 13's own kmod 34.2 (issue 17).
+#   root   makes the chroot once and prints its path: testsuite/fixtures/
+#          debian13-root.sh's trixie root (debootstrap minbase + kmod from the
+#          archive this machine's apt sources name) copied, plus kmodx's build
+#          dependencies installed with the root's own apt (its sources.list is
+#          the one debootstrap wrote, so no mirror is named here either).
+#   run    copies this source tree (tracked and untracked, not ignored files,
+#          mtimes kept, so the build is incremental) to /kmodx/src in the
+#          chroot, builds it there in /kmodx/build with g++ 14 against libkmod
+#          34, and runs `meson test` there (default `--suite differential`),
+#          so every row compares kmodx with the chroot's /usr/bin/kmod 34.2.
+#          Prints "debian13: N passed, N failed, N skipped" and the failing
+#          tests; exits 1 if any failed.
+#   probe  the same copy and build, then each row of testsuite/debian13/probe.txt
+#          (what kmod changed after 30 that the differential tables have no row
+#          for) through testsuite/e2e/diff_row.sh; a diff a row in the logs' probe/.
+#   shell  a shell in the chroot, with the same mounts.
+# Environment:
+#   KMODX_DEBIAN13_CHROOT  the chroot (default ${XDG_CACHE_HOME:-~/.cache}/kmodx-debian13/chroot)
+#   KMODX_DEBIAN13_LOGS    where run leaves build.log, testlog.txt, testlog.json,
+#                          summary.txt (default ${XDG_CACHE_HOME:-~/.cache}/kmodx-debian13/logs)
+#   KMODX_DEBIAN13_ROOT    debian13-root.sh's root, copied on the first run
+#   KMODX_DEBIAN13_JOBS    ninja -j and meson test --num-processes (default 2)
+# Needs root (chroot, mounts) and, on the first run, the network. The chroot's
+# /proc is mounted in a private mount namespace (unshare), so it goes away with
+# the run whatever happens; the trap unmounts it too.
+set -eu
+
+die() { echo "chroot.sh: $*" >&2; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd -P)
+src=$(cd "$here/../.." && pwd -P)
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/kmodx-debian13
+chroot=${KMODX_DEBIAN13_CHROOT:-$cache/chroot}
+logs=${KMODX_DEBIAN13_LOGS:-$cache/logs}
+jobs=${KMODX_DEBIAN13_JOBS:-2}
+
+# What ./dev installs on Debian 12 for the build and the e2e tests, as trixie
+# names it (g++ is g++-14 there). procps: lib.sh's pgrep.
+packages="meson ninja-build g++ pkg-config libkmod-dev libcmocka-dev zlib1g-dev liblzma-dev
+libzstd-dev libssl-dev kmod xz-utils zstd gzip openssl python3 scdoc procps strace"
+
+usage="usage: chroot.sh [root | run [MESON TEST ARGS] | probe | shell]"
+cmd=${1:-root}
+[ $# -eq 0 ] || shift
+case $cmd in
+    root | shell | probe) [ $# -eq 0 ] || die "$usage" ;;
+    run) ;;
+    *) die "$usage" ;;
+esac
+[ "$(id -u)" = 0 ] || die "needs root (chroot, mounts)"
+
+# in_chroot DIR SCRIPT [ARGS]: SCRIPT run by sh inside DIR with /proc mounted,
+# in a mount namespace of its own.
+in_chroot() {
+    dir=$1; shift
+    unshare --mount --propagation private sh -eu -c '
+        dir=$1; script=$2; shift 2
+        trap "umount \"\$dir/dev/shm\" \"\$dir/proc\" 2>/dev/null || true" EXIT
+        mount -t proc proc "$dir/proc"
+        mount -t tmpfs -o mode=1777,size=256m shm "$dir/dev/shm"
+        env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+            DEBIAN_FRONTEND=noninteractive chroot "$dir" sh -eu -c "$script" sh "$@"
+    ' sh "$dir" "$@"
+}
+
+# The chroot: complete when its stamp holds this package list; a changed list
+# installs what is new into the existing chroot.
+if [ "$(cat "$chroot/.kmodx-packages" 2>/dev/null)" != "$packages" ]; then
+    t0=$(date +%s)
+    if [ ! -d "$chroot" ]; then
+        base=$("$src/testsuite/fixtures/debian13-root.sh") ||
+            die "no Debian 13 root (testsuite/fixtures/debian13-root.sh failed)"
+        rm -rf "$chroot.new"
+        mkdir -p "$(dirname "$chroot")"
+        cp -a "$base" "$chroot.new"
+        rm -f "$chroot.new/.kmodx-complete"
+        target=$chroot.new
+    else
+        target=$chroot
+    fi
+    echo "chroot.sh: installing the build dependencies into $target" >&2
+    # shellcheck disable=SC2086 # the package list is words
+    in_chroot "$target" 'apt-get -q update && apt-get install -y -q --no-install-recommends "$@"' \
+        $packages >"$chroot.apt.log" 2>&1 || {
+        tail -n 20 "$chroot.apt.log" >&2
+        die "apt-get in the chroot failed (whole log: $chroot.apt.log)"
+    }
+    in_chroot "$target" 'apt-get clean'
+    printf '%s' "$packages" >"$target/.kmodx-packages"
+    [ "$target" = "$chroot" ] || mv "$chroot.new" "$chroot"
+    echo "chroot.sh: chroot ready in $(($(date +%s) - t0)) s" >&2
+fi
+
+case $cmd in
+    root) echo "$chroot"; exit 0 ;;
+    shell) in_chroot "$chroot" 'exec /bin/bash -l'; exit ;;
+esac
+
+# run and probe: a fresh copy of the tree (deleted files gone, mtimes kept).
+t0=$(date +%s)
+rm -rf "$chroot/kmodx/src"
+mkdir -p "$chroot/kmodx/src" "$logs"
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$src" ls-files -z -co --exclude-standard |
+        xargs -0 sh -c 'for f; do { [ -e "$f" ] || [ -L "$f" ]; } && printf "%s\0" "$f"; done; :' sh |
+        tar -C "$src" --null -T - -cf - | tar -C "$chroot/kmodx/src" -xf -
+else
+    tar -C "$src" --exclude='./build*' -cf - . | tar -C "$chroot/kmodx/src" -xf -
+fi
+rm -f "$logs"/build.log
+
+t1=$(date +%s)
+echo "chroot.sh: building in $chroot/kmodx/build" >&2
+if ! in_chroot "$chroot" '
+        cd /kmodx
+        if [ -f build/build.ninja ]; then meson setup --reconfigure build src; else meson setup build src; fi
+        ninja -C build -j "$1"' "$jobs" >"$logs/build.log" 2>&1; then
+    tail -n 30 "$logs/build.log" >&2
+    die "build failed in the chroot (whole log: $logs/build.log)"
+fi
+
+t2=$(date +%s)
+kmod_version=$(chroot "$chroot" /usr/bin/kmod -V | sed -n '1s/^kmod version //p')
+rc=0
+if [ "$cmd" = probe ]; then
+    # Each row of probe.txt through diff_row.sh, with the environment
+    # testsuite/e2e/meson.build gives the differential tests.
+    echo "chroot.sh: testsuite/debian13/probe.txt against kmod $kmod_version" >&2
+    rm -rf "$logs/probe"
+    mkdir -p "$logs/probe"
+    in_chroot "$chroot" '
+        b=/kmodx/build
+        export KMODX_BUILD=$b FIXTURE_ROOT=$b/testsuite/fixtures/root SIMRUN=$b/testsuite/simkernel/simrun
+        export SIMKERNEL_LIB=$b/testsuite/simkernel/libsimkernel.so
+        table=/kmodx/src/testsuite/debian13/probe.txt
+        rm -rf /kmodx/probe && mkdir /kmodx/probe && cd "$b"
+        sed -n "/^[^#].*|/s/^ *\([^ |]*\).*/\1/p" "$table" | while read -r name; do
+            if sh /kmodx/src/testsuite/e2e/diff_row.sh "$table" "$name" >"/kmodx/probe/$name.log" 2>&1
+            then echo "OK $name"; else echo "FAIL $name"; fi
+        done' >"$logs/probe/results" 2>&1 || rc=$?
+    cp "$chroot"/kmodx/probe/*.log "$logs/probe/" 2>/dev/null || true
+    t3=$(date +%s)
+    { grep '^FAIL' "$logs/probe/results" || true
+      echo "debian13 probe: $(grep -c '^OK' "$logs/probe/results") passed," \
+          "$(grep -c '^FAIL' "$logs/probe/results") failed, 0 skipped"; } >"$logs/probe/summary.txt"
+    cat "$logs/probe/summary.txt"
+    echo "chroot.sh: copy $((t1 - t0)) s, build $((t2 - t1)) s, probe $((t3 - t2)) s; each row's diff in $logs/probe/NAME.log" >&2
+    grep -q '^FAIL' "$logs/probe/results" && exit 1
+    exit "$rc"
+fi
+
+[ $# -gt 0 ] || set -- --suite differential
+echo "chroot.sh: meson test $* (kmod $kmod_version)" >&2
+rm -f "$chroot"/kmodx/build/meson-logs/testlog.*
+in_chroot "$chroot" 'jobs=$1; shift
+        cd /kmodx && meson test -C build --num-processes "$jobs" --no-rebuild "$@"' "$jobs" "$@" \
+    >"$logs/meson-test.out" 2>&1 || rc=$?
+t3=$(date +%s)
+cp "$chroot/kmodx/build/meson-logs/testlog.txt" "$chroot/kmodx/build/meson-logs/testlog.json" "$logs/" 2>/dev/null || true
+[ -f "$logs/testlog.json" ] || { tail -n 30 "$logs/meson-test.out" >&2; die "meson test ran nothing (output: $logs/meson-test.out)"; }
+
+# One line a failing test (its name without meson's suite prefix), then the
+# count line ./dev prints too.
+python3 - "$logs/testlog.json" >"$logs/summary.txt" <<'PY'
+import json, sys
+counts, failed = {}, []
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    counts[r["result"]] = counts.get(r["result"], 0) + 1
+    if r["result"] in ("FAIL", "TIMEOUT", "UNEXPECTEDPASS", "ERROR"):
+        failed.append(r["name"].split(" / ")[-1].strip())
+ok = counts.get("OK", 0) + counts.get("EXPECTEDFAIL", 0)
+for name in sorted(failed):
+    print("FAIL", name)
+print(f"debian13: {ok} passed, {len(failed)} failed, {counts.get('SKIP', 0)} skipped")
+PY
+cat "$logs/summary.txt"
+echo "chroot.sh: copy $((t1 - t0)) s, build $((t2 - t1)) s, tests $((t3 - t2)) s; logs in $logs" >&2
+[ "$rc" -eq 0 ] || exit 1

@@ -312,11 +312,14 @@ Result<std::vector<std::string>> lookup_wild(std::span<const unsigned char> imag
     return search.values();
 }
 
+std::string module_file_path(std::string_view p, const std::string& module_dir) {
+    return p.starts_with('/') ? std::string(p) : module_dir + "/" + std::string(p);
+}
+
 std::optional<std::string> dep_value_path(std::string_view value, const std::string& module_dir) {
     const auto colon = value.find(':');
     if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-    const std::string_view p = value.substr(0, colon);
-    return p.starts_with('/') ? std::string(p) : module_dir + "/" + std::string(p);
+    return module_file_path(value.substr(0, colon), module_dir);
 }
 
 Result<bool> contains(std::span<const unsigned char> image, std::string_view key) {

@@ -30,6 +30,10 @@ Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, 
 // given: normalise it first (normalized_alias()). Errors as contains().
 Result<std::vector<std::string>> lookup_wild(std::span<const unsigned char> image, std::string_view key);
 
+// A module file's path as modules.dep gives it, made absolute against
+// MODULE_DIR as libkmod makes it.
+std::string module_file_path(std::string_view p, const std::string& module_dir);
+
 // The module file a modules.dep value ("PATH: DEP DEP...") names, made
 // absolute against MODULE_DIR as libkmod makes it; nullopt for a value with
 // no path before its ':'.

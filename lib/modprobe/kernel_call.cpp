@@ -261,15 +261,12 @@ std::optional<int> answer_alias(const std::string& given, const std::string& nam
 }  // namespace
 
 std::optional<DepLine> parse_dep_line(std::string_view line, const std::string& module_dir) {
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-    auto absolute = [&](std::string_view p) {
-        return p.starts_with('/') ? std::string(p) : module_dir + "/" + std::string(p);
-    };
+    auto path = module_index::dep_value_path(line, module_dir);
+    if (!path) return std::nullopt;
     DepLine out;
-    out.path = absolute(line.substr(0, colon));
+    out.path = std::move(*path);
     std::set<std::string> seen{module_name_of_file(out.path)};
-    std::string_view rest = line.substr(colon + 1);
+    std::string_view rest = line.substr(line.find(':') + 1);
     const char* ws = " \t";
     while (true) {
         const auto b = rest.find_first_not_of(ws);
@@ -277,7 +274,7 @@ std::optional<DepLine> parse_dep_line(std::string_view line, const std::string& 
         rest.remove_prefix(b);
         const auto e = std::min(rest.find_first_of(ws), rest.size());
         Step d;
-        d.path = absolute(rest.substr(0, e));
+        d.path = module_index::module_file_path(rest.substr(0, e), module_dir);
         d.name = module_name_of_file(d.path);
         rest.remove_prefix(e);
         if (d.name.empty() || !seen.insert(d.name).second) return std::nullopt;

@@ -43,11 +43,15 @@ void record_plan(kmod_module* mod, const Plan& plan, const Options& opts) {
     }
 }
 
+}  // namespace
+
 int insert_one(kmod_ctx* ctx, kmod_module* mod, const Options& opts, Kernel& kernel, const std::string& extra) {
     Plan plan = plan_probe(ctx, mod, probe_flags(opts), extra);
     if (!opts.dry_run) record_plan(mod, plan, opts);
     return carry_out(plan, kmod_module_get_name(mod), opts, kernel);
 }
+
+namespace {
 
 NameResult insert_name(kmod_ctx* ctx, const std::string& name, const Options& opts, Kernel& kernel,
                        const std::string& extra) {

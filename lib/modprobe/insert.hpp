@@ -50,6 +50,11 @@ int probe_flags(const Options& opts);
 // The dry run: what libkmod would do for MOD with these flags.
 Plan plan_probe(kmod_ctx* ctx, kmod_module* mod, int flags, const std::string& extra_options);
 
+// One probe of MOD as kmod 30's insmod() makes it for each module of a
+// lookup's list: libkmod's plan, the events that plan alone answers
+// (blacklisted, already live), then carry_out(). 0 or a negative errno.
+int insert_one(kmod_ctx* ctx, kmod_module* mod, const Options& opts, Kernel& kernel, const std::string& extra);
+
 // Carries a plan out for the module NAME as kmod 30's insmod() does after
 // its probe (-n prints it instead); says why it failed. 0 or a negative errno.
 int carry_out(const Plan& plan, const std::string& name, const Options& opts, Kernel& kernel);

@@ -136,14 +136,7 @@ int probe_rest_with_libkmod(const std::string& given, std::size_t from, const Op
     kmod_list_foreach(l, list.get()) {
         if (at++ < from) continue;
         ModulePtr mod = module_of(l);
-        const char* m = kmod_module_get_name(mod.get());
-        const Plan plan = plan_probe(ctx->get(), mod.get(), probe_flags(opts), {});
-        // No -f here: blacklisted, or live with a file, is all libkmod's plan says.
-        if (plan.status > 0)
-            stats::record(stats::simple_event("modprobe", m, stats::Outcome::Blacklisted));
-        else if (plan.status == 0 && target_without_step(plan) && kmod_module_get_path(mod.get()) != nullptr)
-            stats::record(stats::simple_event("modprobe", m, stats::Outcome::AlreadyLive));
-        err = carry_out(plan, m, opts, kernel);
+        err = insert_one(ctx->get(), mod.get(), opts, kernel, {});
     }
     return err;
 }

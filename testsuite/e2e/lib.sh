@@ -10,6 +10,8 @@ set -u
 : "${FIXTURE_ROOT:?FIXTURE_ROOT not set}"
 : "${SIMRUN:?SIMRUN not set}"
 STOCK_KMOD=${STOCK_KMOD:-/usr/bin/kmod}
+# The kmod release the build must match: "30" (Debian 12), "34.2" (Debian 13).
+stock_kmod_version() { "$STOCK_KMOD" -V 2>/dev/null | sed -n '1s/^kmod version //p'; }
 E2E_TIMEOUT=${E2E_TIMEOUT:-60}
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kmodx-e2e.XXXXXX")

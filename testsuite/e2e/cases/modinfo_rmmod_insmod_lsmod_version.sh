@@ -7,7 +7,7 @@ for tool in insmod rmmod lsmod modinfo; do
     assert_rc 0
     assert_err_eq ""
     assert_out_contains "kmodx version "
-    assert_out_contains "(kmod 30 compatible)"
+    assert_out_contains "(kmod $(stock_kmod_version) compatible)"
 done
 run_kmodx "$ROOT" modinfo --version
 assert_out_contains "+ZSTD +XZ +ZLIB"

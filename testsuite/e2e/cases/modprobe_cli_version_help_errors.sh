@@ -8,7 +8,7 @@ ROOT=$(new_root)
 run_kmodx "$ROOT" modprobe -V
 assert_rc 0
 assert_out_contains "kmodx version "
-assert_out_contains "(kmod 30 compatible)"
+assert_out_contains "(kmod $(stock_kmod_version) compatible)"
 assert_out_contains "+XZ"
 
 run_kmodx "$ROOT" modprobe -h

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install_layout.sh BUILDDIR SRCDIR MESON: `meson install --destdir` puts
-# exactly the files README.md lists under "Installed files" (no more, no
+# exactly the files docs/install.md lists under "Installed files" (no more, no
 # fewer), the command names are links to kmodx, the installed program runs,
 # the tmpfiles.d entry creates the runtime directory as promised and the
 # systemd unit passes systemd-analyze verify, with no enablement installed.
@@ -19,13 +19,13 @@ prefix=$("$meson" introspect "$build" --buildoptions |
 runtime_dir=$("$meson" introspect "$build" --buildoptions |
               python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "runtime_dir"))')
 
-# README paths are written for the default prefix /usr/local.
+# docs/install.md's paths are written for the default prefix /usr/local.
 (cd "$dest" && find . \( -type f -o -type l \) | sed "s|^\.$prefix/|/usr/local/|" | sort) >"$T/installed"
-sed -n '/^## Installed files/,/^## /p' "$src/README.md" | grep -oE '^- `/[^`]+`' |
+sed -n '/^## Installed files/,/^## /p' "$src/docs/install.md" | grep -oE '^- `/[^`]+`' |
     sed -E 's/^- `(.*)`$/\1/' | sort >"$T/listed"
-[ -s "$T/listed" ] || { echo "README.md has no '## Installed files' list" >&2; exit 1; }
+[ -s "$T/listed" ] || { echo "docs/install.md has no '## Installed files' list" >&2; exit 1; }
 if ! diff -u "$T/listed" "$T/installed" >"$T/diff"; then
-    echo "installed files differ from README.md's list (- listed only, + installed only):" >&2
+    echo "installed files differ from docs/install.md's list (- listed only, + installed only):" >&2
     cat "$T/diff" >&2
     exit 1
 fi
@@ -58,4 +58,4 @@ if command -v systemd-analyze >/dev/null; then
 else
     echo "systemd-analyze unavailable: unit not verified"
 fi
-echo "$(wc -l <"$T/installed") files installed as README.md lists them"
+echo "$(wc -l <"$T/installed") files installed as docs/install.md lists them"

@@ -1,6 +1,9 @@
-// The kernel seam. Everything kmodx asks of the running kernel goes through
-// this interface: the load/unload syscalls, module state in /sys/module,
-// /proc/modules, /proc/cmdline and /sys/module/compression. Production code
+// The kernel seam. What kmodx's loads and unloads ask of the running kernel
+// goes through this interface: the load/unload syscalls, module state in
+// /sys/module, /proc/modules, /proc/cmdline and /sys/module/compression.
+// The stats side reads a few files for its record and reports directly
+// (the boot id, the requester's /proc entries, the kernel's debugfs stats):
+// they describe the machine, not a load, and the fake has no use for them. Production code
 // uses system_kernel(); unit tests pass a fake that records every call and can
 // fail any of them (testsuite/unit/fake_kernel.hpp).
 //

@@ -1,6 +1,6 @@
 // modprobe's library side. tools/modprobe.cpp turns argv (with
-// MODPROBE_OPTIONS prepended) into ModprobeOptions and calls run_modprobe();
-// each action lives in its own file under lib/modprobe/.
+// MODPROBE_OPTIONS prepended) into Options and calls run(); each action
+// lives in its own file under lib/modprobe/.
 #pragma once
 
 #include <kmodx/kernel.hpp>

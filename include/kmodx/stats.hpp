@@ -45,7 +45,7 @@ enum class Outcome : std::uint8_t {
     Blacklisted,         // not loaded because of a blacklist (modprobe -b)
     // The load syscall returned 0, but the module it found had already been
     // formed by a concurrent finit_module() of the same file that the kernel
-    // merged this call into (6.6+ idempotent_init_module()): nothing was read
+    // merged this call into (6.5+ idempotent_init_module()): nothing was read
     // or allocated for it, and the kernel counts no load. Decided by the
     // store when a second `loaded` claims the same module instance.
     MergedInKernel,

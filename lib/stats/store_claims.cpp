@@ -1,5 +1,5 @@
 // Telling the load that formed a module from calls the kernel merged into it.
-// Since 6.6, concurrent finit_module() calls on one file wait for the first
+// Since 6.5, concurrent finit_module() calls on one file wait for the first
 // and return its result: every caller sees 0, but one module was formed and
 // the kernel counts one load. Each `loaded` event carries the module
 // instance it found (/sys/module/NAME's inode number); the first event to

@@ -1,5 +1,6 @@
 // modprobe -D: what loading a module would do, dependencies and softdeps
 // included, whether or not they are loaded already.
+#include "modprobe/insert.hpp"
 #include "modprobe/lookup_targets.hpp"
 
 #include <kmodx/log.hpp>
@@ -26,21 +27,12 @@ void print_action(kmod_module* m, bool install, const char* options) {
     }
 }
 
-int probe_flags(const Options& opts) {
-    int flags = KMOD_PROBE_IGNORE_LOADED | KMOD_PROBE_DRY_RUN |
-                KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY;
-    if (opts.force_modversion || opts.force) flags |= KMOD_PROBE_FORCE_MODVERSION;
-    if (opts.force_vermagic || opts.force) flags |= KMOD_PROBE_FORCE_VERMAGIC;
-    if (opts.ignore_install) flags |= KMOD_PROBE_IGNORE_COMMAND;
-    if (opts.use_blacklist) flags |= KMOD_PROBE_APPLY_BLACKLIST;
-    if (opts.first_time) flags |= KMOD_PROBE_FAIL_ON_LOADED;
-    return flags;
-}
-
 }  // namespace
 
 int show_depends(kmod_ctx* ctx, const Options& opts) {
-    const int flags = probe_flags(opts);
+    // The insert's own flags (modprobe/insert.hpp), as a dry run that lists
+    // loaded modules too, as kmod's -D does.
+    const int flags = probe_flags(opts) | KMOD_PROBE_IGNORE_LOADED | KMOD_PROBE_DRY_RUN;
     return for_each_target(ctx, opts, [flags](kmod_module* mod, const char* extra) {
         const int err = kmod_module_probe_insert_module(mod, flags, extra, nullptr, nullptr,
                                                         print_action);

@@ -45,8 +45,9 @@ enum class Refusal { Builtin, NotLoaded, InUse };
 std::string removal_refused(Tool tool, Refusal why, std::string_view module,
                             const std::vector<std::string>& holders = {});
 
-// Debian's kmod 30 is built with debug logging, so messages logged by libkmod
-// itself (not by the tool) carry their source location in front. libkmod's
+// Debian 12's kmod 30 is built with debug logging, so messages logged by
+// libkmod itself (not by the tool) carry their source location in front;
+// Debian 13's kmod 34.2 is not, and kmod34 builds leave it out. libkmod's
 // line for a failed delete_module, worded like modprobe's:
 // "../libkmod/libkmod-module.c:856 kmod_module_remove_module() could not remove 'NAME': REASON\n"
 std::string libkmod_remove_failed(std::string_view module, int err);
@@ -55,6 +56,7 @@ std::string libkmod_remove_failed(std::string_view module, int err);
 // EINVAL (xz) or ENOEXEC (zstd; gzip it cannot read, so the kernel says
 // ENOEXEC) where kmodx's say EBADMSG (corrupt) or EFBIG (a bomb); errors from
 // the kernel (context "finit_module"/"init_module") and plain files pass through.
+// kmod 34.2 (kmod34 builds) answers EINVAL for every decompression failure.
 int load_errno(const Error& e, Compression format);
 
 // modprobe's lookups: "Module NAME not found.\n",

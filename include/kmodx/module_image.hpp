@@ -43,6 +43,9 @@ public:
     // is its own image and needs no copy).
     std::uint64_t image_bytes() const;
     bool decompressed() const { return decompressed_; }
+    // What the decoder said when image() failed to decompress (its error's
+    // context, e.g. "xz: File is corrupt"); empty otherwise.
+    const std::string& decode_error() const { return decode_error_; }
     std::uint64_t read_ns() const { return read_ns_; }
     std::uint64_t decompress_ns() const { return decompress_ns_; }
 
@@ -59,6 +62,7 @@ private:
     bool image_ready_ = false;
     std::vector<std::byte> file_;
     std::vector<std::byte> image_;
+    std::string decode_error_;
     std::uint64_t read_ns_ = 0;
     std::uint64_t decompress_ns_ = 0;
 };

@@ -5,6 +5,7 @@
 // left, so an image of exactly max_output bytes still decodes and a bomb fails
 // with EFBIG having allocated at most max_output bytes.
 #include <kmodx/compression.hpp>
+#include <kmodx/kmod_compat.hpp>
 
 #include "core/zlib_lazy.hpp"
 
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -128,10 +130,32 @@ Result<std::vector<std::byte>> gunzip(std::span<const std::byte> in, std::size_t
     }
 }
 
+// kmod 34.2's libkmod logs a failed xz decode with one of these lines
+// (libkmod-file-xz.c, xz_uncompress_belch) and answers EINVAL; kmod34 builds
+// put its text in the error, which the loader prints (load/loader.cpp).
+std::unexpected<Error> xz_failure(lzma_ret rc) {
+    const char* text = "xz: Internal error (bug)";
+    switch (rc) {
+    case LZMA_MEM_ERROR: text = "xz: Cannot allocate memory"; break;
+    case LZMA_FORMAT_ERROR: text = "xz: File format not recognized"; break;
+    case LZMA_OPTIONS_ERROR: text = "xz: Unsupported compression options"; break;
+    case LZMA_DATA_ERROR: text = "xz: File is corrupt"; break;
+    case LZMA_BUF_ERROR: text = "xz: Unexpected end of input"; break;
+    case LZMA_MEMLIMIT_ERROR:  // kmodx's limit; libkmod sets none
+        return failure(EBADMSG, "xz: stream needs more than " +
+                                    std::to_string(kXzMemlimit >> 20) + " MiB to decode");
+    default: break;
+    }
+    return failure(EBADMSG, text);
+}
+
 Result<std::vector<std::byte>> unxz(std::span<const std::byte> in, std::size_t max_output) {
     lzma_stream ls = LZMA_STREAM_INIT;
     lzma_ret rc = lzma_stream_decoder(&ls, kXzMemlimit, LZMA_CONCATENATED);
-    if (rc != LZMA_OK) return failure(ENOMEM, "xz: lzma_stream_decoder");
+    if (rc != LZMA_OK) {
+        if constexpr (kmod34) return xz_failure(rc == LZMA_MEM_ERROR ? rc : LZMA_PROG_ERROR);
+        return failure(ENOMEM, "xz: lzma_stream_decoder");
+    }
     struct Guard {
         lzma_stream* s;
         ~Guard() { lzma_end(s); }
@@ -155,6 +179,9 @@ Result<std::vector<std::byte>> unxz(std::span<const std::byte> in, std::size_t m
         if (probing && made > 0) return too_big("xz", max_output);
         if (!probing) sink.produced(made);
 
+        if constexpr (kmod34) {
+            if (rc != LZMA_OK && rc != LZMA_STREAM_END) return xz_failure(rc);
+        }
         switch (rc) {
         case LZMA_OK:
             continue;
@@ -173,7 +200,28 @@ Result<std::vector<std::byte>> unxz(std::span<const std::byte> in, std::size_t m
     }
 }
 
+// kmod 34.2's way (libkmod-file-zstd.c): the frame must declare its size,
+// and one ZSTD_decompress() call into a buffer of that size decodes it, so
+// the same input gives the same zstd error name. Its log lines are the error
+// text, EBADMSG (EINVAL for the tools). The bound applies to the declared size
+// before anything is allocated.
+Result<std::vector<std::byte>> unzstd_whole(std::span<const std::byte> in, std::size_t max_output) {
+    unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
+    if (declared == 0 || declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR)
+        return failure(EBADMSG, "zstd: Failed to determine decompression size");
+    if (declared > max_output) return too_big("zstd", max_output);
+    // Not a zeroed vector: a header that lies costs only the pages written.
+    const std::size_t size = static_cast<std::size_t>(declared);
+    std::unique_ptr<void, decltype(&std::free)> buf(std::malloc(size), std::free);
+    if (!buf) return failure(ENOMEM, "zstd");
+    std::size_t n = ZSTD_decompress(buf.get(), size, in.data(), in.size());
+    if (ZSTD_isError(n)) return failure(EBADMSG, std::string("zstd: ") + ZSTD_getErrorName(n));
+    const auto* p = static_cast<const std::byte*>(buf.get());
+    return std::vector<std::byte>(p, p + n);
+}
+
 Result<std::vector<std::byte>> unzstd(std::span<const std::byte> in, std::size_t max_output) {
+    if constexpr (kmod34) return unzstd_whole(in, max_output);
     std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
     if (!dctx) return failure(ENOMEM, "zstd: ZSTD_createDCtx");
 

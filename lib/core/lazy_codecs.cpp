@@ -17,6 +17,7 @@ KMODX_LAZY(Lib::Lzma, lzma_ret, lzma_stream_decoder, (lzma_stream *strm, uint64_
 KMODX_LAZY(Lib::Lzma, lzma_ret, lzma_stream_footer_decode, (lzma_stream_flags *options, const uint8_t *in), (options, in), noexcept)
 KMODX_LAZY(Lib::Zstd, ZSTD_DCtx*, ZSTD_createDCtx, (void), ())
 KMODX_LAZY(Lib::Zstd, size_t, ZSTD_freeDCtx, (ZSTD_DCtx* dctx), (dctx))
+KMODX_LAZY(Lib::Zstd, size_t, ZSTD_decompress, (void* dst, size_t dstCapacity, const void* src, size_t compressedSize), (dst, dstCapacity, src, compressedSize))
 KMODX_LAZY(Lib::Zstd, size_t, ZSTD_decompressStream, (ZSTD_DStream* zds, ZSTD_outBuffer* output, ZSTD_inBuffer* input), (zds, output, input))
 KMODX_LAZY(Lib::Zstd, ZSTD_ErrorCode, ZSTD_getErrorCode, (size_t functionResult), (functionResult))
 KMODX_LAZY(Lib::Zstd, const char*, ZSTD_getErrorName, (size_t code), (code))

@@ -1,3 +1,4 @@
+#include <kmodx/kmod_compat.hpp>
 #include <kmodx/log.hpp>
 
 #include <sys/stat.h>
@@ -42,10 +43,16 @@ void emit(int prio, const char* fmt, va_list ap) {
     std::free(msg);
 }
 
-// Debian's libkmod reports where a message came from; kmod's tools print that
-// location, so scripts matching on stderr see the same text from kmodx.
+// libkmod's messages as kmod's tools print them (tools/log.c's log_kmod):
+// with where they came from only when kmod is built with debug messages.
+// Debian 12 builds kmod 30 with them (--enable-debug), Debian 13 builds 34.2
+// without (meson's debug-messages=false): "PROG: ERROR: MESSAGE" alone.
 void kmod_sink(void*, int prio, const char* file, int line, const char* fn, const char* fmt,
                va_list ap) {
+    if constexpr (kmod34) {
+        emit(prio, fmt, ap);
+        return;
+    }
     char* msg = nullptr;
     if (vasprintf(&msg, fmt, ap) < 0) return;
     const std::string name = prio_name(prio);

@@ -1,3 +1,4 @@
+#include <kmodx/kmod_compat.hpp>
 #include <kmodx/messages.hpp>
 
 #include <cerrno>
@@ -59,8 +60,12 @@ std::string removal_refused(Tool tool, Refusal why, std::string_view module,
 }
 
 namespace {
-constexpr std::string_view kRemoveModuleOrigin = "../libkmod/libkmod-module.c:856 kmod_module_remove_module() ";
-constexpr std::string_view kCommandDoOrigin = "../libkmod/libkmod-module.c:1047 command_do() ";
+// Where libkmod logged these, as kmod 30's debug build prints it; kmod 34.2 on
+// Debian 13 is built without debug messages and prints no location.
+constexpr std::string_view kRemoveModuleOrigin =
+    kmod34 ? "" : "../libkmod/libkmod-module.c:856 kmod_module_remove_module() ";
+constexpr std::string_view kCommandDoOrigin =
+    kmod34 ? "" : "../libkmod/libkmod-module.c:1047 command_do() ";
 }  // namespace
 
 std::string libkmod_remove_failed(std::string_view module, int err) {
@@ -71,6 +76,8 @@ int load_errno(const Error& e, Compression format) {
     const bool kernel_said = e.context == "finit_module" || e.context == "init_module";
     if (kernel_said || format == Compression::None) return e.code;
     if (e.code != EBADMSG && e.code != EFBIG) return e.code;
+    // kmod 34.2's decompressors answer EINVAL for every failure.
+    if constexpr (kmod34) return EINVAL;
     return format == Compression::Xz ? EINVAL : ENOEXEC;
 }
 

@@ -1,4 +1,6 @@
+#include <kmodx/kmod_compat.hpp>
 #include <kmodx/loader.hpp>
+#include <kmodx/log.hpp>
 
 #include "load/declared_size.hpp"
 #include "load/elf.hpp"
@@ -64,10 +66,27 @@ public:
 
 private:
     Result<LoadReport> load_buffer(ModuleImage& img) {
+        // Debian 13 builds kmod 34.2 without zlib: libkmod answers a .ko.gz
+        // the kernel does not decompress itself with ENOSYS, reading nothing
+        // (libkmod-internal-file.h). kmodx, a drop-in for that kmod, refuses
+        // it the same way; kmod 30 handed the bytes to the kernel (ENOEXEC),
+        // so on Debian 12 kmodx decompresses gzip instead (README).
+        if constexpr (kmod34) {
+            if (img.format() == Compression::Gzip)
+                return failure(ENOSYS, req_.path + ": gzip modules need the kernel to decompress them");
+        }
         auto image = img.image();
         rep_.read_ns = img.read_ns();
         rep_.decompress_ns = img.decompress_ns();
-        if (!image) return std::unexpected(image.error());
+        if (!image) {
+            // libkmod 34 logs its decoder's complaint before the tool's own
+            // line (libkmod-file-xz.c, libkmod-file-zstd.c).
+            if constexpr (kmod34) {
+                if (image.error().code == EBADMSG && !img.decode_error().empty())
+                    KMODX_ERR("%s\n", img.decode_error().c_str());
+            }
+            return std::unexpected(image.error());
+        }
         rep_.image_bytes = image->size();
         if (auto st = apply_force_edits(*image, req_, req_.path); !st)
             return std::unexpected(st.error());

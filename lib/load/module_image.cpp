@@ -81,6 +81,7 @@ Result<std::span<std::byte>> ModuleImage::image() {
         auto out = decompress(format_, *raw, limits_.max_image_bytes);
         decompress_ns_ = watch.elapsed_ns();
         if (!out) {
+            decode_error_ = out.error().context;
             return failure(out.error().code,
                            "could not decompress " + path_ + " (" + out.error().context + ")");
         }

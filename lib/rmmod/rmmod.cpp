@@ -1,3 +1,4 @@
+#include <kmodx/kmod_compat.hpp>
 #include <kmodx/kmod_handles.hpp>
 #include <kmodx/log.hpp>
 #include <kmodx/rmmod.hpp>
@@ -58,11 +59,13 @@ constexpr std::size_t kMaxModuleName = 55;
 void report_refusal(const Verdict& v, std::string_view name) {
     const std::string text = refusal_text(v, name);
     if (text.empty()) return;
-    if (v.kind != Verdict::Kind::HeldBy || !log::using_syslog()) {
+    // kmod 34.2 (commit a6f9cd0 and Debian 13's da2654b) logs the whole
+    // line, so under -s the holder names go to syslog with it.
+    if (kmod34 || v.kind != Verdict::Kind::HeldBy || !log::using_syslog()) {
         KMODX_ERR("%s", text.c_str());
         return;
     }
-    // kmod logs the head and writes the holder names to stderr itself, so
+    // kmod 30 logs the head and writes the holder names to stderr itself, so
     // under -s the names still land on stderr.
     const std::string head = text.substr(0, text.find(':') + 1);
     KMODX_ERR("%s", head.c_str());

@@ -1,6 +1,7 @@
 // Decompression: inputs are compressed here with the libraries' own
 // encoders, so every case is built from known bytes.
 #include <kmodx/compression.hpp>
+#include <kmodx/kmod_compat.hpp>
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -65,6 +66,11 @@ static void round_trips_every_format(void**) {
         Bytes data = pattern(size);
         for (Compression c : kFormats) {
             auto r = decompress(c, compress(c, data), std::size_t{64} << 20);
+            // kmod 34.2 refuses a zstd frame that declares no content.
+            if (kmodx::kmod34 && c == Compression::Zstd && size == 0) {
+                expect_error(r, EBADMSG);
+                continue;
+            }
             assert_true(r.has_value());
             assert_true(*r == data);
         }
@@ -74,6 +80,12 @@ static void round_trips_every_format(void**) {
 static void zstd_without_declared_size_decodes(void**) {
     Bytes data = pattern(500000);
     auto r = decompress(Compression::Zstd, test::zstd_without_size(data), std::size_t{1} << 20);
+    if constexpr (kmodx::kmod34) {
+        // kmod 34.2 needs the declared size (libkmod-file-zstd.c) and says so.
+        expect_error(r, EBADMSG);
+        assert_string_equal(r.error().context.c_str(), "zstd: Failed to determine decompression size");
+        return;
+    }
     assert_true(r.has_value());
     assert_true(*r == data);
 }
@@ -86,6 +98,11 @@ static void concatenated_members_are_one_image(void**) {
         Bytes in = compress(c, a), second = compress(c, b);
         in.insert(in.end(), second.begin(), second.end());
         auto r = decompress(c, in, 1 << 20);
+        // kmod 34.2 sizes its zstd buffer by the first frame only.
+        if (kmodx::kmod34 && c == Compression::Zstd) {
+            expect_error(r, EBADMSG);
+            continue;
+        }
         assert_true(r.has_value());
         assert_true(*r == whole);
     }
@@ -140,6 +157,9 @@ static void concatenated_bomb_stops_at_bound(void**) {
         for (int i = 0; i < 256; ++i) bomb.insert(bomb.end(), one.begin(), one.end());
         assert_true(within_memory(std::size_t{128} << 20, [&] {
             auto r = decompress(c, bomb, std::size_t{4} << 20);
+            // kmod 34.2's zstd way: the first frame fills the buffer, the
+            // second is "Destination buffer is too small".
+            if (kmodx::kmod34 && c == Compression::Zstd) return !r && r.error().code == EBADMSG;
             return !r && r.error().code == EFBIG;
         }));
     }
@@ -158,6 +178,9 @@ static void zstd_declared_size_is_not_trusted(void**) {
     f.resize(f.size() + 100, std::byte{'k'});
     assert_true(within_memory(std::size_t{128} << 20, [&] {
         auto r = decompress(Compression::Zstd, f, std::size_t{1} << 30);
+        // kmod 34.2's way allocates the declared size as kmod does (untouched
+        // but for what is written); here the address space limit refuses it.
+        if constexpr (kmodx::kmod34) return !r && (r.error().code == EBADMSG || r.error().code == ENOMEM);
         return !r && r.error().code == EBADMSG;
     }));
 }

@@ -1,6 +1,7 @@
 // Every row of the message table against the literal text kmod 30 prints
 // (tools/modprobe.c, tools/insmod.c, tools/rmmod.c; checked against Debian's
 // binaries where no kernel privilege is needed).
+#include <kmodx/kmod_compat.hpp>
 #include <kmodx/messages.hpp>
 
 #include <cerrno>
@@ -95,6 +96,17 @@ static void expect_rows(Rows rows) {
 }
 
 static void libkmod_lines_carry_their_origin(void**) {
+    if constexpr (kmodx::kmod34) {
+        // Debian 13's kmod 34.2 is built without debug messages: no origin.
+        expect_rows({
+            {libkmod_remove_failed("dummy", EBUSY), "could not remove 'dummy': Device or resource busy\n"},
+            {install_command_unrunnable("/bin/true x=1", "dummy", ENOMEM),
+             "Could not run install command '/bin/true x=1' for module dummy: Cannot allocate memory\n"},
+            {install_command_failed("/bin/false", "dummy", 3),
+             "Error running install command '/bin/false' for module dummy: retcode 3\n"},
+        });
+        return;
+    }
     expect_rows({
         {libkmod_remove_failed("dummy", EBUSY),
          "../libkmod/libkmod-module.c:856 kmod_module_remove_module() "
@@ -131,8 +143,10 @@ static void load_errno_follows_kmod_decompressors(void**) {
     // zstd and gzip ENOEXEC ("Invalid module format").
     for (int code : {EBADMSG, EFBIG}) {
         assert_int_equal(load_errno(Error{code, "decompress"}, Compression::Xz), EINVAL);
-        assert_int_equal(load_errno(Error{code, "decompress"}, Compression::Zstd), ENOEXEC);
-        assert_int_equal(load_errno(Error{code, "decompress"}, Compression::Gzip), ENOEXEC);
+        // kmod 34.2 answers EINVAL for every decompression failure.
+        const int other = kmodx::kmod34 ? EINVAL : ENOEXEC;
+        assert_int_equal(load_errno(Error{code, "decompress"}, Compression::Zstd), other);
+        assert_int_equal(load_errno(Error{code, "decompress"}, Compression::Gzip), other);
         // A plain file has no decompressor to blame.
         assert_int_equal(load_errno(Error{code, "read"}, Compression::None), code);
     }

@@ -20,6 +20,18 @@ namespace kmodx::tools {
 constexpr option kVersionOption{"version", no_argument, nullptr, 'V'};
 constexpr option kHelpOption{"help", no_argument, nullptr, 'h'};
 constexpr option kOptionsEnd{nullptr, 0, nullptr, 0};
+// Long options several of kmod's tools share.
+constexpr option kForceOption{"force", no_argument, nullptr, 'f'};
+constexpr option kSyslogOption{"syslog", no_argument, nullptr, 's'};
+constexpr option kVerboseOption{"verbose", no_argument, nullptr, 'v'};
+
+// Help lines kmod's insmod, rmmod and lsmod spell alike.
+#define KMODX_HELP_SYSLOG_VERBOSE             \
+    "\t-s, --syslog      print to syslog, not stderr\n" \
+    "\t-v, --verbose     enables more messages\n"
+#define KMODX_HELP_VERSION_HELP       \
+    "\t-V, --version     show version\n" \
+    "\t-h, --help        show this help\n"
 
 struct OptionTable {
     const char* short_options;

@@ -1,8 +1,10 @@
-// rmmod front end: kmod 30's option table, then kmodx::rmmod::run.
+// rmmod front end: kmod's option table (30's or 34.2's help text, as built),
+// then kmodx::rmmod::run.
 #include "option_loop.hpp"
 #include "tools.hpp"
 
 #include <kmodx/kernel.hpp>
+#include <kmodx/kmod_compat.hpp>
 #include <kmodx/rmmod.hpp>
 
 namespace kmodx::tools {
@@ -10,25 +12,30 @@ namespace {
 
 constexpr char kShort[] = "fsvVh";
 constexpr option kLong[] = {
-    {"force", no_argument, nullptr, 'f'},
-    {"syslog", no_argument, nullptr, 's'},
-    {"verbose", no_argument, nullptr, 'v'},
-    kVersionOption, kHelpOption, kOptionsEnd,
+    kForceOption, kSyslogOption, kVerboseOption, kVersionOption, kHelpOption, kOptionsEnd,
 };
 
-constexpr char kUsage[] =
+constexpr char kUsage30[] =
     "Usage:\n"
     "\t%s [options] modulename ...\n"
     "Options:\n"
     "\t-f, --force       forces a module unload and may crash your\n"
     "\t                  machine. This requires Forced Module Removal\n"
     "\t                  option in your kernel. DANGEROUS\n"
-    "\t-s, --syslog      print to syslog, not stderr\n"
-    "\t-v, --verbose     enables more messages\n"
-    "\t-V, --version     show version\n"
-    "\t-h, --help        show this help\n";
+    KMODX_HELP_SYSLOG_VERBOSE
+    KMODX_HELP_VERSION_HELP;
 
-constexpr OptionTable kOptions{kShort, kLong, kUsage, false};
+// kmod 34.2's (commits 38641ee, 9d2cb67); its -V also lists the features.
+constexpr char kUsage34[] =
+    "Usage:\n"
+    "\t%s [options] [list of modulenames]\n"
+    "Options:\n"
+    "\t-f, --force       DANGEROUS: forces a module unload and may\n"
+    "\t                  crash your machine\n"
+    KMODX_HELP_SYSLOG_VERBOSE
+    KMODX_HELP_VERSION_HELP;
+
+constexpr OptionTable kOptions{kShort, kLong, kmod34 ? kUsage34 : kUsage30, kmod34};
 
 }  // namespace
 

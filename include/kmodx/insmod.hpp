@@ -16,7 +16,9 @@ struct Options {
     std::vector<std::string> args;  // module parameters
 };
 
-// Arguments joined with single spaces, as the kernel receives them.
+// Arguments joined with single spaces, as the kernel receives them; built
+// against kmod 34, `key=value` whose value holds a space and does not start
+// with a quote becomes `key="value"`, as kmod 34.2's insmod does.
 std::string join_params(const std::vector<std::string>& args);
 
 // Inserts the module; diagnostics through kmodx::log. Exit status.

@@ -22,6 +22,9 @@ KMODX_LAZY(Lib::Kmod, struct kmod_config_iter *, kmod_config_get_remove_commands
 KMODX_LAZY(Lib::Kmod, struct kmod_config_iter *, kmod_config_get_aliases, (const struct kmod_ctx *ctx), (ctx))
 KMODX_LAZY(Lib::Kmod, struct kmod_config_iter *, kmod_config_get_options, (const struct kmod_ctx *ctx), (ctx))
 KMODX_LAZY(Lib::Kmod, struct kmod_config_iter *, kmod_config_get_softdeps, (const struct kmod_ctx *ctx), (ctx))
+#if KMODX_KMOD_COMPAT >= 34  // libkmod 33 added weakdep (modprobe -c prints them)
+KMODX_LAZY(Lib::Kmod, struct kmod_config_iter *, kmod_config_get_weakdeps, (const struct kmod_ctx *ctx), (ctx))
+#endif
 KMODX_LAZY(Lib::Kmod, const char *, kmod_config_iter_get_key, (const struct kmod_config_iter *iter), (iter))
 KMODX_LAZY(Lib::Kmod, const char *, kmod_config_iter_get_value, (const struct kmod_config_iter *iter), (iter))
 KMODX_LAZY(Lib::Kmod, bool, kmod_config_iter_next, (struct kmod_config_iter *iter), (iter))

@@ -1,9 +1,11 @@
 #include <kmodx/insmod.hpp>
+#include <kmodx/kmod_compat.hpp>
 #include <kmodx/loader.hpp>
 #include <kmodx/log.hpp>
 #include <kmodx/messages.hpp>
 #include <kmodx/module_name.hpp>
 
+#include "modprobe/options.hpp"
 #include "stats/load_event.hpp"
 #include "stats/recorder.hpp"
 
@@ -15,6 +17,9 @@
 namespace kmodx::insmod {
 
 std::string join_params(const std::vector<std::string>& args) {
+    // kmod 34's insmod builds the string with modprobe's options_from_array()
+    // (commit 7155cf1): a value holding a space gets quotes.
+    if constexpr (kmod34) return modprobe::join_module_params(args);
     std::string out;
     for (const auto& a : args) {
         if (!out.empty()) out += ' ';

@@ -2,6 +2,8 @@
 
 #include "modprobe/stats_options.hpp"
 
+#include <kmodx/kmod_compat.hpp>
+
 #include <getopt.h>
 #include <syslog.h>
 
@@ -159,7 +161,10 @@ std::string usage_text(std::string_view prog_view) {
          "\t-r, --remove                Remove modules instead of inserting\n"
          "\t    --remove-dependencies   Deprecated: use --remove-holders\n"
          "\t    --remove-holders        Also remove module holders (use together with -r)\n"
-         "\t-w, --wait <MSEC>           When removing a module, wait up to MSEC for\n"
+         "\t-w, --wait";
+    // kmod 34's unified help (commit 94131a4) writes --wait=<MSEC>.
+    t += kmod34 ? "=" : " ";
+    t += "<MSEC>           When removing a module, wait up to MSEC for\n"
          "\t                            module's refcount to become 0 so it can be\n"
          "\t                            removed (use together with -r)\n"
          "\t    --first-time            Fail if module already inserted or removed\n"

@@ -9,7 +9,8 @@
 namespace kmodx::modprobe {
 
 int show_config(kmod_ctx* ctx) {
-    // kmod 30's order; weakdep came later (kmod 33) and is not printed.
+    // kmod's order. weakdep came with libkmod 33: kmod 34.2 prints its lines
+    // after the softdeps, kmod 30 has none.
     struct Section {
         const char* keyword;
         kmod_config_iter* (*iter)(const kmod_ctx*);
@@ -21,6 +22,9 @@ int show_config(kmod_ctx* ctx) {
         {"alias", kmod_config_get_aliases},
         {"options", kmod_config_get_options},
         {"softdep", kmod_config_get_softdeps},
+#if KMODX_KMOD_COMPAT >= 34
+        {"weakdep", kmod_config_get_weakdeps},
+#endif
     };
 
     for (const auto& s : sections) {

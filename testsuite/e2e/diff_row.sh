@@ -19,7 +19,12 @@ for ROOT in "$stock_root" "$kmodx_root"; do
     sh -ec "$setup" || die "setup failed: $setup"
 done
 
-normalize() { sed -e "s#$stock_root#<ROOT>#g" -e "s#$kmodx_root#<ROOT>#g"; }
+# The program's own path (argv[0], in getopt's messages and kmod 30's lsmod
+# usage line) differs between the two installations: both read <PROG>/.
+normalize() {
+    sed -e "s#$stock_root#<ROOT>#g" -e "s#$kmodx_root#<ROOT>#g" \
+        -e "s#$E2E_TMP/stock/#<PROG>/#g" -e "s#$KMODX_BUILD/tools/#<PROG>/#g"
+}
 
 status=0 step=0
 printf '%s\n' "$commands" | awk 'BEGIN{RS=";;"} {gsub(/^[ \t\n]+|[ \t\n]+$/, ""); if ($0 != "") print}' >"$E2E_TMP/steps"

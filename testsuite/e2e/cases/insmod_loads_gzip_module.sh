@@ -10,7 +10,8 @@ if [ "$(stock_kmod_version)" != 30 ]; then
         ROOT=$(new_root)
         "run_$who" "$ROOT" insmod "$ROOT/extra-modules/gz_mod.ko.gz"
         assert_rc 1
-        assert_err_eq "insmod: ERROR: could not insert module $ROOT/extra-modules/gz_mod.ko.gz: Function not implemented"
+        assert_err_eq "insmod: ERROR: could not insert module $ROOT/extra-modules/gz_mod.ko.gz: Function not implemented
+"
         assert_eq "$(load_calls "$ROOT" gz_mod)" 0 "load syscalls for gz_mod"
     done
     exit 0

@@ -1,6 +1,8 @@
-// The production Kernel: raw syscalls and the real /sys and /proc files.
-// Calls go through syscall(2) rather than glibc wrappers because glibc has no
-// finit_module wrapper and the simulated kernel intercepts syscall() too.
+// The production Kernel: the module syscalls and the real /sys and /proc files.
+// Each call goes through the entry point kmod uses: glibc's init_module() and
+// delete_module() (exported, though no header declares them), and syscall(2)
+// for finit_module, which glibc lacks. A tool that interposes libc (a tracer,
+// an LD_PRELOAD shim) then sees kmodx's calls where it sees kmod's.
 #include <kmodx/kernel.hpp>
 
 #include "kernel/sysfs.hpp"
@@ -12,6 +14,9 @@
 #include <optional>
 #include <string>
 #include <utility>
+
+extern "C" int init_module(const void* image, unsigned long len, const char* params);
+extern "C" int delete_module(const char* name, unsigned flags);
 
 namespace kmodx {
 namespace {
@@ -25,13 +30,13 @@ public:
     }
 
     Status init_module(std::span<const std::byte> image, const std::string& params) override {
-        if (::syscall(SYS_init_module, image.data(), image.size(), params.c_str()) != 0)
+        if (::init_module(image.data(), image.size(), params.c_str()) != 0)
             return failure_errno("init_module");
         return {};
     }
 
     Status delete_module(const std::string& name, unsigned flags) override {
-        if (::syscall(SYS_delete_module, name.c_str(), flags) != 0)
+        if (::delete_module(name.c_str(), flags) != 0)
             return failure_errno("delete_module");
         return {};
     }

@@ -3,7 +3,10 @@
 # uncompressed: unpacking is cheaper than decompressing under emulation).
 # Holds busybox (without its own module tools), Debian's kmod and kmodx with
 # the shared libraries each needs, the storm helper, the kernel's whole module
-# tree with its depmod indexes, /init and the guest scenario scripts.
+# tree with its depmod indexes, /init and the guest scenario scripts. With
+# KMOD34_ROOT (a Debian 13 root, testsuite/fixtures/debian13-root.sh) also
+# Debian 13's kmod 34.2 under /opt/kmod34 with its own C library, and for the
+# storm's do-nothing limit the host's /bin/true under /opt/true.
 set -eu
 [ $# -eq 4 ] || { echo "usage: mkinitramfs.sh KERNELDIR KMODX STORM OUT" >&2; exit 2; }
 kdir=$1 kmodx=$2 storm=$3 out=$4
@@ -49,6 +52,27 @@ for soname in libkmod.so.2 liblzma.so.5 libzstd.so.1 libz.so.1; do
     copy_with_libs "$lib" "$lib"
 done
 cp "$storm" "$root/bin/kmodx-vm-storm"
+# A trivial program started as modprobe is (dynamically linked, by exec):
+# the storm with it as the tool measures what the processes alone cost.
+mkdir -p "$root/opt/true"
+copy_with_libs /bin/true /opt/true/true
+# Debian 13's kmod beside Debian 12's: its own loader and libraries in
+# /opt/kmod34/lib, named by the binary itself (interpreter and DT_RPATH,
+# which also covers what libkmod dlopens, liblzma), so the kernel can exec it
+# as /sbin/modprobe without a wrapper and nothing of Debian 12 is mixed in.
+if [ -n "${KMOD34_ROOT:-}" ]; then
+    command -v patchelf >/dev/null || { echo "mkinitramfs: patchelf missing (apt-get install patchelf)" >&2; exit 1; }
+    k34=$root/opt/kmod34 l34=$KMOD34_ROOT/usr/lib/x86_64-linux-gnu
+    mkdir -p "$k34/lib"
+    cp -L "$l34/ld-linux-x86-64.so.2" "$k34/lib/"
+    for lib in $("$l34/ld-linux-x86-64.so.2" --library-path "$l34" --list "$KMOD34_ROOT/usr/bin/kmod" |
+        awk '/=> \//{print $3}') "$l34/liblzma.so.5"; do
+        cp -L "$lib" "$k34/lib/"
+    done
+    cp "$KMOD34_ROOT/usr/bin/kmod" "$k34/kmod"
+    patchelf --set-interpreter /opt/kmod34/lib/ld-linux-x86-64.so.2 --force-rpath \
+        --set-rpath /opt/kmod34/lib "$k34/kmod"
+fi
 # kmodx also at the path its udev rules name (scenario 3).
 ln -s /opt/kmodx/kmodx "$root/usr/sbin/kmodx"
 

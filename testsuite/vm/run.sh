@@ -16,7 +16,11 @@
 #   BUILD   meson build directory with tools/kmodx (default: build)
 #   OUTDIR  logs, results and summary (default: BUILD/vm-results)
 #   TOOL    storm with only kmod or only kmodx (no comparison, no assertion
-#           that needs both; for investigating one side); kmodx-nodedup is
+#           that needs both; for investigating one side), or a list of tools
+#           ("kmod34 kmodx kmodx-once true true-once"): kmod34 is Debian 13's
+#           kmod 34.2 from testsuite/fixtures/debian13-root.sh's root with its
+#           own C library, true a do-nothing program as modprobe, NAME-once
+#           the storm with one request per module (the floor); kmodx-nodedup is
 #           kmodx with `dedup = no` (every duplicate reaches the kernel),
 #           kmodx-nodedup-user the same with userspace decompression
 #           (init_module, which the kernel never merges)
@@ -25,7 +29,10 @@
 # see fetch-kernel.sh), KMODX_VM_KMODX / KMODX_VM_STORM (binaries; default:
 # built in BUILD), KMODX_VM_NO_INSTALL=1 (never apt-get install),
 # KMODX_VM_STORM_DEADLINE (seconds the storm waits for its requests; default
-# 240, 1500 above 8 vCPUs; the boot's default timeout grows with it).
+# 240, 1500 above 8 vCPUs; the boot's default timeout grows with it),
+# KMODX_VM_ROUNDS (storm: boot every tool this many times, the order rotated
+# each round so that the host's load drifts over all of them alike, and print
+# each tool's medians).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=build series=6.1 cpus=8 outdir= tools=
@@ -94,6 +101,11 @@ case $series in
 esac
 kver=$(cat "$kdir/kver")
 initrd=$outdir/initrd-$kver.cpio
+case " $tools " in *" kmod34"*)
+    KMOD34_ROOT=$("$here/../fixtures/debian13-root.sh") ||
+        skip "no Debian 13 root for kmod 34.2 (testsuite/fixtures/debian13-root.sh)"
+    export KMOD34_ROOT ;;
+esac
 "$here/mkinitramfs.sh" "$kdir" "$kmodx" "$storm" "$initrd"
 
 # KVM only if a kernel really boots with it: an openable /dev/kvm is not
@@ -143,9 +155,11 @@ udev_devices="-device virtio-rng-pci -device virtio-balloon-pci -device virtio-s
 boot() {
     devices=
     [ "$1" = udev ] && devices=$udev_devices
-    name=$kver-$1-$2-${cpus}cpu
+    name=$kver-$1-$2-${cpus}cpu${round:-}
     rm -f "$outdir/$name.console" "$outdir/$name.results"
     say "boot $name ($accel)"
+    # The host's load when the boot starts: every timing row carries it.
+    hostload=$(cut -d' ' -f1-3 /proc/loadavg)
     t0=$(date +%s)
     # shellcheck disable=SC2086
     timeout -k 10 "$limit" qemu-system-x86_64 $accel_args -smp "$cpus" -m "$mem" -nodefaults \
@@ -209,20 +223,56 @@ run_e2e() {
 }
 
 run_storm() {
+    rounds=${KMODX_VM_ROUNDS:-1} n=1 order=$tools
+    while [ "$n" -le "$rounds" ]; do
+        round=
+        [ "$rounds" = 1 ] || round=-r$n
+        storm_round "$order"
+        # The next round starts with this round's second tool.
+        set -- $order
+        shift
+        order="$* ${order%% *}"
+        n=$((n + 1))
+    done
+    round=
+    [ "$rounds" = 1 ] || storm_medians
+}
+
+# storm_medians: per tool over the rounds, the median wall time, load
+# syscalls and EEXIST, and the host's load averages seen at the boots' starts.
+storm_medians() {
     for tool in $tools; do
+        n=1 walls= sys= eex= loads=
+        while [ "$n" -le "$rounds" ]; do
+            r=$kver-storm-$tool-${cpus}cpu-r$n
+            walls="$walls $(get "$r" storm_wall_ms)" sys="$sys $(get "$r" storm_load_syscalls)"
+            eex="$eex $(get "$r" storm_eexist)"
+            loads="$loads $(sed -n 's/^host_load=//p' "$outdir/$r.txt" | cut -d' ' -f1)"
+            n=$((n + 1))
+        done
+        med() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+        printf '| median of %s | %s | %s | %s | %s | wall %s ms (%s) | load syscalls %s | EEXIST %s | host load 1-min %s |\n' \
+            "$rounds" "$kver" "$cpus" "$accel" "$tool" "$(med $walls)" "$(echo $walls | tr ' ' ,)" \
+            "$(med $sys)" "$(med $eex)" "$(echo $loads | tr ' ' ,)" | tee -a "$outdir/summary.md"
+    done
+}
+
+storm_round() {
+    for tool in $1; do
         boot storm "$tool" || { fail "storm boot with $tool"; return; }
-        r=$kver-storm-$tool-${cpus}cpu
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s MB | %s ms |\n' \
-            "$kver" "$cpus" "$accel" "$tool" "$(get "$r" storm_requests)" \
+        r=$kver-storm-$tool-${cpus}cpu$round
+        echo "host_load=$hostload" >>"$outdir/$r.txt"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s MB | %s ms | %s |\n' \
+            "$kver" "$cpus" "$accel" "$tool$round" "$(get "$r" storm_requests)" \
             "$(get "$r" storm_load_syscalls)" "$(get "$r" storm_eexist)" "$(get "$r" storm_ebusy)" \
             "$(get "$r" storm_ret_other)" "$(get "$r" storm_formed_modules)" \
             "$(mb "$(get "$r" storm_vmalloc_before_kb)") -> $(mb "$(get "$r" storm_vmalloc_peak_kb)")" \
-            "$(get "$r" storm_wall_ms)$(unfinished "$r")" |
+            "$(get "$r" storm_wall_ms)$(unfinished "$r")" "$hostload" |
             tee -a "$outdir/summary.md"
         [ "$(get "$r" storm_trace_overrun)" = 0 ] || fail "$r: trace buffer overran, counts are low"
         kernel_stats "$r" "$tool"
     done
-    a=$kver-storm-kmod-${cpus}cpu b=$kver-storm-kmodx-${cpus}cpu
+    a=$kver-storm-kmod-${cpus}cpu$round b=$kver-storm-kmodx-${cpus}cpu$round
     case " $tools " in *" kmodx "*) ;; *) return ;; esac
     syscalls=$(get "$b" storm_load_syscalls) formed=$(get "$b" storm_formed_modules)
     [ "$syscalls" = "$formed" ] ||

@@ -3,7 +3,12 @@
 # seed report plus xfs, btrfs, dm_mod and loop, and `modprobe -b -q` of the
 # CPU's modalias, as udev does once per CPU device. Names built into this
 # kernel are requested too (a boot asks for them anyway); they cost no
-# syscall.
+# syscall. With KMODX_STORM_ONCE=1 (tool NAME-once in init) each name and the
+# modalias are asked for once, not once per CPU: the floor. With
+# KMODX_STORM_LIVE=1 (tool NAME-live) one CPU's requests run first, unmeasured
+# but for their wall time (storm_warm_wall_ms), so that the storm itself finds
+# every module live or its failure known: what the requests cost when nothing
+# is left to load.
 out=$1
 . /vm/trace.sh
 . /vm/sampler.sh
@@ -15,6 +20,7 @@ res() { echo "KMODX-RESULT storm_$*" >"$out"; }
 
 modalias=$(cat /sys/devices/system/cpu/modalias)
 cpus=$(nproc)
+[ "${KMODX_STORM_ONCE:-0}" = 1 ] && cpus=1
 i=0
 : >/tmp/storm.cmds
 while [ $i -lt "$cpus" ]; do
@@ -24,6 +30,11 @@ while [ $i -lt "$cpus" ]; do
     echo "/sbin/modprobe -b -q -- $modalias" >>/tmp/storm.cmds
     i=$((i + 1))
 done
+if [ "${KMODX_STORM_LIVE:-0}" = 1 ]; then
+    head -n "$(($(echo $modules | wc -w) + 1))" /tmp/storm.cmds >/tmp/storm-warm.cmds
+    /bin/kmodx-vm-storm /tmp/storm-warm.cmds "${KMODX_STORM_DEADLINE_S:-240}" 2>/dev/null |
+        sed -n 's/^wall_ms=/warm_wall_ms=/p' | while read -r l; do res "$l"; done
+fi
 res "modules_before=$(wc -l </proc/modules)"
 for m in $modules; do
     if grep -q "/${m}.ko" "/lib/modules/$(uname -r)/modules.builtin" ||

@@ -1,11 +1,9 @@
 #!/bin/sh
 # chroot.sh [root | run [MESON TEST ARGS] | probe | shell]: kmodx built and tested in
 # a Debian 13 (trixie) chroot, against Debian 13's own kmod 34.2 (issue 17).
-#   root   makes the chroot once and prints its path: testsuite/fixtures/
-#          debian13-root.sh's trixie root (debootstrap minbase + kmod from the
-#          archive this machine's apt sources name) copied, plus kmodx's build
-#          dependencies installed with the root's own apt (its sources.list is
-#          the one debootstrap wrote, so no mirror is named here either).
+#   root   makes the chroot when it is missing or stale (make-chroot.sh:
+#          debian13-root.sh's trixie root plus kmodx's build dependencies,
+#          installed by the root's own apt) and prints its path.
 #   run    copies this source tree (tracked and untracked, not ignored files,
 #          mtimes kept, so the build is incremental) to /kmodx/src in the
 #          chroot, builds it there in /kmodx/build with g++ 14 against libkmod
@@ -23,23 +21,20 @@
 #                          summary.txt (default ${XDG_CACHE_HOME:-~/.cache}/kmodx-debian13/logs)
 #   KMODX_DEBIAN13_ROOT    debian13-root.sh's root, copied on the first run
 #   KMODX_DEBIAN13_JOBS    ninja -j and meson test --num-processes (default 2)
-# Needs root (chroot, mounts) and, on the first run, the network. The chroot's
-# /proc is mounted in a private mount namespace (unshare), so it goes away with
-# the run whatever happens; the trap unmounts it too.
+# Needs root (chroot, mounts) and, when the chroot must be made, the network:
+# without the archive that is exit 77 and one SKIP line, not a failure. One
+# run at a time per chroot (a lock beside it). The chroot's /proc is mounted
+# in a private mount namespace (in-chroot.sh), so it goes away with the run
+# whatever happens.
 set -eu
 
 die() { echo "chroot.sh: $*" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd -P)
 src=$(cd "$here/../.." && pwd -P)
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/kmodx-debian13
+cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/kmodx-debian13
 chroot=${KMODX_DEBIAN13_CHROOT:-$cache/chroot}
 logs=${KMODX_DEBIAN13_LOGS:-$cache/logs}
 jobs=${KMODX_DEBIAN13_JOBS:-2}
-
-# What ./dev installs on Debian 12 for the build and the e2e tests, as trixie
-# names it (g++ is g++-14 there). procps: lib.sh's pgrep.
-packages="meson ninja-build g++ pkg-config libkmod-dev libcmocka-dev zlib1g-dev liblzma-dev
-libzstd-dev libssl-dev kmod xz-utils zstd gzip openssl python3 scdoc procps strace"
 
 usage="usage: chroot.sh [root | run [MESON TEST ARGS] | probe | shell]"
 cmd=${1:-root}
@@ -51,47 +46,25 @@ case $cmd in
 esac
 [ "$(id -u)" = 0 ] || die "needs root (chroot, mounts)"
 
-# in_chroot DIR SCRIPT [ARGS]: SCRIPT run by sh inside DIR with /proc mounted,
-# in a mount namespace of its own.
-in_chroot() {
-    dir=$1; shift
-    unshare --mount --propagation private sh -eu -c '
-        dir=$1; script=$2; shift 2
-        trap "umount \"\$dir/dev/shm\" \"\$dir/proc\" 2>/dev/null || true" EXIT
-        mount -t proc proc "$dir/proc"
-        mount -t tmpfs -o mode=1777,size=256m shm "$dir/dev/shm"
-        env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-            DEBIAN_FRONTEND=noninteractive chroot "$dir" sh -eu -c "$script" sh "$@"
-    ' sh "$dir" "$@"
-}
+in_chroot() { "$here/in-chroot.sh" "$@"; }
 
-# The chroot: complete when its stamp holds this package list; a changed list
-# installs what is new into the existing chroot.
-if [ "$(cat "$chroot/.kmodx-packages" 2>/dev/null)" != "$packages" ]; then
-    t0=$(date +%s)
-    if [ ! -d "$chroot" ]; then
-        base=$("$src/testsuite/fixtures/debian13-root.sh") ||
-            die "no Debian 13 root (testsuite/fixtures/debian13-root.sh failed)"
-        rm -rf "$chroot.new"
-        mkdir -p "$(dirname "$chroot")"
-        cp -a "$base" "$chroot.new"
-        rm -f "$chroot.new/.kmodx-complete"
-        target=$chroot.new
-    else
-        target=$chroot
-    fi
-    echo "chroot.sh: installing the build dependencies into $target" >&2
-    # shellcheck disable=SC2086 # the package list is words
-    in_chroot "$target" 'apt-get -q update && apt-get install -y -q --no-install-recommends "$@"' \
-        $packages >"$chroot.apt.log" 2>&1 || {
-        tail -n 20 "$chroot.apt.log" >&2
-        die "apt-get in the chroot failed (whole log: $chroot.apt.log)"
-    }
-    in_chroot "$target" 'apt-get clean'
-    printf '%s' "$packages" >"$target/.kmodx-packages"
-    [ "$target" = "$chroot" ] || mv "$chroot.new" "$chroot"
-    echo "chroot.sh: chroot ready in $(($(date +%s) - t0)) s" >&2
+# One run at a time per chroot (run replaces /kmodx/src and builds in
+# /kmodx/build; make-chroot.sh may replace the chroot itself): a second one
+# waits.
+mkdir -p "$(dirname "$chroot")"
+exec 9>"$chroot.lock"
+if ! flock -n 9; then
+    echo "chroot.sh: $chroot is in use by another run; waiting" >&2
+    flock 9
 fi
+# Made when missing or stale; 77 (the archive cannot be reached) is passed on.
+rc=0
+"$here/make-chroot.sh" "$chroot" >/dev/null || rc=$?
+case $rc in
+    0) ;;
+    77) echo "chroot.sh: SKIP: no Debian 13 chroot, and none can be made without the archive" >&2; exit 77 ;;
+    *) die "no Debian 13 chroot (make-chroot.sh failed)" ;;
+esac
 
 case $cmd in
     root) echo "$chroot"; exit 0 ;;
@@ -109,9 +82,10 @@ if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
 else
     tar -C "$src" --exclude='./build*' -cf - . | tar -C "$chroot/kmodx/src" -xf -
 fi
-rm -f "$logs"/build.log
+rm -f "$logs"/build.log "$logs"/meson-test.out "$logs"/testlog.* "$logs"/summary.txt
 
 t1=$(date +%s)
+rc=0
 echo "chroot.sh: building in $chroot/kmodx/build" >&2
 if ! in_chroot "$chroot" '
         cd /kmodx
@@ -123,7 +97,6 @@ fi
 
 t2=$(date +%s)
 kmod_version=$(chroot "$chroot" /usr/bin/kmod -V | sed -n '1s/^kmod version //p')
-rc=0
 if [ "$cmd" = probe ]; then
     # Each row of probe.txt through diff_row.sh, with the environment
     # testsuite/e2e/meson.build gives the differential tests.

@@ -40,6 +40,8 @@ enum class Degraded {
 
 // A short lowercase word for notes and stats ("symlink", "world-writable", ...).
 const char* degraded_name(Degraded reason);
+// What an admin does about it, for the warning that names the path.
+const char* degraded_fix(Degraded reason);
 
 // The knobs dedup uses, taken from kmodx::config() (kmodx.conf, then the
 // environment); --no-dedup is the caller's business.

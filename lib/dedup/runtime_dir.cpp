@@ -66,6 +66,26 @@ const char* degraded_name(Degraded reason) {
     return "unusable";
 }
 
+const char* degraded_fix(Degraded reason) {
+    switch (reason) {
+        case Degraded::Missing: return "root's next modprobe creates it";
+        case Degraded::ReadOnly: return "dedup needs a writable /run";
+        case Degraded::NoSpace: return "free space or inodes on its file system";
+        case Degraded::NoAccess: return "dedup needs root";
+        case Degraded::BadName: return "nothing to do: that name cannot be a lock file";
+        case Degraded::NotOwnedByRoot:
+        case Degraded::Writable:
+        case Degraded::Symlink:
+        case Degraded::UntrustedLock:
+        case Degraded::OpenToOthers:
+        case Degraded::NotRegular:
+        case Degraded::Other: break;
+    }
+    // Only root's private files are trusted: anything else there is removed
+    // and made again, root's and 0700/0600, by the next modprobe run as root.
+    return "remove it; root's next modprobe makes it again";
+}
+
 Settings settings_from(const Config& c) {
     return Settings{c.dedup, c.runtime_dir, c.lock_wait_ms, c.fail_window_s};
 }

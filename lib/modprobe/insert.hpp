@@ -98,8 +98,9 @@ private:
     int run_install(const Step& step);
     int run_command(const Step& step);
     int load(const Step& step);
+    void announce(const Step& step);
     void note(const Step& step, int err, const dedup::GuardReport& report);
-    // Under -v, the line a person sees while modprobe waits for another loader.
+    // Under -v, the NOTICE a person sees while modprobe waits for another loader.
     std::function<void(pid_t)> waiting_note(const Step& step);
     void record(stats::LoadFacts& facts, int err);
 

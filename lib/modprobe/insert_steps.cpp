@@ -2,6 +2,7 @@
 // does after its checks, but with kmodx's loader and kernel seam.
 #include "modprobe/insert.hpp"
 
+#include <kmodx/config.hpp>
 #include <kmodx/dedup.hpp>
 #include <kmodx/log.hpp>
 #include <kmodx/messages.hpp>
@@ -38,13 +39,14 @@ int StepRunner::run_install(const Step& step) {
     // Serialised under the module's lock, skipped when it is live by then
     // (docs/dedup.md, "Install commands").
     dedup::GuardReport report;
-    const int err =
-        dedup::run_serialised(kernel_, step.name, [&] { return run_command(step); }, report, waiting_note(step));
+    const int err = dedup::run_serialised(
+        kernel_, step.name, [&] { return run_command(step); }, report, waiting_note(step));
     note(step, err, report);
     return err;
 }
 
 int StepRunner::run_command(const Step& step) {
+    announce(step);
     const std::string cmd = substitute_cmdline_opts(*step.install, step.options);
     int status = install_(cmd, step.name);
     if (status == -1) {
@@ -77,6 +79,7 @@ int StepRunner::load(const Step& step) {
     req.force_modversion = settings_.force_modversion;
     req.keep_image = settings_.record && stats::Recorder::instance().enabled();
     auto insert = [&] {
+        announce(step);
         facts.attempted = true;
         auto r = loader_(kernel_, req, &facts.report);
         if (!r) {
@@ -109,13 +112,12 @@ void StepRunner::record(stats::LoadFacts& facts, int err) {
 
 std::function<void(pid_t)> StepRunner::waiting_note(const Step& step) {
     if (!settings_.show) return {};
-    return [this, name = step.name](pid_t holder) {
+    return [name = step.name](pid_t holder) {
+        // A person is watching a command that seems stuck: say why now.
         if (holder > 0)
-            std::fprintf(out_, "kmodx: %s is being loaded by pid %d, waiting for it\n", name.c_str(), int(holder));
+            KMODX_NOTICE("%s is being loaded by pid %d: waiting for it\n", name.c_str(), int(holder));
         else
-            std::fprintf(out_, "kmodx: %s is locked by another modprobe, waiting for it\n", name.c_str());
-        // A person is watching a command that seems stuck: say it now.
-        std::fflush(out_);
+            KMODX_NOTICE("%s is being loaded by another process: waiting for it\n", name.c_str());
     };
 }
 
@@ -127,50 +129,65 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
     if (report.degraded && !degraded_noted) {
         degraded_noted = true;
         const bool normal = *report.degraded == dedup::Degraded::Missing || *report.degraded == dedup::Degraded::NoAccess;
-        if (!normal && !settings_.quiet && report.degraded_lock_file)
-            KMODX_WRN("kmodx: lock file for %s unusable (%s): loading without dedup\n", step.name.c_str(),
-                      dedup::degraded_name(*report.degraded));
-        else if (!normal && !settings_.quiet)
-            KMODX_WRN("kmodx: lock directory unusable (%s): loading without dedup\n",
-                      dedup::degraded_name(*report.degraded));
+        if (!normal && !settings_.quiet) {
+            // Removing the runtime directory mends whatever inside it is at
+            // fault, so it is named unless the fault is known to be deeper.
+            const std::string dir = config().runtime_dir;
+            const std::string path = report.degraded_lock_file                         ? dir + "/locks/" + step.name
+                                     : *report.degraded == dedup::Degraded::OpenToOthers ? dir + "/locks"
+                                                                                       : dir;
+            // A lock file's fault is this module's; a directory's, every module's.
+            const std::string what = report.degraded_lock_file ? step.name + " " : std::string();
+            KMODX_WRN("%s: %s: loading %swithout dedup (%s)\n", path.c_str(), dedup::degraded_name(*report.degraded),
+                      what.c_str(), dedup::degraded_fix(*report.degraded));
+        }
     }
     if (!settings_.show) return;
     const long long ms = report.waited_ns / 1'000'000;
     const long long settle_ms = report.settle_ns / 1'000'000;
     if (report.settle_timed_out)
-        std::fprintf(out_, "kmodx: %s still loading outside kmodx after %lld ms, loading it anyway\n",
+        KMODX_NOTICE("%s still loading outside kmodx after %lld ms, loading it anyway\n",
                      step.name.c_str(), settle_ms);
     else if (report.settled && report.by_other)
-        std::fprintf(out_, "kmodx: %s loaded outside kmodx, waited %lld ms\n", step.name.c_str(), ms + settle_ms);
+        KMODX_NOTICE("%s loaded outside kmodx, waited %lld ms\n", step.name.c_str(), ms + settle_ms);
     else if (report.settled && report.settled_from_going)
-        std::fprintf(out_, "kmodx: %s was being removed, waited %lld ms, loading it\n", step.name.c_str(),
+        KMODX_NOTICE("%s was being removed, waited %lld ms, loading it\n", step.name.c_str(),
                      settle_ms);
     else if (report.settled)
-        std::fprintf(out_, "kmodx: %s was not loaded outside kmodx after all (waited %lld ms), loading it\n",
+        KMODX_NOTICE("%s was not loaded outside kmodx after all (waited %lld ms), loading it\n",
                      step.name.c_str(), settle_ms);
     if (report.settled) return;
     if (report.waited_for_kernel)
-        std::fprintf(out_, "kmodx: %s was still loading in the kernel when the wait bound passed: waited on, as the "
+        KMODX_NOTICE("%s was still loading in the kernel when the wait bound passed: waited on, as the "
                            "kernel would make a second load wait too\n",
                      step.name.c_str());
     if (report.holder_pid_reused)
-        std::fprintf(out_, "kmodx: %s's lock record names a pid that another process has taken since: not waited "
+        KMODX_NOTICE("%s's lock record names a pid that another process has taken since: not waited "
                            "for on its account\n",
                      step.name.c_str());
     if (report.live_past_bound)
-        std::fprintf(out_, "kmodx: %s still locked after %lld ms, but live by then: not loaded again\n",
+        KMODX_NOTICE("%s still locked after %lld ms, but live by then: not loaded again\n",
                      step.name.c_str(), ms);
     else if (report.timed_out)
-        std::fprintf(out_, "kmodx: %s still locked after %lld ms, loaded without waiting longer\n",
+        KMODX_NOTICE("%s still locked after %lld ms, loaded without waiting longer\n",
                      step.name.c_str(), ms);
     else if (report.by_other && err < 0 && err != -EEXIST)
-        std::fprintf(out_, "kmodx: %s failed in pid %d (%s), waited %lld ms\n", step.name.c_str(),
+        KMODX_NOTICE("%s failed in pid %d (%s), waited %lld ms\n", step.name.c_str(),
                      int(report.holder_pid), std::strerror(-err), ms);
     else if (report.by_other && report.holder_pid == 0)
-        std::fprintf(out_, "kmodx: %s loaded by another process, waited %lld ms\n", step.name.c_str(), ms);
+        KMODX_NOTICE("%s loaded by another process, waited %lld ms\n", step.name.c_str(), ms);
     else if (report.by_other)
-        std::fprintf(out_, "kmodx: %s loaded by pid %d, waited %lld ms\n", step.name.c_str(),
+        KMODX_NOTICE("%s loaded by pid %d, waited %lld ms\n", step.name.c_str(),
                      int(report.holder_pid), ms);
+}
+
+// Printed only by the process that goes on to load (or run the command), so
+// that a modprobe which waits for another's load shows no insmod of its own.
+void StepRunner::announce(const Step& step) {
+    if (!settings_.show) return;
+    // Buffered like kmod's printf: an install command's own output comes
+    // first when stdout is a file.
+    std::fputs(action_line(step).c_str(), out_);
 }
 
 int StepRunner::run_step(const Step& step) {
@@ -179,12 +196,6 @@ int StepRunner::run_step(const Step& step) {
     if (kernel_.module_state(step.name) == ModuleState::Live) {
         if (settings_.record) stats::record(stats::simple_event("modprobe", step.name, stats::Outcome::AlreadyLive));
         return -EEXIST;
-    }
-    if (settings_.show) {
-        const std::string line = action_line(step);
-        // Buffered like kmod's printf: an install command's own output comes
-        // first when stdout is a file.
-        std::fputs(line.c_str(), out_);
     }
     return step.install ? run_install(step) : load(step);
 }

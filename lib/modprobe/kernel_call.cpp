@@ -193,7 +193,6 @@ std::optional<int> answer_listed(const std::string& given, const std::string& na
     for (const Listed& e : list)
         if (e.line && !plan_from_dep_line(e.name, *e.line, kernel)) return std::nullopt;
 
-    log::set_priority(opts.verbosity);
     int err = 0;
     for (std::size_t i = 0; i < list.size(); ++i) {
         const Listed& e = list[i];
@@ -246,7 +245,6 @@ std::optional<int> answer_alias(const std::string& given, const std::string& nam
         if (!indexed || *indexed) return std::nullopt;
     }
     if (!builtin_aliased->empty()) return 0;
-    log::set_priority(opts.verbosity);
     action_log(action_log_priority(false), "%s", messages::module_not_found_in(given, module_dir).c_str());
     return 1;
 }
@@ -299,7 +297,6 @@ std::optional<int> answer_kernel_call(const Options& opts, Kernel& kernel) {
     if (state != ModuleState::Absent || !plain_load(opts)) return std::nullopt;
     auto plan = plan_without_libkmod(*name, **dep_value, module_dir, kernel);
     if (!plan) return std::nullopt;
-    log::set_priority(opts.verbosity);
     return carry_out(*plan, *name, opts, kernel) < 0 ? 1 : 0;
 }
 

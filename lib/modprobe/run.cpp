@@ -40,7 +40,6 @@ Result<CtxPtr> make_context(const Options& opts) {
         KMODX_ERR("kmod_new() failed!\n");
         return failure(ENOMEM, "kmod_new");
     }
-    log::set_priority(opts.verbosity);
     log::attach(ctx.get());
     // kmod maps all five indexes up front. The kernel's autoload call
     // (`modprobe -q -- NAME`, one name) mostly finds NAME live after one
@@ -51,6 +50,9 @@ Result<CtxPtr> make_context(const Options& opts) {
 }
 
 int run(const Options& opts, Kernel& kernel) {
+    // Before anything can warn: kmodx.conf is read on first use, from the
+    // answers below as from libkmod's path, and -q silences it on both.
+    log::set_priority(opts.verbosity);
     switch (opts.action) {
     case Action::Stats:
     case Action::StatsReset:

@@ -1,5 +1,5 @@
 // modprobe --stats / --stats-reset / --stats-archive: the stats store
-// (issue 4) without a libkmod context. --stats only reads, so any user may
+// without a libkmod context. --stats only reads, so any user may
 // run it; reset and archive write, and the store refuses non-root writers.
 #include <kmodx/log.hpp>
 #include <kmodx/modprobe.hpp>
@@ -7,6 +7,8 @@
 #include <kmodx/stats_report.hpp>
 
 #include "stats/deferred_footprint.hpp"
+
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -47,6 +49,12 @@ int report(const stats::Store& store, const Options& opts) {
 }  // namespace
 
 int stats_command(const Options& opts) {
+    // Said up front: the store's own refusal names a temporary file, not why.
+    if ((opts.action == Action::StatsReset || opts.action == Action::StatsArchive) && ::geteuid() != 0) {
+        KMODX_ERR("%s needs root: the stats store is root's (run it with sudo)\n",
+                  opts.action == Action::StatsReset ? "--stats-reset" : "--stats-archive");
+        return 1;
+    }
     stats::Store store(stats::store_settings_from_env());
     switch (opts.action) {
     case Action::StatsReset:

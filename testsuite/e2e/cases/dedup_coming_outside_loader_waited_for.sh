@@ -46,10 +46,10 @@ while [ "$i" -lt 16 ]; do
 done
 assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls (the outside loader's only)"
 for i in $(seq 1 16); do
-    [ -s "$E2E_TMP/k.$i.out" ] || continue
-    grep -q "^kmodx: evdev loaded by pid" "$E2E_TMP/k.$i.out" && die "a kmodx process claims a kmodx load: $(cat "$E2E_TMP/k.$i.out")"
+    [ -s "$E2E_TMP/k.$i.err" ] || continue
+    grep -q "^modprobe: NOTICE: evdev loaded by pid" "$E2E_TMP/k.$i.err" && die "a kmodx process claims a kmodx load: $(cat "$E2E_TMP/k.$i.err")"
 done
-notes=$(cat "$E2E_TMP"/k.*.out | grep -c "^kmodx: evdev loaded outside kmodx, waited [0-9]* ms$")
+notes=$(cat "$E2E_TMP"/k.*.err | grep -c "^modprobe: NOTICE: evdev loaded outside kmodx, waited [0-9]* ms$")
 assert_eq "$notes" 1 "-v notes about the outside load (the one process that waited for it under the lock)"
 grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "evdev not live"
 flock -n "$ROOT/run/kmodx/locks/evdev" true || die "evdev still locked"
@@ -101,8 +101,8 @@ sleep 2
 touch "$ROOT/.simkernel/release.evdev"
 wait
 assert_eq "$(cat "$E2E_TMP/k.1.rc")" 0 "exit status of kmodx past the bound"
-grep -q "^kmodx: evdev still loading outside kmodx after [0-9]* ms, loading it anyway$" "$E2E_TMP/k.1.out" ||
-    die "no note about the bound: $(cat "$E2E_TMP/k.1.out")"
+grep -q "^modprobe: NOTICE: evdev still loading outside kmodx after [0-9]* ms, loading it anyway$" "$E2E_TMP/k.1.err" ||
+    die "no note about the bound: $(cat "$E2E_TMP/k.1.err")"
 awk -F'\t' '$3=="finit_module" && $4=="evdev" && $6=="EEXIST"' "$ROOT/.simkernel/calls.log" | grep -q . ||
     die "kmodx's load past the bound was not answered EEXIST by the kernel: $(cat "$ROOT/.simkernel/calls.log")"
 echo "ok"

@@ -52,6 +52,15 @@ run_kmodx "$ROOT" modprobe -q serio_raw
 assert_rc 0
 assert_err_eq ""
 grep -q "^serio_raw " "$ROOT/proc/modules" || die "serio_raw not loaded"
+# -q silences them on the paths that answer without libkmod too: the
+# kernel's call for a live module, a cold one and an alias, udev's modalias.
+for call in "-q -- evdev" "-q -- nvme" "-q -- fs-xfs" \
+    "-bq pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00"; do
+    # shellcheck disable=SC2086 # the call's words
+    run_kmodx "$ROOT" modprobe $call
+    assert_err_eq ""
+done
+grep -q "^nvme " "$ROOT/proc/modules" || die "nvme not loaded by the kernel's call"
 
 # KMODX_CONFIG replaces /etc/kmodx.conf.
 ROOT=$(new_root)

@@ -30,7 +30,7 @@ assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls inside the window"
 # Still inside the window: answered from the record, with -v saying so.
 run_kmodx "$ROOT" modprobe -v evdev
 assert_rc 1
-assert_out_contains "kmodx: evdev failed in pid "
+assert_err_contains "modprobe: NOTICE: evdev failed in pid "
 assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls inside the window"
 
 # Other parameters: a request of its own.

@@ -41,11 +41,11 @@ while [ "$i" -lt 8 ]; do
 done
 # -v tells the person waiting who has the module, as the wait begins; every
 # waiter is waiting once all eight have said so (however slow their start-up).
-note="kmodx: evdev is being loaded by pid $holder, waiting for it"
+note="modprobe: NOTICE: evdev is being loaded by pid $holder: waiting for it"
 i=0
 while [ "$i" -lt 8 ]; do
     i=$((i + 1))
-    wait_for "w$i's waiting note" grep -qxF "$note" "$E2E_TMP/w$i.out"
+    wait_for "w$i's waiting note" grep -qxF "$note" "$E2E_TMP/w$i.err"
 done
 sleep 0.2
 for p in $waiters; do kill -0 "$p" 2>/dev/null || die "waiter $p finished while the lock was held"; done

@@ -126,8 +126,8 @@ kill -KILL "$HOLDER"
 wait
 all_waiters_ok 8
 assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls after the holder died after its own"
-cat "$E2E_TMP"/w.*.out | grep -q "^kmodx: evdev loaded by pid $dead, waited [0-9]* ms$" ||
-    die "no waiter named the dead holder: $(cat "$E2E_TMP"/w.*.out)"
+cat "$E2E_TMP"/w.*.err | grep -q "^modprobe: NOTICE: evdev loaded by pid $dead, waited [0-9]* ms$" ||
+    die "no waiter named the dead holder: $(cat "$E2E_TMP"/w.*.err)"
 flock -n "$ROOT/run/kmodx/locks/evdev" true || die "evdev still locked"
 
 # Stopped after its syscall, before its final record, past the bound: the
@@ -141,8 +141,8 @@ touch "$ROOT/.simkernel/release.evdev"
 holder_stopped
 for i in 1 2 3 4; do
     waiter_done "$i"
-    grep -q "^kmodx: evdev still locked after [0-9]* ms, but live by then: not loaded again$" "$E2E_TMP/w.$i.out" ||
-        die "waiter $i did not say it found evdev live past the bound: $(cat "$E2E_TMP/w.$i.out")"
+    grep -q "^modprobe: NOTICE: evdev still locked after [0-9]* ms, but live by then: not loaded again$" "$E2E_TMP/w.$i.err" ||
+        die "waiter $i did not say it found evdev live past the bound: $(cat "$E2E_TMP/w.$i.err")"
 done
 all_waiters_ok 4
 assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls with the holder stopped after its own"
@@ -163,10 +163,10 @@ all_waiters_ok 4
 # says so and makes no syscall; every other one gave up and made one syscall.
 gave_up=0
 for i in 1 2 3 4; do
-    if grep -q "^kmodx: evdev still locked after [0-9]* ms, loaded without waiting longer$" "$E2E_TMP/w.$i.out"; then
+    if grep -q "^modprobe: NOTICE: evdev still locked after [0-9]* ms, loaded without waiting longer$" "$E2E_TMP/w.$i.err"; then
         gave_up=$((gave_up + 1))
-    elif ! grep -q "^kmodx: evdev still locked after [0-9]* ms, but live by then: not loaded again$" "$E2E_TMP/w.$i.out"; then
-        assert_eq "$(cat "$E2E_TMP/w.$i.out")" "" "output of waiter $i, which did not give up on the lock"
+    elif ! grep -q "^modprobe: NOTICE: evdev still locked after [0-9]* ms, but live by then: not loaded again$" "$E2E_TMP/w.$i.err"; then
+        assert_eq "$(cat "$E2E_TMP/w.$i.out" "$E2E_TMP/w.$i.err")" "" "output of waiter $i, which did not give up on the lock"
     fi
 done
 [ "$gave_up" -ge 1 ] || die "no waiter gave up on the lock"

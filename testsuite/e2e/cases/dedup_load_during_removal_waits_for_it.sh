@@ -35,7 +35,7 @@ setup
 going "$ROOT"
 run_kmodx "$ROOT" modprobe -v evdev
 assert_rc 0
-assert_out_contains "kmodx: evdev was being removed, waited "
+assert_err_contains "modprobe: NOTICE: evdev was being removed, waited "
 wait
 assert_eq "$(cat "$E2E_TMP/remover.rc")" 0 "exit status of the removal"
 grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "evdev not live again"

@@ -45,10 +45,10 @@ still_waiting() {
 both_done() {
     wait "$holder" || die "holder exited $?"
     wait "$waiter" || die "waiter exited $?: $(cat "$E2E_TMP/w.err")"
-    grep -qx "kmodx: evdev was still loading in the kernel when the wait bound passed: waited on, as the kernel would make a second load wait too" "$E2E_TMP/w.out" ||
-        die "no note about the bound: $(cat "$E2E_TMP/w.out")"
-    grep -q "^kmodx: evdev loaded by pid [0-9]*, waited [0-9]* ms$" "$E2E_TMP/w.out" ||
-        die "no note about the holder's load: $(cat "$E2E_TMP/w.out")"
+    grep -qx "modprobe: NOTICE: evdev was still loading in the kernel when the wait bound passed: waited on, as the kernel would make a second load wait too" "$E2E_TMP/w.err" ||
+        die "no note about the bound: $(cat "$E2E_TMP/w.err")"
+    grep -q "^modprobe: NOTICE: evdev loaded by pid [0-9]*, waited [0-9]* ms$" "$E2E_TMP/w.err" ||
+        die "no note about the holder's load: $(cat "$E2E_TMP/w.err")"
     assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls (the holder's only)"
     assert_eq "$(grep -c . "$ROOT/.simkernel/entered.log")" 1 "load syscalls begun (the holder's only)"
 }

@@ -45,8 +45,8 @@ stuck_root_holder "$lock"
 SIM_ENV=KMODX_LOCK_WAIT_MS=1000 E2E_TIMEOUT=20 run_kmodx "$ROOT" modprobe -v evdev
 kill "$got" "$STUCK" 2>/dev/null
 assert_rc 0
-assert_out_contains "kmodx: evdev's lock record names a pid that another process has taken since: not waited for on its account"
-assert_out_contains "kmodx: evdev still locked after"
+assert_err_contains "modprobe: NOTICE: evdev's lock record names a pid that another process has taken since: not waited for on its account"
+assert_err_contains "modprobe: NOTICE: evdev still locked after"
 grep -q "^evdev .* Live " "$ROOT/proc/modules" || die "evdev not loaded"
 assert_eq "$(stats_count "$ROOT" '$1=="evdev" && $2=="loaded"')" 1 "evdev's loaded records"
 echo ok

@@ -98,6 +98,10 @@ if setpriv --reuid=65534 --regid=65534 --clear-groups \
     SIM_ENV= sim_run "$ROOT" setpriv --reuid=65534 --regid=65534 --clear-groups \
         "$KMODX_BUILD/tools/modprobe" evdev >"$E2E_TMP/user.out" 2>"$E2E_TMP/user.err" || rc=$?
     assert_eq "$rc" 1 "the unprivileged failing load's exit status"
+    # kmod's one line, and no word from kmodx about a lock directory the
+    # user may not enter.
+    assert_eq "$(cat "$E2E_TMP/user.err")" "modprobe: ERROR: could not insert 'evdev': No such device" \
+        "the unprivileged load's stderr"
     [ -z "$(find "$ROOT/run" -user 65534)" ] || die "files left by the unprivileged user: $(find "$ROOT/run" -user 65534)"
     [ ! -e "$ROOT/run/kmodx/locks/evdev" ] || die "a lock file for the unprivileged load: $(cat "$ROOT/run/kmodx/locks/evdev")"
     assert_eq "$(stats_events "$ROOT" | wc -l)" "$before" "stats records after the unprivileged load"

@@ -39,7 +39,6 @@ void Recorder::record(Event e) {
     }
     if (e.time_ns == 0) e.time_ns = realtime_ns();
     if (e.pid == 0) e.pid = owner_;
-    if (e.tool.empty()) e.tool = tool_;
     events_.push_back(std::move(e));
 }
 

@@ -33,12 +33,10 @@ public:
     Recorder& operator=(const Recorder&) = delete;
 
     bool enabled() const { return enabled_; }
-    void set_enabled(bool on) { enabled_ = on; }
 
-    // Queues E with time_ns, pid, tool (when E has none) filled in; the
+    // Queues E with time_ns and pid filled in; the
     // requester, parent and boot id are added at flush().
     void record(Event e);
-    void set_tool(std::string tool) { tool_ = std::move(tool); }
 
     // Appends what is queued in one call to the sink and forgets it, whether
     // or not that worked. Done at exit; a fork()ed child never flushes its
@@ -52,7 +50,6 @@ private:
     bool enabled_ = true;
     bool exit_hook_ = false;
     pid_t owner_ = 0;
-    std::string tool_;
     std::string boot_id_;  // the store's, once it is opened
     std::vector<Event> events_;
 };

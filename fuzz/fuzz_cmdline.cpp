@@ -7,8 +7,9 @@
 // message line; a second parse of the same words gives the same outcome
 // (getopt's hidden state is reset); the split never makes more words than
 // the spaces and closing quotes allow, nor more text than it was given.
+#include <kmodx/modprobe_options.hpp>
+
 #include "fuzz_common.hpp"
-#include "modprobe/options.hpp"
 
 #include <getopt.h>
 

@@ -5,11 +5,11 @@
 #include "tools.hpp"
 
 #include "kmodx_config.h"
-#include "modprobe/options.hpp"
 
 #include <kmodx/kernel.hpp>
 #include <kmodx/log.hpp>
 #include <kmodx/modprobe.hpp>
+#include <kmodx/modprobe_options.hpp>
 #include <kmodx/tool_version.hpp>
 
 #include <fcntl.h>

@@ -3,9 +3,9 @@
 #include <kmodx/loader.hpp>
 #include <kmodx/log.hpp>
 #include <kmodx/messages.hpp>
+#include <kmodx/modprobe_options.hpp>
 #include <kmodx/module_name.hpp>
 
-#include "modprobe/options.hpp"
 #include "stats/load_event.hpp"
 #include "stats/recorder.hpp"
 

@@ -1,8 +1,8 @@
-#include "modprobe/options.hpp"
-
-#include "modprobe/stats_options.hpp"
+#include <kmodx/modprobe_options.hpp>
 
 #include <kmodx/kmod_compat.hpp>
+
+#include "modprobe/stats_options.hpp"
 
 #include <getopt.h>
 #include <syslog.h>

@@ -1,4 +1,4 @@
-#include "modprobe/options.hpp"
+#include <kmodx/modprobe_options.hpp>
 
 #include <syslog.h>
 

@@ -4,7 +4,7 @@
 // kmodx's own aggregates and escaping.
 #include <kmodx/stats_report.hpp>
 
-#include "modprobe/options.hpp"
+#include <kmodx/modprobe_options.hpp>
 
 #include <unistd.h>
 

@@ -137,10 +137,23 @@ openers() {
     done 2>/dev/null | grep -cxF "$1"
 }
 
-# wait_openers FILE N: until at least N processes hold FILE open (30 s at most).
-wait_openers() {
-    n=0
-    until [ "$(openers "$1")" -ge "$2" ]; do
-        n=$((n + 1)); [ "$n" -lt 600 ] || die "fewer than $2 processes ever opened $1"; sleep 0.05
+# wait_for [-t SECONDS] WHAT COMMAND...: polls COMMAND every 50 ms until it
+# succeeds, for SECONDS (default 10) at most; past that the test fails,
+# naming WHAT it waited for. The one bounded poll of the e2e cases: a loaded
+# machine stretches every step, so none of them may wait without a bound.
+wait_for() {
+    local limit=10 what n=0
+    if [ "$1" = -t ]; then limit=$2; shift 2; fi
+    what=$1; shift
+    until "$@"; do
+        n=$((n + 1))
+        [ "$n" -lt $((limit * 20)) ] || die "timed out after ${limit} s waiting for $what"
+        sleep 0.05
     done
+}
+
+# wait_openers FILE N: until at least N processes hold FILE open (30 s at most).
+at_least_openers() { [ "$(openers "$1")" -ge "$2" ]; }
+wait_openers() {
+    wait_for -t 30 "$2 processes to open $1" at_least_openers "$1" "$2"
 }

@@ -7,16 +7,16 @@
 # left running (lib.sh's kill_leftovers).
 as_user() { env SIMKERNEL_ROOT="$ROOT" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
+# lock_taken FILE: someone holds FILE's lock.
+lock_taken() { ! flock -n "$1" true; }
+
 # stuck_root_holder FILE: a root process holding FILE's lock without ever
 # writing a record, as a holder stopped before its load would; its pid in
 # $STUCK once the lock is held.
 stuck_root_holder() {
     (exec 9<"$1"; flock -x 9; exec env SIMKERNEL_ROOT="$ROOT" sleep 60) &
     STUCK=$!
-    local n=0
-    until ! flock -n "$1" true; do
-        n=$((n + 1)); [ "$n" -lt 200 ] || die "the stand-in holder never took the lock"; sleep 0.05
-    done
+    wait_for "the stand-in holder to take the lock" lock_taken "$1"
 }
 
 # user_machine: a fresh stats_root (in $ROOT) the user can reach, with the

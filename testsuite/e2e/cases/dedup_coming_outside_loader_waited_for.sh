@@ -9,10 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 wait_coming() {
-    n=0
-    until [ -d "$ROOT/sys/module/evdev" ]; do
-        n=$((n + 1)); [ "$n" -lt 200 ] || die "the outside loader never reached its syscall"; sleep 0.05
-    done
+    wait_for "the outside loader to reach its syscall" test -d "$ROOT/sys/module/evdev"
 }
 
 kmodx_storm() {  # kmodx_storm N ARGS...: in the background, tags k.1 .. k.N

@@ -15,16 +15,6 @@ launch() {  # launch TAG ARGS...: one modprobe in the background; pid in $LAST
     LAST=$!
 }
 
-wait_for() {  # wait_for WHAT COMMAND...: up to 10 s
-    what=$1; shift
-    n=0
-    until "$@"; do
-        n=$((n + 1))
-        [ "$n" -lt 200 ] || die "timed out waiting for $what"
-        sleep 0.05
-    done
-}
-
 ROOT=$(new_root)
 mkdir -p "$ROOT/run" "$ROOT/.simkernel"
 printf 'hang.evdev=1\n' >"$ROOT/.simkernel/config"

@@ -35,11 +35,7 @@ traced_holder() {
 # and strace stops the holder at each of its system calls, which a loaded
 # machine stretches out: the state says nothing.)
 holder_stopped() {
-    n=0
-    until grep -q -- "--- stopped by SIGSTOP ---" "$E2E_TMP/strace.log" 2>/dev/null; do
-        n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never stopped: $(cat "$E2E_TMP/holder.out")"
-        sleep 0.05
-    done
+    wait_for "the holder to stop" grep -qs -- "--- stopped by SIGSTOP ---" "$E2E_TMP/strace.log"
     HOLDER=$(pgrep -P "$TRACER" | head -n1)
 }
 
@@ -56,11 +52,7 @@ waiters() {
 # waiter_done I: waits (10 s at most) for waiter I to exit while the holder
 # is stopped with the lock.
 waiter_done() {
-    n=0
-    until [ -f "$E2E_TMP/w.$1.rc" ]; do
-        n=$((n + 1)); [ "$n" -lt 200 ] || die "waiter $1 did not finish while the stopped holder held the lock"
-        sleep 0.05
-    done
+    wait_for "waiter $1 to finish while the stopped holder held the lock" test -f "$E2E_TMP/w.$1.rc"
 }
 
 all_waiters_ok() {
@@ -85,10 +77,7 @@ holder_in_its_syscall() {
     fresh_root
     echo "hang.evdev=1" >>"$ROOT/.simkernel/config"
     traced_holder "$ROOT" 2 EIO
-    n=0
-    until [ -d "$ROOT/sys/module/evdev" ]; do
-        n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never reached its syscall"; sleep 0.05
-    done
+    wait_for "the holder to reach its syscall" test -d "$ROOT/sys/module/evdev"
 }
 
 # Killed before its syscall.

@@ -8,10 +8,7 @@
 # once it is going.
 going() {
     spawn remover "$1" "$E2E_TMP/stock/modprobe" -r evdev
-    n=0
-    until [ "$(cat "$1/sys/module/evdev/initstate" 2>/dev/null)" = going ]; do
-        n=$((n + 1)); [ "$n" -lt 1500 ] || die "evdev never went"; sleep 0.02
-    done
+    wait_for -t 30 "evdev to be going" grep -qsx going "$1/sys/module/evdev/initstate"
 }
 
 setup() {

@@ -22,10 +22,7 @@ holder_and_waiter() {
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
         "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" -q evdev </dev/null >"$E2E_TMP/h.out" 2>&1 &
     holder=$!
-    n=0
-    until eval "$2"; do
-        n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never reached its syscall"; sleep 0.05
-    done
+    wait_for "the holder to reach its syscall ($2)" eval "$2"
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin KMODX_LOCK_WAIT_MS=200 ${SIMKERNEL_LIB:+SIMKERNEL_LIB="$SIMKERNEL_LIB"} \
         "$SIMRUN" "$ROOT" "$KMODX_BUILD/tools/modprobe" -v evdev </dev/null >"$E2E_TMP/w.out" 2>"$E2E_TMP/w.err" &
     waiter=$!

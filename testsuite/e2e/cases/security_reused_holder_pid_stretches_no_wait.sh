@@ -16,10 +16,8 @@ lock=$ROOT/run/kmodx/locks/evdev
 # The holder, killed inside its load call (before evdev is coming).
 printf 'hang_early.evdev=1\n' >"$ROOT/.simkernel/config"
 spawn h "$ROOT" "$KMODX_BUILD/tools/modprobe" -q evdev
-n=0
-until [ -n "$(ls "$ROOT/.simkernel/inload" 2>/dev/null)" ]; do
-    n=$((n + 1)); [ "$n" -lt 200 ] || die "the holder never reached its load call"; sleep 0.05
-done
+in_load() { [ -n "$(ls "$ROOT/.simkernel/inload" 2>/dev/null)" ]; }
+wait_for "the holder to reach its load call" in_load
 dead=$(ls "$ROOT/.simkernel/inload")
 kill -9 "$dead"
 wait

@@ -24,10 +24,7 @@ export SIM_ENV=KMODX_STATS_MAX_BYTES=4096
 hold() {
     as_nobody flock "$1" -o "$2" sh -c 'echo $$ >"$1"; exec sleep 30' sh "$ATT/$3.pid" &
     echo $! >"$ATT/$3.flock"
-    n=0
-    until [ -s "$ATT/$3.pid" ]; do
-        n=$((n + 1)); [ "$n" -lt 400 ] || die "nobody never got its lock on $2"; sleep 0.05
-    done
+    wait_for -t 20 "nobody to get its lock on $2" test -s "$ATT/$3.pid"
 }
 release_all() {
     for f in "$ATT"/*.pid "$ATT"/*.flock; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done

@@ -11,7 +11,7 @@
 #include <kmodx/loader.hpp>
 #include <kmodx/modprobe.hpp>
 
-#include "modprobe/module_command.hpp"
+#include "modprobe/install_command.hpp"
 #include "stats/load_event.hpp"
 
 #include <cstdio>

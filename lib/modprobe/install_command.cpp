@@ -2,7 +2,7 @@
 // replaced by the merged options, MODPROBE_MODULE in the environment, and
 // system(3) (so /bin/sh -c, SIGINT/SIGQUIT ignored while it runs).
 #include "modprobe/insert.hpp"
-#include "modprobe/module_command.hpp"
+#include "modprobe/install_command.hpp"
 
 #include <cstdlib>
 

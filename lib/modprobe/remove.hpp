@@ -11,7 +11,7 @@
 #include <kmodx/kernel.hpp>
 #include <kmodx/modprobe.hpp>
 
-#include "modprobe/module_command.hpp"
+#include "modprobe/install_command.hpp"
 #include <kmodx/result.hpp>
 
 #include <cstdio>

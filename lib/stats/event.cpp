@@ -7,7 +7,7 @@
 // so a record holds no tab but its separators and no newline but its end;
 // the CRC-32 over everything before the last tab lets a reader tell a whole
 // record from a torn or damaged one.
-#include "stats/line.hpp"
+#include "stats/event.hpp"
 
 #include <array>
 #include <bit>

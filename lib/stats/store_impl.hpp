@@ -3,7 +3,7 @@
 // compaction.
 #pragma once
 
-#include "stats/line.hpp"
+#include "stats/event.hpp"
 
 #include <kmodx/clock.hpp>
 #include <kmodx/fd.hpp>

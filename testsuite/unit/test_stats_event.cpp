@@ -1,6 +1,6 @@
 #include <kmodx/stats.hpp>
 
-#include "stats/line.hpp"
+#include "stats/event.hpp"
 
 #include <string>
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Boot requests on a real Debian kernel's module tree: kmodx against Debian 12's
-kmod 30, Debian 13's kmod 34.2 and the floor (issue 16).
+kmod 30, Debian 13's kmod 34.2 and the floor.
 
 In the simulated kernel, on the module tree of Debian's cloud kernel (6.1 from
 bookworm, 6.12 from trixie), every tool is run the same way with the same argv

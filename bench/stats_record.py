@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What recording costs on the already-live fast path (issue 4).
+"""What recording costs on the already-live fast path.
 
 `modprobe -q -- NAME` for a module that is already live, in the simulated
 kernel: kmodx recording into the stats store against the same binary with

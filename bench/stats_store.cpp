@@ -1,4 +1,4 @@
-// The stats store's figures (issue 4), in a scratch directory under /tmp:
+// The stats store's figures, in a scratch directory under /tmp:
 //   1. reading and decoding a boot of 100,000 records (the report's budget
 //      for everything is 300 ms);
 //   2. a storm of 400 writer processes appending one record per call, as

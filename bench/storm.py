@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Boot-storm benchmark (issue 3): kmodx versus Debian's kmod in the simulated kernel.
+"""Boot-storm benchmark: kmodx versus Debian's kmod in the simulated kernel.
 
 For N simulated CPUs, every CPU at once asks for every module of the seed report that exists
-in the fixture tree (plus xfs, btrfs, dm_mod, loop, as in the measured real-kernel storm of
-shared/notes/kernel.md) with the kernel's argv `modprobe -q -- NAME`, and for its CPU modalias
+in the fixture tree (plus xfs, btrfs, dm_mod, loop, as in the real-kernel storms of
+docs/vm.md) with the kernel's argv `modprobe -q -- NAME`, and for its CPU modalias
 with `modprobe -b MODALIAS` (udev's coldplug of the cpu device). bench/storm_launch forks all
 N x M processes first and releases them together through one pipe, under simrun.
 

@@ -1,4 +1,4 @@
-// One load per module across processes (issue 3). Every module a process is
+// One load per module across processes (docs/dedup.md). Every module a process is
 // about to load is taken under an flock on a small file named after it in
 // the runtime directory's locks/; the holder loads and writes what happened
 // into the file, whoever waited behind it reads that instead of loading

@@ -19,7 +19,7 @@ enum class Action {
     ResolveAlias,   // -R
     ShowModversions,// --show-modversions / --dump-modversions
     ShowExports,    // --show-exports
-    // kmodx only (issue 4), never reached by a kmod command line:
+    // kmodx only (docs/stats.md), never reached by a kmod command line:
     Stats,          // --stats[=FORMAT]
     StatsReset,     // --stats-reset
     StatsArchive,   // --stats-archive

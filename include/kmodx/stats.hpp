@@ -1,4 +1,4 @@
-// The stats store (issue 4). Every kmodx invocation appends one Event per
+// The stats store (docs/stats.md). Every kmodx invocation appends one Event per
 // module action to a per-boot store in the runtime directory; `modprobe
 // --stats` reads the events back and reports them. Three parts, one file each
 // under lib/stats/:

@@ -1,4 +1,4 @@
-// The report side of the stats store (issue 4): what `modprobe --stats`
+// The report side of the stats store (docs/stats.md): what `modprobe --stats`
 // prints from one boot's events. Four renderings of one Summary:
 //   text        the kernel's debugfs section (exact format), then kmodx's own
 //   json        --stats=json, schema in docs/stats.schema.json

@@ -1,4 +1,4 @@
-// kmodx's stats options on modprobe's command line (issue 4): --stats[=FORMAT],
+// kmodx's stats options on modprobe's command line: --stats[=FORMAT],
 // --boot=N, --stats-reset, --stats-archive. They are taken out of the words
 // before getopt sees them, and only when spelled in full: kept out of
 // getopt's table, they cannot turn an abbreviation that kmod rejects (--st,

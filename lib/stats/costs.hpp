@@ -1,5 +1,5 @@
 // What module loads cost the kernel, by the kernel's own byte rules
-// (CONFIG_MODULE_STATS, ../shared/notes/kernel.md), so that what kmodx
+// (CONFIG_MODULE_STATS, docs/stats.md "What a duplicate costs"), so that what kmodx
 // records adds up like /sys/kernel/debug/modules/stats.
 //
 // A duplicate that reaches the kernel fails either before the module's memory

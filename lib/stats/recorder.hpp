@@ -1,4 +1,4 @@
-// The per-process collector of stats events (issue 4). Commands hand it one
+// The per-process collector of stats events. Commands hand it one
 // Event per module action; it adds what the process knows (time, pid, who
 // asked, boot id) and appends the whole invocation's events to the store in
 // one write when the process exits.

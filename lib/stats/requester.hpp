@@ -1,4 +1,4 @@
-// Who asked for this invocation (issue 4): the kernel's request_module(),
+// Who asked for this invocation (docs/stats.md "Who asked"): the kernel's request_module(),
 // udev, systemd, a user at a terminal, or something else. Decided from facts
 // gathered once per process, and only when a record is written, so the
 // already-live fast path pays for it only when it records.
@@ -26,7 +26,8 @@ struct RequesterFacts {
 
 inline constexpr unsigned long kPfKthread = 0x00200000;
 
-// The rules, first match wins (../shared/notes/kernel.md):
+// The rules, first match wins (the kernel's own call and environment are
+// call_modprobe()'s, in the kernel's kmod.c):
 //   kernel  - the parent is a kernel thread, or argv is exactly
 //             {x, "-q", "--", NAME} with exactly the kernel's environment
 //             (HOME=/ TERM=linux PATH=/sbin:/usr/sbin:/bin:/usr/bin);

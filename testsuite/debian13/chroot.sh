@@ -1,6 +1,6 @@
 #!/bin/sh
 # chroot.sh [root | run [MESON TEST ARGS] | probe | shell]: kmodx built and tested in
-# a Debian 13 (trixie) chroot, against Debian 13's own kmod 34.2 (issue 17).
+# a Debian 13 (trixie) chroot, against Debian 13's own kmod 34.2 (docs/debian13.md).
 #   root   makes the chroot when it is missing or stale (make-chroot.sh:
 #          debian13-root.sh's trixie root plus kmodx's build dependencies,
 #          installed by the root's own apt) and prints its path.

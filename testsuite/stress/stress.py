@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fault-injection stress campaign for kmodx's modprobe (issue 7), run in the simulated kernel.
+"""Fault-injection stress campaign for kmodx's modprobe, run in the simulated kernel.
 
     stress.py [--build DIR] [--scenario NAME,...] [--seeds N | --seeds A-B] [--procs N]
               [--summary FILE] [--keep] [-v]

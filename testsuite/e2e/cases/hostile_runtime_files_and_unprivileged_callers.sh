@@ -1,6 +1,6 @@
 #!/bin/sh
 # What another user, or a stale hand-made file, can do to kmodx's runtime
-# files (issue 7): nothing but make it load without dedup or without
+# files: nothing but make it load without dedup or without
 # recording. Every load still happens exactly as stock modprobe's would; no
 # file outside kmodx's own is written through a symlink or a second link; an
 # unprivileged caller cannot write a lock record or a stats record, so it

@@ -4,7 +4,7 @@
 # builtin modules, and when it names none (most devices). The stats store
 # gets what the libkmod path records for the same call: one already-live
 # event per module it lists (virtio-net's modalias lists virtio_pci twice),
-# nothing for builtin or unknown ones. Modules that are not live (issue 16)
+# nothing for builtin or unknown ones. Modules that are not live
 # are planned from modules.dep and loaded without libkmod too, with the load
 # calls and the stats events of the libkmod path (a call not quiet, on a
 # machine of its own in the same state); a blacklist for one of them sends

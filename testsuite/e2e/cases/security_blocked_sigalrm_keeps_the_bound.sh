@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 15, attack 5: the lock wait is bounded by SIGALRM, and a signal mask
+# docs/security.md, attack 5: the lock wait is bounded by SIGALRM, and a signal mask
 # survives exec. A parent that runs modprobe with SIGALRM blocked (or
 # ignored) must not make the wait unbounded: behind a holder stuck without
 # a record (a root process holding the lock stands in for it), the waiter

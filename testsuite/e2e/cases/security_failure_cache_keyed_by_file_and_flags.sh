@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 15, attack 4: the failure window reuses a failure only for the same
+# docs/security.md, attack 4: the failure window reuses a failure only for the same
 # module file (device, inode, size, mtime), options and force flags, and
 # never a caller's own EPERM or EACCES. Each step ran into a cached failure
 # when the cache was keyed by the module's name and options alone.

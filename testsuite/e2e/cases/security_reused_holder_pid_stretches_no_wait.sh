@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 15, attack 2: a holder killed inside its load call leaves a pending
+# docs/security.md, attack 2: a holder killed inside its load call leaves a pending
 # record naming its pid. An unprivileged user who is handed that pid and
 # keeps it busy must not stretch a root wait: past the bound a waiter asks
 # about the record's pid only while its start time is the record's. Here a

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 15: /run/kmodx a symlink. Dedup already refuses it and loads without
+# docs/security.md: /run/kmodx a symlink. Dedup already refuses it and loads without
 # locks; the stats store is refused too, not written or read through the link:
 # everything below the runtime directory is opened relative to the checked
 # runtime directory's descriptor. The loads happen as stock modprobe's do, the

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 15, attack 1, and the storm beside it: an unprivileged user opens
+# docs/security.md, attack 1, and the storm beside it: an unprivileged user opens
 # every file and directory under /run it can and holds an flock on each
 # (flock works on a read-only descriptor). Lock files live in root's 0700
 # locks/, 0600 each, so none of them is among what it holds: root's loads

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 15: an unprivileged user flocks every part of the stats store it can
+# docs/security.md, attack 3: an unprivileged user flocks every part of the stats store it can
 # open (the boot's events file, its dropped counter, the stats directory).
 # Root's calls neither wait on those locks nor lose their records, nothing is
 # counted as dropped, and the store is still compacted within its bound: the

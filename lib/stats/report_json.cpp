@@ -41,6 +41,19 @@ private:
     bool fresh_ = true;
 };
 
+// KEY: an array of objects, one per item, whose members FN writes.
+template <class Items, class Fn>
+void object_array(Json& j, std::string_view key, const Items& items, Fn fn) {
+    j.key(key);
+    j.open('[');
+    for (const auto& item : items) {
+        j.open('{');
+        fn(item);
+        j.close('}');
+    }
+    j.close(']');
+}
+
 void debugfs_object(Json& j, const DebugfsStats& d) {
     j.open('{');
     j.u("mods_ever_loaded", d.loaded);
@@ -55,25 +68,15 @@ void debugfs_object(Json& j, const DebugfsStats& d) {
     j.u("failed_becoming_bytes", d.becoming_bytes);
     j.u("failed_kmod_bytes", d.load_bytes);
     j.u("virtual_mem_wasted_bytes", d.wasted_bytes());
-    j.key("duplicate_failed_modules");
-    j.open('[');
-    for (const auto& m : d.duplicates) {
-        j.open('{');
+    object_array(j, "duplicate_failed_modules", d.duplicates, [&](const auto& m) {
         j.s("module", m.module);
         j.u("count", m.count);
         j.s("reason", duplicate_reason(m));
-        j.close('}');
-    }
-    j.close(']');
+    });
     j.close('}');
 }
 
-}  // namespace
-
-std::string render_json(const Summary& s) {
-    Json j;
-    j.open('{');
-    j.u("schema_version", 1);
+void boot_object(Json& j, const Summary& s) {
     j.key("boot");
     j.open('{');
     j.i("index", s.boot);
@@ -85,37 +88,37 @@ std::string render_json(const Summary& s) {
     j.b("torn_tail", s.torn_tail);
     j.u("dropped", s.dropped);
     j.close('}');
+}
 
+void outcomes_object(Json& j, const Summary& s) {
     j.key("outcomes");
     j.open('{');
     for (std::size_t o = 0; o < Summary::kOutcomes; ++o)
         j.u(outcome_name(static_cast<Outcome>(o)), s.by_outcome[o]);
     j.close('}');
+}
 
+void debugfs_objects(Json& j, const Summary& s) {
     j.key("debugfs");
     debugfs_object(j, s.debugfs);
     j.key("kernel_debugfs");
     if (s.kernel) debugfs_object(j, *s.kernel);
     else j.null();
+}
 
-    j.key("suppressed");
-    j.open('[');
-    for (const auto& r : s.saved) {
-        j.open('{');
+void suppressed_array(Json& j, const Summary& s) {
+    object_array(j, "suppressed", s.saved, [&](const auto& r) {
         j.s("module", r.module);
         j.u("suppressed", r.suppressed);
         j.u("suppressed_failure", r.suppressed_failure);
         j.u("kernel_read_bytes", r.read_bytes);
         j.u("kernel_alloc_bytes", r.alloc_bytes);
         j.u("bytes_saved", r.alloc_bytes);
-        j.close('}');
-    }
-    j.close(']');
+    });
+}
 
-    j.key("requesters");
-    j.open('[');
-    for (const auto& r : s.requesters) {
-        j.open('{');
+void requesters_array(Json& j, const Summary& s) {
+    object_array(j, "requesters", s.requesters, [&](const auto& r) {
         j.s("requester", requester_name(r.requester));
         j.u("requests", r.requests);
         j.u("loaded", r.loaded);
@@ -123,37 +126,26 @@ std::string render_json(const Summary& s) {
         j.u("suppressed", r.suppressed);
         j.u("kernel_duplicates", r.kernel_duplicates);
         j.u("failed", r.failed);
-        j.key("parents");
-        j.open('[');
-        for (const auto& p : r.parents) {
-            j.open('{');
+        object_array(j, "parents", r.parents, [&](const auto& p) {
             j.s("comm", p.comm);
             j.u("requests", p.requests);
-            j.close('}');
-        }
-        j.close(']');
-        j.close('}');
-    }
-    j.close(']');
+        });
+    });
+}
 
-    j.key("decompression");
-    j.open('[');
-    for (const auto& d : s.decompression) {
-        j.open('{');
+void decompression_array(Json& j, const Summary& s) {
+    object_array(j, "decompression", s.decompression, [&](const auto& d) {
         j.s("format", compression_name(d.format));
         j.s("path", decompress_path_name(d.path));
         j.u("count", d.count);
         j.u("bytes_in", d.bytes_in);
         j.u("bytes_out", d.bytes_out);
         j.u("ns", d.ns);
-        j.close('}');
-    }
-    j.close(']');
+    });
+}
 
-    j.key("slowest_loads");
-    j.open('[');
-    for (const auto& l : s.slowest) {
-        j.open('{');
+void slowest_array(Json& j, const Summary& s) {
+    object_array(j, "slowest_loads", s.slowest, [&](const auto& l) {
         j.s("module", l.module);
         j.s("tool", l.tool);
         j.s("requester", requester_name(l.requester));
@@ -164,14 +156,11 @@ std::string render_json(const Summary& s) {
         j.u("read_ns", l.read_ns);
         j.u("decompress_ns", l.decompress_ns);
         j.u("syscall_ns", l.syscall_ns);
-        j.close('}');
-    }
-    j.close(']');
+    });
+}
 
-    j.key("failures");
-    j.open('[');
-    for (const auto& f : s.failures) {
-        j.open('{');
+void failures_array(Json& j, const Summary& s) {
+    object_array(j, "failures", s.failures, [&](const auto& f) {
         j.s("module", f.module);
         j.s("outcome", outcome_name(f.outcome));
         j.i("errno", f.err);
@@ -179,29 +168,23 @@ std::string render_json(const Summary& s) {
         j.s("message", failure_message(f.outcome, f.err));
         j.u("count", f.count);
         j.i("last_ns", f.last_ns);
-        j.close('}');
-    }
-    j.close(']');
+    });
+}
 
-    j.key("tainted_unloads");
-    j.open('[');
-    for (const auto& t : s.tainted) {
-        j.open('{');
+void tainted_array(Json& j, const Summary& s) {
+    object_array(j, "tainted_unloads", s.tainted, [&](const auto& t) {
         j.s("module", t.module);
         j.s("taint", t.taint);
         j.u("count", t.count);
-        j.close('}');
-    }
-    j.close(']');
+    });
+}
 
-    j.key("degraded");
-    j.open('[');
-    for (const auto& d : s.degraded) {
-        j.open('{');
+void degraded_array(Json& j, const Summary& s) {
+    object_array(j, "degraded", s.degraded, [&](const auto& d) {
         j.u("bits", d.bits);
         j.key("flags");
         j.open('[');
-        std::string names = degraded_names(d.bits);
+        const std::string names = degraded_names(d.bits);
         for (std::size_t p = 0; p < names.size();) {
             auto c = names.find(',', p);
             if (c == std::string::npos) c = names.size();
@@ -211,9 +194,25 @@ std::string render_json(const Summary& s) {
         j.close(']');
         j.s("reason", d.reason);
         j.u("count", d.count);
-        j.close('}');
-    }
-    j.close(']');
+    });
+}
+
+}  // namespace
+
+std::string render_json(const Summary& s) {
+    Json j;
+    j.open('{');
+    j.u("schema_version", 1);
+    boot_object(j, s);
+    outcomes_object(j, s);
+    debugfs_objects(j, s);
+    suppressed_array(j, s);
+    requesters_array(j, s);
+    decompression_array(j, s);
+    slowest_array(j, s);
+    failures_array(j, s);
+    tainted_array(j, s);
+    degraded_array(j, s);
     j.close('}');
     j.out += '\n';
     return j.out;

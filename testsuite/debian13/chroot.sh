@@ -1,5 +1,5 @@
 #!/bin/sh
-# chroot.sh [root | run [MESON TEST ARGS] | probe | shell]: kmodx built and tested in
+# chroot.sh [root | run [MESON TEST ARGS] | probe | package | shell]: kmodx built and tested in
 # a Debian 13 (trixie) chroot, against Debian 13's own kmod 34.2 (docs/debian13.md).
 #   root   makes the chroot when it is missing or stale (make-chroot.sh:
 #          debian13-root.sh's trixie root plus kmodx's build dependencies,
@@ -14,6 +14,11 @@
 #   probe  the same copy and build, then each row of testsuite/debian13/probe.txt
 #          (what kmod changed after 30 that the differential tables have no row
 #          for) through testsuite/e2e/diff_row.sh; a diff a row in the logs' probe/.
+#   package  the same copy, then testsuite/package/deb_install_remove.sh in the
+#          chroot: the Debian package built by Debian 13's dpkg-buildpackage,
+#          installed, diverted, removed and purged in a trixie chroot made
+#          inside this one. Prints "debian13-package: N passed, N failed, N
+#          skipped"; the log is package.log, the package build's package-build.log.
 #   shell  a shell in the chroot, with the same mounts.
 # Environment:
 #   KMODX_DEBIAN13_CHROOT  the chroot (default ${XDG_CACHE_HOME:-~/.cache}/kmodx-debian13/chroot)
@@ -36,11 +41,11 @@ chroot=${KMODX_DEBIAN13_CHROOT:-$cache/chroot}
 logs=${KMODX_DEBIAN13_LOGS:-$cache/logs}
 jobs=${KMODX_DEBIAN13_JOBS:-2}
 
-usage="usage: chroot.sh [root | run [MESON TEST ARGS] | probe | shell]"
+usage="usage: chroot.sh [root | run [MESON TEST ARGS] | probe | package | shell]"
 cmd=${1:-root}
 [ $# -eq 0 ] || shift
 case $cmd in
-    root | shell | probe) [ $# -eq 0 ] || die "$usage" ;;
+    root | shell | probe | package) [ $# -eq 0 ] || die "$usage" ;;
     run) ;;
     *) die "$usage" ;;
 esac
@@ -71,7 +76,7 @@ case $cmd in
     shell) in_chroot "$chroot" 'exec /bin/bash -l'; exit ;;
 esac
 
-# run and probe: a fresh copy of the tree (deleted files gone, mtimes kept).
+# run, probe and package: a fresh copy of the tree (deleted files gone, mtimes kept).
 t0=$(date +%s)
 rm -rf "$chroot/kmodx/src"
 mkdir -p "$chroot/kmodx/src" "$logs"
@@ -82,10 +87,34 @@ if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
 else
     tar -C "$src" --exclude='./build*' -cf - . | tar -C "$chroot/kmodx/src" -xf -
 fi
-rm -f "$logs"/build.log "$logs"/meson-test.out "$logs"/testlog.* "$logs"/summary.txt
 
 t1=$(date +%s)
 rc=0
+if [ "$cmd" = package ]; then
+    # The package suite's deb_install_remove.sh as Debian 12 runs it, here with
+    # Debian 13's dpkg-buildpackage and debhelper, and a trixie chroot
+    # debootstrapped inside this one (its tarball kept in /kmodx/deb, so it
+    # lives as long as this chroot).
+    echo "chroot.sh: deb_install_remove.sh in the chroot (package build, trixie install/remove/purge)" >&2
+    rm -f "$logs/package.log" "$logs/package-build.log" "$logs/package-summary.txt"
+    in_chroot "$chroot" 'exec bash /kmodx/src/testsuite/package/deb_install_remove.sh /kmodx/src /kmodx/deb' \
+        >"$logs/package.log" 2>&1 || rc=$?
+    cp "$chroot/kmodx/deb/build.log" "$logs/package-build.log" 2>/dev/null || true
+    t2=$(date +%s)
+    case $rc in
+        0) counts="1 passed, 0 failed, 0 skipped" ;;
+        77) counts="0 passed, 0 failed, 1 skipped" ;;
+        *) tail -n 30 "$logs/package.log" >&2; counts="0 passed, 1 failed, 0 skipped"
+           echo "FAIL deb_install_remove" >"$logs/package-summary.txt" ;;
+    esac
+    echo "debian13-package: $counts" >>"$logs/package-summary.txt"
+    cat "$logs/package-summary.txt"
+    echo "chroot.sh: copy $((t1 - t0)) s, package test $((t2 - t1)) s; log in $logs/package.log" >&2
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || exit 1
+    exit 0
+fi
+
+rm -f "$logs"/build.log "$logs"/meson-test.out "$logs"/testlog.* "$logs"/summary.txt
 echo "chroot.sh: building in $chroot/kmodx/build" >&2
 if ! in_chroot "$chroot" '
         cd /kmodx

@@ -38,6 +38,144 @@ struct PairHash {
     }
 };
 
+struct FailKey {
+    std::string_view module;
+    Outcome outcome;
+    int err;
+    bool operator==(const FailKey&) const = default;
+};
+struct FailHash {
+    std::size_t operator()(const FailKey& k) const {
+        return std::hash<std::string_view>()(k.module) ^ (std::size_t(k.outcome) << 20) ^ (std::size_t(k.err) << 8);
+    }
+};
+
+// The figures of one boot as the events go by: one add_ per report section,
+// each taking the event and its multiplicity (a compacted record stands for
+// `count` events), then finish() sorts the sections as the reports show them.
+class Tally {
+public:
+    explicit Tally(Summary& s) : s_(s) {}
+
+    void add(const Event& e) {
+        const std::uint64_t n = e.count ? e.count : 1;
+        add_saturating(s_.events, n);
+        auto oi = static_cast<std::size_t>(e.outcome);
+        if (oi < Summary::kOutcomes) add_saturating(s_.by_outcome[oi], n);
+        if (e.outcome == Outcome::Suppressed || e.outcome == Outcome::SuppressedFailure) add_saved(e, n);
+        if (is_request(e.outcome)) add_request(e, n);
+        if (e.format != Compression::None && read_the_file(e.outcome)) add_decompression(e, n);
+        if (e.outcome == Outcome::Loaded) add_slow(e, n);
+        if (is_failure(e.outcome) || (e.outcome == Outcome::DuplicateInKernel && e.err != 0)) add_failure(e, n);
+        if (e.outcome == Outcome::Removed && !e.taint.empty()) add_taint(e, n);
+        if (e.degraded != kDegradedNone) add_saturating(degraded_[{e.degraded, e.degraded_reason}], n);
+    }
+
+    void finish() {
+        std::stable_sort(s_.saved.begin(), s_.saved.end(), [](const auto& a, const auto& b) {
+            auto sa = a.alloc_bytes, sb = b.alloc_bytes;
+            if (sa != sb) return sa > sb;
+            return a.module < b.module;
+        });
+        for (auto& [who, r] : req_) {
+            for (auto& [comm, count] : parents_[who]) r.parents.push_back({std::string(comm), count});
+            std::sort(r.parents.begin(), r.parents.end(), [](const auto& a, const auto& b) {
+                return a.requests != b.requests ? a.requests > b.requests : a.comm < b.comm;
+            });
+            s_.requesters.push_back(std::move(r));
+        }
+        for (auto& [key, d] : dec_) s_.decompression.push_back(d);
+        std::sort(s_.failures.begin(), s_.failures.end(), [](const auto& a, const auto& b) {
+            if (a.count != b.count) return a.count > b.count;
+            if (a.module != b.module) return a.module < b.module;
+            return a.err < b.err;
+        });
+        std::sort(s_.tainted.begin(), s_.tainted.end(), [](const auto& a, const auto& b) {
+            return a.module != b.module ? a.module < b.module : a.taint < b.taint;
+        });
+        for (auto& [key, count] : degraded_) s_.degraded.push_back({key.first, std::string(key.second), count});
+        std::stable_sort(s_.degraded.begin(), s_.degraded.end(),
+                         [](const auto& a, const auto& b) { return a.count > b.count; });
+    }
+
+private:
+    void add_saved(const Event& e, std::uint64_t n) {
+        auto [it, fresh] = saved_at_.try_emplace(e.module, s_.saved.size());
+        if (fresh) s_.saved.push_back({e.module});
+        auto& row = s_.saved[it->second];
+        add_saturating(e.outcome == Outcome::Suppressed ? row.suppressed : row.suppressed_failure, n);
+        add_saturating(row.read_bytes, e.kernel_read_bytes);
+        add_saturating(row.alloc_bytes, e.kernel_alloc_bytes);
+    }
+
+    void add_request(const Event& e, std::uint64_t n) {
+        auto& r = req_[e.requester];
+        r.requester = e.requester;
+        add_saturating(r.requests, n);
+        switch (e.outcome) {
+        case Outcome::Loaded: add_saturating(r.loaded, n); break;
+        case Outcome::AlreadyLive: add_saturating(r.already_live, n); break;
+        case Outcome::Suppressed:
+        case Outcome::SuppressedFailure: add_saturating(r.suppressed, n); break;
+        case Outcome::DuplicateInKernel:
+        case Outcome::MergedInKernel: add_saturating(r.kernel_duplicates, n); break;
+        case Outcome::FailedRead:
+        case Outcome::FailedDecompress:
+        case Outcome::FailedKernel: add_saturating(r.failed, n); break;
+        default: break;
+        }
+        add_saturating(parents_[e.requester][e.parent_comm], n);
+    }
+
+    void add_decompression(const Event& e, std::uint64_t n) {
+        auto& d = dec_[{e.format, e.path}];
+        d.format = e.format;
+        d.path = e.path;
+        add_saturating(d.count, n);
+        add_saturating(d.bytes_in, e.file_bytes);
+        add_saturating(d.bytes_out, e.image_bytes);
+        add_saturating(d.ns, e.decompress_ns);
+    }
+
+    void add_slow(const Event& e, std::uint64_t n) {
+        Summary::SlowLoad l{e.module,     e.tool,      e.requester,          e.time_ns,          n,
+                            e.wait_ns / n, e.read_ns / n, e.decompress_ns / n, e.syscall_ns / n};
+        auto slower = [](const Summary::SlowLoad& a, const Summary::SlowLoad& b) {
+            if (a.total_ns() != b.total_ns()) return a.total_ns() > b.total_ns();
+            return a.time_ns < b.time_ns;
+        };
+        // A bounded sorted list: most loads are not among the slowest.
+        if (s_.slowest.size() < Summary::kSlowest || slower(l, s_.slowest.back())) {
+            auto pos = std::upper_bound(s_.slowest.begin(), s_.slowest.end(), l, slower);
+            s_.slowest.insert(pos, std::move(l));
+            if (s_.slowest.size() > Summary::kSlowest) s_.slowest.pop_back();
+        }
+    }
+
+    void add_failure(const Event& e, std::uint64_t n) {
+        auto [it, fresh] = fail_at_.try_emplace(FailKey{e.module, e.outcome, e.err}, s_.failures.size());
+        if (fresh) s_.failures.push_back({e.module, e.outcome, e.err, 0, e.time_ns});
+        auto& f = s_.failures[it->second];
+        add_saturating(f.count, n);
+        f.last_ns = std::max(f.last_ns, e.time_ns);
+    }
+
+    void add_taint(const Event& e, std::uint64_t n) {
+        auto [it, fresh] = taint_at_.try_emplace({e.module, e.taint}, s_.tainted.size());
+        if (fresh) s_.tainted.push_back({e.module, e.taint, 0});
+        add_saturating(s_.tainted[it->second].count, n);
+    }
+
+    Summary& s_;
+    std::unordered_map<std::string_view, std::size_t> saved_at_;
+    std::map<Requester, Summary::ByRequester> req_;
+    std::map<Requester, std::unordered_map<std::string_view, std::uint64_t>> parents_;
+    std::map<std::pair<Compression, DecompressPath>, Summary::Decompression> dec_;
+    std::unordered_map<FailKey, std::size_t, FailHash> fail_at_;
+    std::unordered_map<std::pair<std::string_view, std::string_view>, std::size_t, PairHash> taint_at_;
+    std::map<std::pair<std::uint32_t, std::string_view>, std::uint64_t> degraded_;
+};
+
 }  // namespace
 
 const char* decompress_path_name(DecompressPath p) {
@@ -94,128 +232,9 @@ Summary summarize(const BootEvents& boot, int boot_index) {
     s.torn_tail = boot.torn_tail;
     s.dropped = boot.dropped;
     s.created_ns = boot.created_ns;
-
-    std::unordered_map<std::string_view, std::size_t> saved_at;
-    std::map<Requester, Summary::ByRequester> req;
-    std::map<Requester, std::unordered_map<std::string_view, std::uint64_t>> parents;
-    std::map<std::pair<Compression, DecompressPath>, Summary::Decompression> dec;
-    struct FailKey {
-        std::string_view module;
-        Outcome outcome;
-        int err;
-        bool operator==(const FailKey&) const = default;
-    };
-    struct FailHash {
-        std::size_t operator()(const FailKey& k) const {
-            return std::hash<std::string_view>()(k.module) ^ (std::size_t(k.outcome) << 20) ^
-                   (std::size_t(k.err) << 8);
-        }
-    };
-    std::unordered_map<FailKey, std::size_t, FailHash> fail_at;
-    std::unordered_map<std::pair<std::string_view, std::string_view>, std::size_t, PairHash> taint_at;
-    std::map<std::pair<std::uint32_t, std::string_view>, std::uint64_t> degraded;
-
-    for (const Event& e : boot.events) {
-        const std::uint64_t n = e.count ? e.count : 1;
-        add_saturating(s.events, n);
-        auto oi = static_cast<std::size_t>(e.outcome);
-        if (oi < Summary::kOutcomes) add_saturating(s.by_outcome[oi], n);
-
-        if (e.outcome == Outcome::Suppressed || e.outcome == Outcome::SuppressedFailure) {
-            auto [it, fresh] = saved_at.try_emplace(e.module, s.saved.size());
-            if (fresh) s.saved.push_back({e.module});
-            auto& row = s.saved[it->second];
-            add_saturating(e.outcome == Outcome::Suppressed ? row.suppressed : row.suppressed_failure, n);
-            add_saturating(row.read_bytes, e.kernel_read_bytes);
-            add_saturating(row.alloc_bytes, e.kernel_alloc_bytes);
-        }
-
-        if (is_request(e.outcome)) {
-            auto& r = req[e.requester];
-            r.requester = e.requester;
-            add_saturating(r.requests, n);
-            switch (e.outcome) {
-            case Outcome::Loaded: add_saturating(r.loaded, n); break;
-            case Outcome::AlreadyLive: add_saturating(r.already_live, n); break;
-            case Outcome::Suppressed:
-            case Outcome::SuppressedFailure: add_saturating(r.suppressed, n); break;
-            case Outcome::DuplicateInKernel:
-            case Outcome::MergedInKernel: add_saturating(r.kernel_duplicates, n); break;
-            case Outcome::FailedRead:
-            case Outcome::FailedDecompress:
-            case Outcome::FailedKernel: add_saturating(r.failed, n); break;
-            default: break;
-            }
-            add_saturating(parents[e.requester][e.parent_comm], n);
-        }
-
-        if (e.format != Compression::None && read_the_file(e.outcome)) {
-            auto& d = dec[{e.format, e.path}];
-            d.format = e.format;
-            d.path = e.path;
-            add_saturating(d.count, n);
-            add_saturating(d.bytes_in, e.file_bytes);
-            add_saturating(d.bytes_out, e.image_bytes);
-            add_saturating(d.ns, e.decompress_ns);
-        }
-
-        if (e.outcome == Outcome::Loaded) {
-            Summary::SlowLoad l{e.module, e.tool, e.requester, e.time_ns, n,
-                                e.wait_ns / n, e.read_ns / n, e.decompress_ns / n, e.syscall_ns / n};
-            auto slower = [](const Summary::SlowLoad& a, const Summary::SlowLoad& b) {
-                if (a.total_ns() != b.total_ns()) return a.total_ns() > b.total_ns();
-                return a.time_ns < b.time_ns;
-            };
-            // A bounded sorted list: most loads are not among the slowest.
-            if (s.slowest.size() < Summary::kSlowest || slower(l, s.slowest.back())) {
-                auto pos = std::upper_bound(s.slowest.begin(), s.slowest.end(), l, slower);
-                s.slowest.insert(pos, std::move(l));
-                if (s.slowest.size() > Summary::kSlowest) s.slowest.pop_back();
-            }
-        }
-
-        if (is_failure(e.outcome) || (e.outcome == Outcome::DuplicateInKernel && e.err != 0)) {
-            auto [it, fresh] = fail_at.try_emplace(FailKey{e.module, e.outcome, e.err}, s.failures.size());
-            if (fresh) s.failures.push_back({e.module, e.outcome, e.err, 0, e.time_ns});
-            auto& f = s.failures[it->second];
-            add_saturating(f.count, n);
-            f.last_ns = std::max(f.last_ns, e.time_ns);
-        }
-
-        if (e.outcome == Outcome::Removed && !e.taint.empty()) {
-            auto [it, fresh] = taint_at.try_emplace({e.module, e.taint}, s.tainted.size());
-            if (fresh) s.tainted.push_back({e.module, e.taint, 0});
-            add_saturating(s.tainted[it->second].count, n);
-        }
-
-        if (e.degraded != kDegradedNone) add_saturating(degraded[{e.degraded, e.degraded_reason}], n);
-    }
-
-    std::stable_sort(s.saved.begin(), s.saved.end(), [](const auto& a, const auto& b) {
-        auto sa = a.alloc_bytes, sb = b.alloc_bytes;
-        if (sa != sb) return sa > sb;
-        return a.module < b.module;
-    });
-    for (auto& [who, r] : req) {
-        for (auto& [comm, count] : parents[who]) r.parents.push_back({std::string(comm), count});
-        std::sort(r.parents.begin(), r.parents.end(), [](const auto& a, const auto& b) {
-            return a.requests != b.requests ? a.requests > b.requests : a.comm < b.comm;
-        });
-        s.requesters.push_back(std::move(r));
-    }
-    for (auto& [key, d] : dec) s.decompression.push_back(d);
-    std::sort(s.failures.begin(), s.failures.end(), [](const auto& a, const auto& b) {
-        if (a.count != b.count) return a.count > b.count;
-        if (a.module != b.module) return a.module < b.module;
-        return a.err < b.err;
-    });
-    std::sort(s.tainted.begin(), s.tainted.end(), [](const auto& a, const auto& b) {
-        return a.module != b.module ? a.module < b.module : a.taint < b.taint;
-    });
-    for (auto& [key, count] : degraded) s.degraded.push_back({key.first, std::string(key.second), count});
-    std::stable_sort(s.degraded.begin(), s.degraded.end(),
-                     [](const auto& a, const auto& b) { return a.count > b.count; });
-
+    Tally tally(s);
+    for (const Event& e : boot.events) tally.add(e);
+    tally.finish();
     s.debugfs = debugfs_from_events(boot.events);
     return s;
 }

@@ -64,11 +64,7 @@ void kernel_side_by_side(std::string& out, const DebugfsStats& mine, const Debug
     both("Duplicate failures", a, b);
 }
 
-}  // namespace
-
-std::string render_text(const Summary& s) {
-    std::string out = format_debugfs(s.debugfs);
-
+void boot_section(std::string& out, const Summary& s) {
     heading(out, "kmodx stats:");
     row(out, {"Boot", std::to_string(s.boot)});
     row(out, {"Boot id", s.boot_id.empty() ? "unknown" : text_escape(s.boot_id)});
@@ -77,9 +73,9 @@ std::string render_text(const Summary& s) {
     row(out, {"Records skipped", num(s.skipped)});
     row(out, {"Torn tail", s.torn_tail ? "yes" : "no"});
     row(out, {"Records dropped", num(s.dropped)});
+}
 
-    if (s.kernel) kernel_side_by_side(out, s.debugfs, *s.kernel);
-
+void saved_section(std::string& out, const Summary& s) {
     heading(out, "Duplicates suppressed by kmodx:");
     row(out, {"Module", "Suppressed", "Cached-failure", "Kernel-read", "Bytes-saved"});
     std::uint64_t ts = 0, tf = 0, tr = 0, ta = 0;
@@ -93,45 +89,52 @@ std::string render_text(const Summary& s) {
     }
     if (s.saved.empty()) none(out);
     else row(out, {"Total", num(ts), num(tf), num(tr), num(ta)});
+}
 
+// "REQUESTER parents: comm (n), ..." with the five most frequent.
+std::string parents_line(const Summary::ByRequester& r) {
+    std::string list;
+    std::size_t shown = 0;
+    for (const auto& p : r.parents) {
+        if (shown++ == 5) {
+            list += ", ...";
+            break;
+        }
+        if (!list.empty()) list += ", ";
+        list += (p.comm.empty() ? std::string("?") : text_escape(p.comm)) + " (" + num(p.requests) + ")";
+    }
+    return std::string(requester_name(r.requester)) + " parents: " + list + '\n';
+}
+
+void requesters_section(std::string& out, const Summary& s) {
     heading(out, "Requests by requester:");
     row(out, {"Requester", "Requests", "Loaded", "Already-live", "Suppressed", "Kernel-dups", "Failed"});
     for (const auto& r : s.requesters)
         row(out, {requester_name(r.requester), num(r.requests), num(r.loaded), num(r.already_live),
                   num(r.suppressed), num(r.kernel_duplicates), num(r.failed)});
     if (s.requesters.empty()) none(out);
-    for (const auto& r : s.requesters) {
-        std::string who = std::string(requester_name(r.requester)) + " parents:";
-        std::string list;
-        std::size_t shown = 0;
-        for (const auto& p : r.parents) {
-            if (shown++ == 5) {
-                list += ", ...";
-                break;
-            }
-            if (!list.empty()) list += ", ";
-            list += (p.comm.empty() ? std::string("?") : text_escape(p.comm)) + " (" + num(p.requests) + ")";
-        }
-        out += who;
-        out += ' ';
-        out += list;
-        out += '\n';
-    }
+    for (const auto& r : s.requesters) out += parents_line(r);
+}
 
+void decompression_section(std::string& out, const Summary& s) {
     heading(out, "Decompression by format:");
     row(out, {"Format", "Path", "Count", "Bytes-in", "Bytes-out", "Time-ms"});
     for (const auto& d : s.decompression)
         row(out, {compression_name(d.format), decompress_path_name(d.path), num(d.count),
                   num(d.bytes_in), num(d.bytes_out), ms(d.ns)});
     if (s.decompression.empty()) none(out);
+}
 
+void slowest_section(std::string& out, const Summary& s) {
     heading(out, "Slowest loads:");
     row(out, {"Module", "Total-ms", "Wait-ms", "Read-ms", "Decompress-ms", "Syscall-ms", "Requester"});
     for (const auto& l : s.slowest)
         row(out, {text_escape(l.module), ms(l.total_ns()), ms(l.wait_ns), ms(l.read_ns), ms(l.decompress_ns),
                   ms(l.syscall_ns), requester_name(l.requester)});
     if (s.slowest.empty()) none(out);
+}
 
+void failures_section(std::string& out, const Summary& s) {
     heading(out, "Failures:");
     row(out, {"Module", "Outcome", "Errno", "Count", "Message"});
     for (const auto& f : s.failures) {
@@ -141,17 +144,36 @@ std::string render_text(const Summary& s) {
         out += line + '\t' + failure_message(f.outcome, f.err) + '\n';
     }
     if (s.failures.empty()) none(out);
+}
 
+void tainted_section(std::string& out, const Summary& s) {
     heading(out, "Unloaded tainted modules:");
     row(out, {"Module", "Taint", "Count"});
     for (const auto& t : s.tainted) row(out, {text_escape(t.module), text_escape(t.taint), num(t.count)});
     if (s.tainted.empty()) none(out);
+}
 
+void degraded_section(std::string& out, const Summary& s) {
     heading(out, "Degraded runs:");
     row(out, {"Flags", "Count", "Reason"});
     for (const auto& d : s.degraded)
         row(out, {degraded_names(d.bits), num(d.count), d.reason.empty() ? "-" : text_escape(d.reason)});
     if (s.degraded.empty()) none(out);
+}
+
+}  // namespace
+
+std::string render_text(const Summary& s) {
+    std::string out = format_debugfs(s.debugfs);
+    boot_section(out, s);
+    if (s.kernel) kernel_side_by_side(out, s.debugfs, *s.kernel);
+    saved_section(out, s);
+    requesters_section(out, s);
+    decompression_section(out, s);
+    slowest_section(out, s);
+    failures_section(out, s);
+    tainted_section(out, s);
+    degraded_section(out, s);
     return out;
 }
 

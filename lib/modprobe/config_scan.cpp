@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string_view>
 
 namespace kmodx::modprobe {
 namespace {
@@ -22,6 +24,9 @@ namespace {
 // that libkmod does not read can only send us the full way, never wrong.
 constexpr const char* kConfigDirs[] = {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
                                        "/lib/modprobe.d", "/usr/lib/modprobe.d"};
+// The one libkmod 30 does not read (kmod 34.2 does).
+constexpr std::string_view kDistDir = "/usr/lib/modprobe.d";
+constexpr const char* kSoftdepFile = "modules.softdep";
 
 bool pattern_matches(const std::string& pattern, const std::string& name) {
     return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0 ||
@@ -44,6 +49,7 @@ bool line_affects(std::string_view l, const ConfigQuery& q) {
     const std::string pattern(word());
     if (pattern.empty()) return false;
     if (cmd == "alias") return pattern_matches(pattern, q.target);
+    if (cmd == "softdep" && q.softdeps_planned) return false;
     // A lookup that gets as far as the commands finds a name in an install
     // or a remove command too.
     if ((cmd == "install" || cmd == "remove") && q.through_commands && pattern_matches(pattern, q.target)) return true;
@@ -79,7 +85,7 @@ bool config_file_name(const char* n) {
 
 }  // namespace
 
-bool config_text_affects(std::string_view text, const ConfigQuery& q) {
+bool any_config_line(std::string_view text, const std::function<bool(std::string_view)>& fn) {
     std::string line;
     std::size_t at = 0;
     while (at < text.size()) {
@@ -91,36 +97,64 @@ bool config_text_affects(std::string_view text, const ConfigQuery& q) {
             continue;
         }
         line.append(part);
-        if (line_affects(line, q)) return true;
+        if (fn(line)) return true;
         line.clear();
     }
-    return !line.empty() && line_affects(line, q);
+    return !line.empty() && fn(line);
+}
+
+bool config_text_affects(std::string_view text, const ConfigQuery& q) {
+    return any_config_line(text, [&](std::string_view l) { return line_affects(l, q); });
 }
 
 bool config_text_aliases(std::string_view text, const std::string& name) {
     return config_text_affects(text, ConfigQuery{name, {}});
 }
 
-bool config_may_affect(const ConfigQuery& q, const std::string& module_dir) {
+std::optional<std::vector<ConfigFile>> read_config_files(const std::string& module_dir, bool with_softdep_file) {
+    std::vector<ConfigFile> files;
+    std::set<std::string> names;
+    std::set<std::string> repeated;
     for (const char* dir : kConfigDirs) {
         std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir), ::closedir);
         if (!d) {
             if (errno == ENOENT) continue;
-            return true;  // a file in place of the directory, or unreadable
+            return std::nullopt;  // a file in place of the directory, or unreadable
         }
+        const bool libkmod_dir = std::string_view(dir) != kDistDir;
         while (struct dirent* e = ::readdir(d.get())) {
             if (!config_file_name(e->d_name)) continue;
             auto text = read_small_file(::dirfd(d.get()), e->d_name);
-            if (!text || config_text_affects(*text, q)) return true;
+            if (!text) return std::nullopt;
+            ConfigFile f{e->d_name, std::move(*text), false};
+            f.read_as_is = libkmod_dir && f.name.ends_with(".conf");
+            if (!names.insert(f.name).second) repeated.insert(f.name);
+            files.push_back(std::move(f));
         }
     }
-    if (q.modules.empty()) return false;
-    // depmod's softdeps from the modules' own modinfo, which libkmod reads as config.
-    UniqueFd dir(::open(module_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) return true;
-    auto text = read_small_file(dir.get(), "modules.softdep");
-    if (!text) return errno != ENOENT;
-    return config_text_affects(*text, q);
+    if (with_softdep_file) {
+        // depmod's softdeps from the modules' own modinfo, which libkmod reads as config.
+        UniqueFd dir(::open(module_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!dir) return std::nullopt;
+        auto text = read_small_file(dir.get(), kSoftdepFile);
+        if (!text && errno != ENOENT) return std::nullopt;
+        if (text) {
+            if (!names.insert(kSoftdepFile).second) repeated.insert(kSoftdepFile);
+            files.push_back(ConfigFile{kSoftdepFile, std::move(*text), true});
+        }
+    }
+    for (ConfigFile& f : files)
+        if (repeated.contains(f.name)) f.read_as_is = false;
+    return files;
+}
+
+bool config_files_affect(const std::vector<ConfigFile>& files, const ConfigQuery& q) {
+    return std::any_of(files.begin(), files.end(), [&](const ConfigFile& f) { return config_text_affects(f.text, q); });
+}
+
+bool config_may_affect(const ConfigQuery& q, const std::string& module_dir) {
+    auto files = read_config_files(module_dir, !q.modules.empty());
+    return !files || config_files_affect(*files, q);
 }
 
 bool cmdline_may_affect(std::string_view cmdline, const std::vector<std::string>& modules) {

@@ -5,6 +5,8 @@
 // doubt counts as "could change it": the caller then asks libkmod.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +19,34 @@ struct ConfigQuery {
     // TARGET is no module, so libkmod's lookup reaches the install and
     // remove commands before modules.alias: a command for it redirects too.
     bool through_commands = false;
+    // The caller planned the softdeps itself (modprobe/probe_list.hpp):
+    // softdep lines do not count.
+    bool softdeps_planned = false;
 };
+
+// One file libkmod may read as configuration, with what it says.
+struct ConfigFile {
+    std::string name;  // its base name
+    std::string text;
+    // libkmod reads it the same in every release kmodx follows: a `.conf`
+    // file (or modules.softdep) of a directory libkmod 30 reads, its name in
+    // no other directory (the first directory's file would hide the others).
+    bool read_as_is = false;
+};
+
+// Every modprobe.d file libkmod 30 reads (and /usr/lib/modprobe.d), plus
+// MODULE_DIR/modules.softdep when WITH_SOFTDEP_FILE; nullopt when a file or
+// directory cannot be read (libkmod would skip it, we cannot tell what it
+// says).
+std::optional<std::vector<ConfigFile>> read_config_files(const std::string& module_dir, bool with_softdep_file);
+
+// Whether one of FILES has a line that matters to the query.
+bool config_files_affect(const std::vector<ConfigFile>& files, const ConfigQuery& q);
+
+// Calls FN with each logical line of a config text (lines ending in '\\'
+// joined to the next, as libkmod reads them) until it returns true; whether
+// one did.
+bool any_config_line(std::string_view text, const std::function<bool(std::string_view)>& fn);
 
 // Whether one config text has a line that matters to the query. Names are
 // libkmod's normalised module names ('_', not '-').

@@ -3,6 +3,7 @@
 #include "core/module_index.hpp"
 #include "modprobe/config_scan.hpp"
 #include "modprobe/fatal_log.hpp"
+#include "modprobe/probe_list.hpp"
 #include "stats/load_event.hpp"
 #include "stats/recorder.hpp"
 
@@ -10,11 +11,11 @@
 #include <kmodx/messages.hpp>
 #include <kmodx/module_name.hpp>
 
-#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
 #include <set>
+#include <vector>
 
 namespace kmodx::modprobe {
 namespace {
@@ -24,17 +25,6 @@ bool plain_name(std::string_view s) {
     return !s.empty() && s.size() < 256 && std::all_of(s.begin(), s.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     });
-}
-
-// What the kernel and udev ask for: module names, aliases (fs-xfs,
-// char-major-10-232) and modaliases (pci:v..., cpu:type:x86,...). Paths, and
-// names with a byte libkmod's index walk reads as a signed char, a space, a
-// pattern character or a backslash, are for libkmod.
-bool request_name(std::string_view s) {
-    return !s.empty() && s.find('/') == std::string_view::npos &&
-           std::all_of(s.begin(), s.end(), [](char c) {
-               return c > ' ' && c < 0x7f && c != '*' && c != '?' && c != '[' && c != ']' && c != '\\';
-           });
 }
 
 // The options of the kernel's call (`modprobe -q -- NAME`) and of udev's
@@ -57,47 +47,14 @@ bool plain_load(const Options& o) { return !o.use_blacklist && plain_load_but_bl
 
 // Whether modprobe.d (or modules.softdep) or the kernel command line could
 // change a probe of Q.modules; BLACKLISTS: `modprobe.blacklist=` too.
-bool settings_may_affect(const ConfigQuery& q, const std::string& module_dir, Kernel& kernel, bool blacklists) {
+bool settings_may_affect(const ConfigQuery& q, const std::vector<ConfigFile>& config, Kernel& kernel,
+                         bool blacklists) {
     if (!q.modules.empty()) {
         auto cmdline = kernel.cmdline();
         if (!cmdline || cmdline_may_affect(*cmdline, q.modules)) return true;
         if (blacklists && cmdline_may_blacklist(*cmdline, q.modules)) return true;
     }
-    return config_may_affect(q, module_dir);
-}
-
-// NAME's plan from LINE, its modules.dep line, once the settings are known
-// to change nothing: the dependencies not live, last to first, then NAME.
-std::optional<Plan> plan_from_dep_line(const std::string& name, const DepLine& line, Kernel& kernel) {
-    Plan plan;
-    for (const Step& d : line.deps) {
-        // libkmod makes each dependency from its path, which must exist.
-        struct stat st;
-        if (::stat(d.path.c_str(), &st) < 0) return std::nullopt;
-        const ModuleState s = kernel.module_state(d.name);
-        if (s == ModuleState::Live) continue;  // libkmod skips it in silence
-        // libkmod reads a directory without initstate as builtin; let it.
-        if (s != ModuleState::Absent) return std::nullopt;
-        plan.steps.push_back(d);
-    }
-    Step target;
-    target.name = name;
-    target.path = line.path;
-    target.target = true;
-    plan.steps.push_back(std::move(target));
-    for (Step& s : plan.steps) s.required = true;  // modules.dep's own: no softdeps here
-    return plan;
-}
-
-// NAME's plan from DEP_VALUE, its modules.dep line.
-std::optional<Plan> plan_without_libkmod(const std::string& name, std::string_view dep_value,
-                                         const std::string& module_dir, Kernel& kernel) {
-    auto line = parse_dep_line(dep_value, module_dir);
-    if (!line) return std::nullopt;
-    ConfigQuery q{name, {name}};
-    for (const Step& d : line->deps) q.modules.push_back(d.name);
-    if (settings_may_affect(q, module_dir, kernel, false)) return std::nullopt;
-    return plan_from_dep_line(name, *line, kernel);
+    return config_files_affect(config, q);
 }
 
 std::optional<int> answer_live(const std::string& name, const std::string& module_dir) {
@@ -144,54 +101,64 @@ int probe_rest_with_libkmod(const std::string& given, std::size_t from, const Op
 // One module of an alias's list, as found before anything ran.
 struct Listed {
     std::string name;
-    std::optional<DepLine> line;  // set when it was absent: its plan passed the checks
+    std::optional<ProbeList> list;  // set when it was absent: its plan passed the checks
 };
 
 // The modules an alias's lookup gives, each probed in order as kmod's
 // insmod() does (a module listed twice is probed twice), the exit status
 // the last probe's. Everything is decided before anything is loaded: each
-// module is live, or absent with a plan that needs no libkmod (no
-// modprobe.d line, modules.softdep entry or `MOD.param=` for a module of
-// any plan; no blacklist for any, modprobe.d's or `modprobe.blacklist=`, as
+// module is live, or absent with a probe list kmodx can make
+// (modprobe/probe_list.hpp: modules.dep and softdeps), and no modprobe.d
+// line (softdeps aside) nor `MOD.param=` names a module or softdep of any
+// list; no blacklist names one, modprobe.d's or `modprobe.blacklist=`, as
 // kmod checks the blacklists of a module reached through an alias even
-// without -b). Then each in turn: live by now (an earlier plan loaded it,
-// or another process did) is an already_live event, as libkmod's probe
+// without -b. Then each in turn: live by now (an earlier plan loaded it, or
+// another process did) is an already_live event, as libkmod's probe
 // records it; absent, its plan made again from the module states of that
 // moment, as libkmod's probe plans at its turn. Only another process can
-// make a plan impossible meanwhile (a dependency coming or going, a file
-// gone): the modules from there on then go through libkmod's probe, one
-// by one, exactly as kmodx's normal path would have probed them at that
-// point; the modules before stay probed once, as kmod probes them.
+// make a plan impossible meanwhile (a module coming or going, a file gone):
+// the modules from there on then go through libkmod's probe, one by one,
+// exactly as kmodx's normal path would have probed them at that point; the
+// modules before stay probed once, as kmod probes them.
 std::optional<int> answer_listed(const std::string& given, const std::string& name,
                                  const std::vector<std::string>& modules, const std::string& module_dir,
                                  Kernel& kernel, const Options& opts) {
-    ConfigQuery q{name, {}, true};
-    std::vector<Listed> list;
     auto deps = module_index::IndexFile::open(module_dir + "/modules.dep.bin");  // once for the list
     if (!deps) return std::nullopt;
+    std::vector<Listed> list;
+    bool any_cold = false;
     for (const std::string& m : modules) {
         // A module without a modules.dep entry may be builtin (no event)
         // or missing: libkmod's to tell.
         auto dep_value = module_index::lookup(deps->image(), m);
         if (!dep_value || !*dep_value) return std::nullopt;
-        Listed e{m, std::nullopt};
         const ModuleState s = kernel.module_state(m);
+        if (s != ModuleState::Live && (s != ModuleState::Absent || !plain_load_but_blacklist(opts)))
+            return std::nullopt;
+        list.push_back(Listed{m, std::nullopt});
         if (s != ModuleState::Live) {
-            if (s != ModuleState::Absent || !plain_load_but_blacklist(opts)) return std::nullopt;
-            e.line = parse_dep_line(**dep_value, module_dir);
-            if (!e.line) return std::nullopt;
-            q.modules.push_back(m);
-            for (const Step& d : e.line->deps) q.modules.push_back(d.name);
+            any_cold = true;
+            list.back().list = ProbeList{};  // made below, once the sources are read
         }
-        list.push_back(std::move(e));
     }
-    if (settings_may_affect(q, module_dir, kernel, true)) return std::nullopt;
-    if (q.modules.empty()) {  // all live: no probe goes further
+    if (!any_cold) {  // all live: no probe goes further
+        if (config_may_affect(ConfigQuery{name, {}, true}, module_dir)) return std::nullopt;
         for (const Listed& e : list) stats::record(stats::simple_event("modprobe", e.name, stats::Outcome::AlreadyLive));
         return 0;
     }
+    auto src = ProbeSources::open(module_dir, std::move(*deps));
+    if (!src) return std::nullopt;
+    // Options for the alias itself would apply to the modules it gives.
+    ConfigQuery q{name, {name}, true, true};
+    for (Listed& e : list) {
+        if (!e.list) continue;
+        e.list = probe_list(e.name, *src);
+        if (!e.list) return std::nullopt;
+        q.modules.insert(q.modules.end(), e.list->names.begin(), e.list->names.end());
+    }
+    if (settings_may_affect(q, src->config(), kernel, true)) return std::nullopt;
     for (const Listed& e : list)
-        if (e.line && !plan_from_dep_line(e.name, *e.line, kernel)) return std::nullopt;
+        if (e.list && !plan_from_list(*e.list, kernel)) return std::nullopt;
 
     int err = 0;
     for (std::size_t i = 0; i < list.size(); ++i) {
@@ -204,7 +171,7 @@ std::optional<int> answer_listed(const std::string& given, const std::string& na
         }
         // A module live before and gone now had its settings unchecked.
         std::optional<Plan> plan;
-        if (s == ModuleState::Absent && e.line) plan = plan_from_dep_line(e.name, *e.line, kernel);
+        if (s == ModuleState::Absent && e.list) plan = plan_from_list(*e.list, kernel);
         if (!plan) return probe_rest_with_libkmod(given, i, opts, kernel) < 0 ? 1 : 0;
         err = carry_out(*plan, e.name, opts, kernel);
     }
@@ -291,11 +258,19 @@ std::optional<int> answer_kernel_call(const Options& opts, Kernel& kernel) {
         return answer_alias(given, *name, module_dir, kernel, opts);
     }
     // No index libkmod could read: its own lookup reports it.
-    auto dep_value = module_index::file_lookup(module_dir + "/modules.dep.bin", *name);
+    auto deps = module_index::IndexFile::open(module_dir + "/modules.dep.bin");
+    if (!deps) return std::nullopt;
+    auto dep_value = module_index::lookup(deps->image(), *name);
     if (!dep_value) return std::nullopt;
     if (!*dep_value) return answer_alias(given, *name, module_dir, kernel, opts);
     if (state != ModuleState::Absent || !plain_load(opts)) return std::nullopt;
-    auto plan = plan_without_libkmod(*name, **dep_value, module_dir, kernel);
+    auto src = ProbeSources::open(module_dir, std::move(*deps));
+    if (!src) return std::nullopt;
+    auto list = probe_list(*name, *src);
+    if (!list) return std::nullopt;
+    if (settings_may_affect(ConfigQuery{*name, list->names, false, true}, src->config(), kernel, false))
+        return std::nullopt;
+    auto plan = plan_from_list(*list, kernel);
     if (!plan) return std::nullopt;
     return carry_out(*plan, *name, opts, kernel) < 0 ? 1 : 0;
 }

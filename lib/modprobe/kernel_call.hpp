@@ -7,12 +7,14 @@
 // - NAME live: kmod exits 0 in silence once the lookup found NAME in
 //   modules.dep and no modprobe.d alias redirected it (a live module is not
 //   probed further: no blacklist, softdep or install command applies).
-// - NAME absent: libkmod's plan is modules.dep's dependency list, last to
-//   first, then NAME, each module not yet live, no options, when no
-//   modprobe.d line (nor modules.softdep) has an alias for NAME or options,
-//   an install command, a softdep or a blacklist entry for one of them, and
-//   the kernel command line names none of them. kmodx then carries the plan
-//   out the way it carries out libkmod's (modprobe/insert.hpp).
+// - NAME absent: libkmod's probe list (modprobe/probe_list.hpp): the
+//   modules.dep dependencies last to first, then NAME, each with its
+//   softdeps (modprobe.d's or modules.softdep's) around it, each module not
+//   yet live, no options, when no modprobe.d line has an alias for NAME or
+//   options, an install command or a blacklist entry for a module or
+//   softdep name of the list, and the kernel command line names none of
+//   them. kmodx then carries the plan out the way it carries out libkmod's
+//   (modprobe/insert.hpp).
 // - NAME an alias or a modalias (the kernel's fs-xfs, udev's `-bq
 //   pci:v...`): libkmod's lookup order and wildcard search, answered when
 //   all it gives are builtin or there is none; else each module it lists

@@ -209,129 +209,119 @@ std::string usage_text(std::string_view prog_view) {
     return t;
 }
 
-ParseOutcome parse_options(int argc, char** argv, const char* env_options) {
-    ParseOutcome r;
-    Options& o = r.opts;
-    o.verbosity = LOG_WARNING;
+namespace {
 
-    // Own copies of every word: getopt permutes the array, and the env words
-    // must outlive it.
-    std::vector<std::string> words;
-    words.emplace_back(argc > 0 && argv[0] ? argv[0] : "modprobe");
-    if (env_options)
-        for (auto& w : split_modprobe_options(env_options)) words.push_back(std::move(w));
-    for (int i = 1; i < argc; ++i) words.emplace_back(argv[i]);
-    const StatsWords stats = take_stats_options(words, kShortOptions, kLongOptions);
-    auto refuse = [&r](std::string msg) {
-        r.error = std::move(msg);
-        r.error_before_log = true;
-        r.status = 1;
-        return r;
-    };
-    if (!stats.error.empty()) return refuse(stats.error);
-    std::vector<char*> av;
-    for (auto& w : words) av.push_back(w.data());
-    av.push_back(nullptr);
-    const int ac = static_cast<int>(words.size());
-
-    const char* env_now = std::getenv("MODPROBE_OPTIONS");
-    std::optional<std::string> env;
-    if (env_now) env = env_now;
-    bool env_changed = false;
-
+// The actions named on the command line; kmod's precedence picks one later.
+struct Requested {
     bool remove = false, resolve = false, show_depends = false, show_config = false;
     bool modversions = false, exports = false;
+};
 
-    optind = 0;  // full reinitialisation: parse_options may run more than once
-    for (;;) {
-        int idx = 0;
-        int c = getopt_long(ac, av.data(), kShortOptions, kLongOptions, &idx);
-        if (c == -1) break;
-        switch (c) {
-        case 'a': o.all = true; break;
-        case 'r': remove = true; break;
-        case kRemoveHolders: o.remove_holders = true; o.remove_dependencies = true; break;
-        case 'w':
-            if (!parse_wait(optarg, o.wait_msec)) {
-                r.error = std::string("unexpected wait value '") + optarg + "'.\n";
-                r.error_before_log = true;
-                r.status = 1;
-                return r;
-            }
-            break;
-        case kFirstTime: o.first_time = true; break;
-        case 'i': o.ignore_install = o.ignore_remove = true; break;
-        case 'b': o.use_blacklist = true; break;
-        case 'f': o.force = o.force_vermagic = o.force_modversion = true; break;
-        case kForceModversion: o.force_modversion = true; break;
-        case kForceVermagic: o.force_vermagic = true; break;
-        case 'D': show_depends = o.ignore_loaded = o.dry_run = o.show = true; break;
-        case 'R': resolve = true; break;
-        case 'c': show_config = true; break;
-        case kShowModversions: modversions = true; break;
-        case kShowExports: exports = true; break;
-        case 'n': o.dry_run = true; break;
-        case 'C':
-            o.config_paths.emplace_back(optarg);
-            env_append(env, "-C");
-            env_append(env, optarg);
-            env_changed = true;
-            break;
-        case 'd': o.dirname = optarg; break;
-        case 'S': o.kversion = optarg; break;
-        case 's':
-            env_append(env, "-s");
-            env_changed = true;
-            o.use_syslog = true;
-            break;
-        case 'q':
-            env_append(env, "-q");
-            env_changed = true;
-            o.quiet = true;
-            o.verbosity = LOG_EMERG;
-            break;
-        case 'v':
-            env_append(env, "-v");
-            env_changed = true;
-            o.verbosity++;
-            break;
-        case 'V':
-            r.version = true;
-            return r;
-        case 'h':
-            r.output = usage_text(program_invocation_short_name);
-            return r;
-        case kNoDedup: o.no_dedup = true; break;
-        default:  // '?': getopt already said why
-            r.status = 1;
-            return r;
+// MODPROBE_OPTIONS as install commands will see it: the caller's value with
+// -C, -q, -v and -s appended, as kmod hands them on.
+struct EnvForCommands {
+    std::optional<std::string> value;
+    bool changed = false;
+    void add(const char* word) {
+        env_append(value, word);
+        changed = true;
+    }
+};
+
+ParseOutcome& refuse_early(ParseOutcome& r, std::string msg) {
+    r.error = std::move(msg);
+    r.error_before_log = true;
+    r.status = 1;
+    return r;
+}
+
+// One option getopt_long returned, into r's Options or `want`. False: stop
+// parsing with r as it stands (-V, -h, a bad value or an unknown option).
+bool apply_option(int c, ParseOutcome& r, Requested& want, EnvForCommands& env) {
+    Options& o = r.opts;
+    switch (c) {
+    case 'a': o.all = true; break;
+    case 'r': want.remove = true; break;
+    case kRemoveHolders: o.remove_holders = true; o.remove_dependencies = true; break;
+    case 'w':
+        if (!parse_wait(optarg, o.wait_msec)) {
+            refuse_early(r, std::string("unexpected wait value '") + optarg + "'.\n");
+            return false;
         }
+        break;
+    case kFirstTime: o.first_time = true; break;
+    case 'i': o.ignore_install = o.ignore_remove = true; break;
+    case 'b': o.use_blacklist = true; break;
+    case 'f': o.force = o.force_vermagic = o.force_modversion = true; break;
+    case kForceModversion: o.force_modversion = true; break;
+    case kForceVermagic: o.force_vermagic = true; break;
+    case 'D': want.show_depends = o.ignore_loaded = o.dry_run = o.show = true; break;
+    case 'R': want.resolve = true; break;
+    case 'c': want.show_config = true; break;
+    case kShowModversions: want.modversions = true; break;
+    case kShowExports: want.exports = true; break;
+    case 'n': o.dry_run = true; break;
+    case 'C':
+        o.config_paths.emplace_back(optarg);
+        env.add("-C");
+        env.add(optarg);
+        break;
+    case 'd': o.dirname = optarg; break;
+    case 'S': o.kversion = optarg; break;
+    case 's':
+        env.add("-s");
+        o.use_syslog = true;
+        break;
+    case 'q':
+        env.add("-q");
+        o.quiet = true;
+        o.verbosity = LOG_EMERG;
+        break;
+    case 'v':
+        env.add("-v");
+        o.verbosity++;
+        break;
+    case 'V':
+        r.version = true;
+        return false;
+    case 'h':
+        r.output = usage_text(program_invocation_short_name);
+        return false;
+    case kNoDedup: o.no_dedup = true; break;
+    default:  // '?': getopt already said why
+        r.status = 1;
+        return false;
     }
-    if (env_changed) r.modprobe_options_env = env;
+    return true;
+}
 
-    for (int i = optind; i < ac; ++i) o.args.emplace_back(av[i]);
+// kmodx's --stats family: alone, never with kmod's actions or module names.
+ParseOutcome& choose_stats_action(ParseOutcome& r, const Requested& want, const StatsWords& stats) {
+    Options& o = r.opts;
+    if (stats.actions > 1) return refuse_early(r, "use one of --stats, --stats-reset, --stats-archive\n");
+    if (want.show_config || want.modversions || want.exports || want.remove || want.resolve || want.show_depends ||
+        o.all)
+        return refuse_early(r, "--stats, --stats-reset and --stats-archive cannot be combined with module actions\n");
+    if (!o.args.empty()) return refuse_early(r, "--stats, --stats-reset and --stats-archive take no module names\n");
+    if (stats.boot_given && stats.action != Action::Stats) return refuse_early(r, "--boot goes with --stats only\n");
+    o.action = stats.action;
+    o.stats_format = stats.format;
+    o.stats_boot = stats.boot;
+    r.run = true;
+    return r;
+}
 
-    if (stats.actions > 0) {
-        // kmodx's own actions: they never mix with kmod's.
-        if (stats.actions > 1) return refuse("use one of --stats, --stats-reset, --stats-archive\n");
-        if (show_config || modversions || exports || remove || resolve || show_depends || o.all)
-            return refuse("--stats, --stats-reset and --stats-archive cannot be combined with module actions\n");
-        if (!o.args.empty()) return refuse("--stats, --stats-reset and --stats-archive take no module names\n");
-        if (stats.boot_given && stats.action != Action::Stats) return refuse("--boot goes with --stats only\n");
-        o.action = stats.action;
-        o.stats_format = stats.format;
-        o.stats_boot = stats.boot;
-        r.run = true;
-        return r;
-    }
-    if (stats.boot_given) return refuse("--boot goes with --stats only\n");
-
-    if (show_config) o.action = Action::ShowConfig;
-    else if (modversions) o.action = Action::ShowModversions;
-    else if (exports) o.action = Action::ShowExports;
-    else if (remove) o.action = Action::Remove;
-    else if (resolve) o.action = Action::ResolveAlias;
-    else if (show_depends) o.action = Action::ShowDepends;
+// kmod's precedence among the actions asked for, then its checks of the names.
+ParseOutcome& choose_action(ParseOutcome& r, const Requested& want, const StatsWords& stats) {
+    if (stats.actions > 0) return choose_stats_action(r, want, stats);
+    if (stats.boot_given) return refuse_early(r, "--boot goes with --stats only\n");
+    Options& o = r.opts;
+    if (want.show_config) o.action = Action::ShowConfig;
+    else if (want.modversions) o.action = Action::ShowModversions;
+    else if (want.exports) o.action = Action::ShowExports;
+    else if (want.remove) o.action = Action::Remove;
+    else if (want.resolve) o.action = Action::ResolveAlias;
+    else if (want.show_depends) o.action = Action::ShowDepends;
     else o.action = Action::Insert;
 
     if (o.action != Action::ShowConfig && o.args.empty()) {
@@ -341,9 +331,43 @@ ParseOutcome parse_options(int argc, char** argv, const char* env_options) {
     }
     if (!o.all && o.action != Action::Remove && o.args.size() > 1)
         o.extra_options = join_module_params(std::span(o.args).subspan(1));
-
     r.run = true;
     return r;
+}
+
+}  // namespace
+
+ParseOutcome parse_options(int argc, char** argv, const char* env_options) {
+    ParseOutcome r;
+    r.opts.verbosity = LOG_WARNING;
+
+    // Own copies of every word: getopt permutes the array, and the env words
+    // must outlive it.
+    std::vector<std::string> words;
+    words.emplace_back(argc > 0 && argv[0] ? argv[0] : "modprobe");
+    if (env_options)
+        for (auto& w : split_modprobe_options(env_options)) words.push_back(std::move(w));
+    for (int i = 1; i < argc; ++i) words.emplace_back(argv[i]);
+    const StatsWords stats = take_stats_options(words, kShortOptions, kLongOptions);
+    if (!stats.error.empty()) return refuse_early(r, stats.error);
+    std::vector<char*> av;
+    for (auto& w : words) av.push_back(w.data());
+    av.push_back(nullptr);
+    const int ac = static_cast<int>(words.size());
+
+    EnvForCommands env;
+    if (const char* now = std::getenv("MODPROBE_OPTIONS")) env.value = now;
+    Requested want;
+    optind = 0;  // full reinitialisation: parse_options may run more than once
+    for (;;) {
+        int idx = 0;
+        const int c = getopt_long(ac, av.data(), kShortOptions, kLongOptions, &idx);
+        if (c == -1) break;
+        if (!apply_option(c, r, want, env)) return r;
+    }
+    if (env.changed) r.modprobe_options_env = env.value;
+    for (int i = optind; i < ac; ++i) r.opts.args.emplace_back(av[i]);
+    return choose_action(r, want, stats);
 }
 
 }  // namespace kmodx::modprobe

@@ -1,6 +1,7 @@
 #include "modprobe/config_scan.hpp"
 
 #include <kmodx/fd.hpp>
+#include <kmodx/kmod_compat.hpp>
 #include <kmodx/module_name.hpp>
 
 #include <dirent.h>
@@ -58,6 +59,49 @@ bool line_affects(std::string_view l, const ConfigQuery& q) {
     return std::any_of(q.modules.begin(), q.modules.end(), [&](const std::string& m) { return pattern_matches(pattern, m); });
 }
 
+// libkmod's underscores(): a name it takes, or a stray ']' or unclosed '['.
+bool libkmod_takes_name(std::string_view w) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        if (w[i] == ']') return false;
+        if (w[i] == '[') {
+            i = w.find(']', i);
+            if (i == std::string_view::npos) return false;
+        }
+    }
+    return true;
+}
+
+// A line libkmod's config parser reports as an error when it builds its
+// context, whatever the command line, -q included ("ignoring bad line
+// starting with ...", "command include is deprecated ..."). An answer made
+// without libkmod would leave that line out of stderr.
+bool libkmod_complains(std::string_view l) {
+    if (l.empty() || l.front() == '#') return false;
+    const char* sep = "\t ";
+    auto word = [&]() -> std::optional<std::string_view> {
+        const std::size_t b = l.find_first_not_of(sep);
+        if (b == std::string_view::npos) return std::nullopt;
+        l.remove_prefix(b);
+        const std::size_t e = std::min(l.find_first_of(sep), l.size());
+        std::string_view w = l.substr(0, e);
+        l.remove_prefix(std::min(e + 1, l.size()));  // strtok_r ends a word on one separator
+        return w;
+    };
+    const auto cmd = word();
+    if (!cmd) return false;
+    const auto name = [&] {
+        const auto w = word();
+        return w && libkmod_takes_name(*w);
+    };
+    if (*cmd == "alias") return !(name() && name());
+    if (*cmd == "blacklist") return !name();
+    // The command's text is the rest of the line after one separator.
+    const bool with_text =
+        *cmd == "options" || *cmd == "install" || *cmd == "remove" || *cmd == "softdep" || (kmod34 && *cmd == "weakdep");
+    if (with_text) return !(name() && !l.empty());
+    return true;  // include, config (deprecated) and anything unknown
+}
+
 std::optional<std::string> read_small_file(int dirfd, const char* name) {
     UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd) return std::nullopt;
@@ -104,7 +148,7 @@ bool any_config_line(std::string_view text, const std::function<bool(std::string
 }
 
 bool config_text_affects(std::string_view text, const ConfigQuery& q) {
-    return any_config_line(text, [&](std::string_view l) { return line_affects(l, q); });
+    return any_config_line(text, [&](std::string_view l) { return libkmod_complains(l) || line_affects(l, q); });
 }
 
 bool config_text_aliases(std::string_view text, const std::string& name) {

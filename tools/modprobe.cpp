@@ -13,6 +13,7 @@
 #include <kmodx/tool_version.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,17 +23,18 @@
 namespace kmodx::tools {
 namespace {
 
-bool fd_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
-
-// Returns whether stderr was closed (then diagnostics go to syslog).
+// Returns whether stderr was closed (then diagnostics go to syslog). One
+// poll() asks about all three: the kernel's call runs this once per request.
 bool plug_closed_stdio() {
+    pollfd fds[3] = {{0, 0, 0}, {1, 0, 0}, {2, 0, 0}};
+    if (::poll(fds, 3, 0) < 0) return false;
     bool stderr_closed = false;
-    for (int fd = 0; fd <= 2; ++fd) {
-        if (fd_open(fd)) continue;
-        if (fd == STDERR_FILENO) stderr_closed = true;
+    for (const pollfd& p : fds) {
+        if (!(p.revents & POLLNVAL)) continue;
+        if (p.fd == STDERR_FILENO) stderr_closed = true;
         int n = ::open("/dev/null", O_RDWR);
-        if (n >= 0 && n != fd) {
-            ::dup2(n, fd);
+        if (n >= 0 && n != p.fd) {
+            ::dup2(n, p.fd);
             ::close(n);
         }
     }

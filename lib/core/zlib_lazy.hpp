@@ -1,7 +1,8 @@
 // zlib, loaded on first use. Debian's kernels ship uncompressed or xz/zstd
 // modules, so gzip is rare, yet a linked libz would be mapped and relocated
 // by every modprobe start (the commonest call at boot finds its module live
-// and does nothing else). liblzma and libzstd come with libkmod anyway.
+// and does nothing else). liblzma and libzstd are loaded on first use too
+// (lazy_lib.hpp).
 #pragma once
 
 #include <kmodx/result.hpp>

@@ -3,6 +3,8 @@
 #include <kmodx/clock.hpp>
 #include <kmodx/dedup.hpp>
 
+#include "core/self.hpp"
+
 #include <time.h>
 #include <unistd.h>
 
@@ -206,7 +208,7 @@ int load_once(Kernel& kernel, std::string_view module, std::uint64_t key, const 
         case Action::SkipLive:
             if (report.settled) {
                 report.by_other = true;  // holder_pid 0: outside kmodx
-            } else if (lock->contended() && prev && prev->err == 0 && prev->pid != ::getpid()) {
+            } else if (lock->contended() && prev && prev->err == 0 && prev->pid != self::pid()) {
                 report.by_other = true;
                 report.holder_pid = prev->pid;
             }
@@ -219,7 +221,7 @@ int load_once(Kernel& kernel, std::string_view module, std::uint64_t key, const 
         case Action::Load: break;
     }
     // Says "someone was loading this and died" to the next holder if we do.
-    const pid_t self = ::getpid();
+    const pid_t self = self::pid();
     const std::uint64_t start = kernel.task_start_time(self).value_or(0);
     (void)lock->write_record(Record{self, realtime_ns(), 0, key, true, start});
     const int r = load();

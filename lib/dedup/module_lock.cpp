@@ -8,6 +8,8 @@
 #include <kmodx/clock.hpp>
 #include <kmodx/dedup.hpp>
 
+#include "core/self.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -160,7 +162,7 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
     // file from steering a load all the same.
     if (::fstat(fd.get(), &st) != 0) return std::unexpected(LockFailure{false, Degraded::Other, 0, true});
     if (!S_ISREG(st.st_mode)) return std::unexpected(LockFailure{false, Degraded::NotRegular, 0, true});
-    if (st.st_uid != ::geteuid() || st.st_nlink != 1 || (st.st_mode & (S_IRWXG | S_IRWXO)))
+    if (st.st_uid != self::euid() || st.st_nlink != 1 || (st.st_mode & (S_IRWXG | S_IRWXO)))
         return std::unexpected(LockFailure{false, Degraded::UntrustedLock, 0, true});
 
     const std::int64_t start = monotonic_ns();

@@ -4,6 +4,8 @@
 // open would let them hold it and delay every root load of that module.
 #include <kmodx/dedup.hpp>
 
+#include "core/self.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -34,14 +36,14 @@ constexpr const char* kLocks = "locks";
 std::expected<UniqueFd, Degraded> open_locks(int runtime) {
     const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     UniqueFd fd(::openat(runtime, kLocks, flags));
-    if (!fd && errno == ENOENT && ::geteuid() == 0) {
+    if (!fd && errno == ENOENT && self::euid() == 0) {
         if (::mkdirat(runtime, kLocks, 0700) != 0 && errno != EEXIST) return std::unexpected(reason_for(errno));
         fd.reset(::openat(runtime, kLocks, flags));
     }
     if (!fd) return std::unexpected(errno == ENOTDIR ? Degraded::NotRegular : reason_for(errno));
     struct stat st;
     if (::fstat(fd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::unexpected(Degraded::Other);
-    if (st.st_uid != ::geteuid()) return std::unexpected(Degraded::NotOwnedByRoot);
+    if (st.st_uid != self::euid()) return std::unexpected(Degraded::NotOwnedByRoot);
     if (st.st_mode & (S_IRWXG | S_IRWXO)) return std::unexpected(Degraded::OpenToOthers);
     return fd;
 }
@@ -98,7 +100,7 @@ std::expected<RuntimeDir, Degraded> RuntimeDir::open(const std::string& path) {
         // Only root creates it: anyone else's directory would fail the
         // ownership check below anyway. A missing parent (early initramfs
         // without /run) is not ours to create.
-        if (::geteuid() != 0) return std::unexpected(Degraded::Missing);
+        if (self::euid() != 0) return std::unexpected(Degraded::Missing);
         if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return std::unexpected(reason_for(errno));
         created = true;
     } else if (S_ISLNK(st.st_mode)) {

@@ -29,6 +29,17 @@ Result<std::string> read_file(const std::string& path) {
     return out;
 }
 
+Result<std::string> read_attribute(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return failure_errno("open " + path);
+    char buf[4096];
+    ssize_t n;
+    do n = ::read(fd.get(), buf, sizeof buf);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return failure_errno("read " + path);
+    return std::string(buf, static_cast<size_t>(n));
+}
+
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -37,7 +48,7 @@ std::string_view trim(std::string_view s) {
 
 ModuleState module_state(const std::string& sys_module, std::string_view name) {
     const std::string dir = sys_module + "/" + std::string(name);
-    auto text = read_file(dir + "/initstate");
+    auto text = read_attribute(dir + "/initstate");
     if (!text) {
         struct stat st;
         if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return ModuleState::Coming;
@@ -59,7 +70,7 @@ Result<std::uint64_t> module_instance(const std::string& sys_module, std::string
 }
 
 Result<int> refcount(const std::string& sys_module, std::string_view name) {
-    auto text = read_file(sys_module + "/" + std::string(name) + "/refcnt");
+    auto text = read_attribute(sys_module + "/" + std::string(name) + "/refcnt");
     if (!text) return std::unexpected(text.error());
     const std::string_view v = trim(*text);
     int n = 0;

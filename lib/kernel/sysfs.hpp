@@ -13,6 +13,10 @@
 namespace kmodx::sysfs {
 
 Result<std::string> read_file(const std::string& path);
+// A file the kernel makes whole on each read (a sysfs attribute such as
+// initstate, /proc/PID/stat): one read() of at most 4 KiB, not a second one
+// to see the end. A live request reads several; each read is a system call.
+Result<std::string> read_attribute(const std::string& path);
 std::string_view trim(std::string_view s);
 
 ModuleState module_state(const std::string& sys_module, std::string_view name);

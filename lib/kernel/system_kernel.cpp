@@ -5,6 +5,7 @@
 // an LD_PRELOAD shim) then sees kmodx's calls where it sees kmod's.
 #include <kmodx/kernel.hpp>
 
+#include "core/self.hpp"
 #include "kernel/sysfs.hpp"
 
 #include <sys/syscall.h>
@@ -59,7 +60,7 @@ public:
     // asked for it three times per module (loader, costs, footprint).
     std::optional<Compression> compression() override {
         static const std::optional<Compression> format = []() -> std::optional<Compression> {
-            auto text = sysfs::read_file("/sys/module/compression");
+            auto text = sysfs::read_attribute("/sys/module/compression");
             if (!text) return std::nullopt;
             return compression_from_name(sysfs::trim(*text));
         }();
@@ -67,19 +68,19 @@ public:
     }
     TaskActivity task_activity(pid_t pid) override {
         // Reading it needs the rights ptrace would (root has them).
-        auto text = sysfs::read_file("/proc/" + std::to_string(pid) + "/syscall");
+        auto text = sysfs::read_attribute("/proc/" + std::to_string(pid) + "/syscall");
         if (!text) return TaskActivity::Other;
         return sysfs::task_activity_of(*text);
     }
     std::optional<std::uint64_t> task_start_time(pid_t pid) override {
         // A holder writes its own start time into every lock record: read
         // once per process (a forked child has another pid, so asks again).
-        const bool self = pid == ::getpid();
+        const bool self = pid == self::pid();
         if (self) {
             std::lock_guard<std::mutex> hold(self_start_mutex_);
             if (self_start_ && self_start_->first == pid) return self_start_->second;
         }
-        auto text = sysfs::read_file("/proc/" + std::to_string(pid) + "/stat");
+        auto text = sysfs::read_attribute("/proc/" + std::to_string(pid) + "/stat");
         if (!text) return std::nullopt;
         auto start = sysfs::task_start_of(*text);
         if (self && start) {

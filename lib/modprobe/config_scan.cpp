@@ -1,10 +1,11 @@
 #include "modprobe/config_scan.hpp"
 
+#include "core/dir_entries.hpp"
+
 #include <kmodx/fd.hpp>
 #include <kmodx/kmod_compat.hpp>
 #include <kmodx/module_name.hpp>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
@@ -160,21 +161,25 @@ std::optional<std::vector<ConfigFile>> read_config_files(const std::string& modu
     std::set<std::string> names;
     std::set<std::string> repeated;
     for (const char* dir : kConfigDirs) {
-        std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir), ::closedir);
+        UniqueFd d(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!d) {
             if (errno == ENOENT) continue;
             return std::nullopt;  // a file in place of the directory, or unreadable
         }
         const bool libkmod_dir = std::string_view(dir) != kDistDir;
-        while (struct dirent* e = ::readdir(d.get())) {
-            if (!config_file_name(e->d_name)) continue;
-            auto text = read_small_file(::dirfd(d.get()), e->d_name);
-            if (!text) return std::nullopt;
-            ConfigFile f{e->d_name, std::move(*text), false};
+        bool read_all = true;
+        auto listed = dir_entries::each(d.get(), [&](std::string_view name) {
+            // Names in a getdents record end in a NUL.
+            if (!config_file_name(name.data())) return true;
+            auto text = read_small_file(d.get(), name.data());
+            if (!text) return read_all = false;
+            ConfigFile f{std::string(name), std::move(*text), false};
             f.read_as_is = libkmod_dir && f.name.ends_with(".conf");
             if (!names.insert(f.name).second) repeated.insert(f.name);
             files.push_back(std::move(f));
-        }
+            return true;
+        });
+        if (!listed || !read_all) return std::nullopt;
     }
     if (with_softdep_file) {
         // depmod's softdeps from the modules' own modinfo, which libkmod reads as config.

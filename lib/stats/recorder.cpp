@@ -1,5 +1,6 @@
 #include "stats/recorder.hpp"
 
+#include "core/self.hpp"
 #include "stats/requester.hpp"
 
 #include <kmodx/clock.hpp>
@@ -32,7 +33,7 @@ Recorder::~Recorder() = default;
 
 void Recorder::record(Event e) {
     if (!enabled_) return;
-    if (owner_ == 0) owner_ = ::getpid();
+    if (owner_ == 0) owner_ = self::pid();
     if (!exit_hook_ && this == &instance()) {
         exit_hook_ = true;
         std::atexit(flush_at_exit);
@@ -46,7 +47,7 @@ void Recorder::flush() {
     if (events_.empty()) return;
     std::vector<Event> events = std::move(events_);
     events_.clear();
-    if (owner_ != ::getpid()) return;
+    if (owner_ != self::pid()) return;
     // Gathered here, once, and only by a process that has something to say.
     const RequesterFacts facts = gather_requester_facts();
     const Requester who = classify(facts);

@@ -127,7 +127,7 @@ RequesterFacts gather_requester_facts() {
         f.env = split_nul(sysfs::read_file("/proc/self/environ").value_or(""));
     }
     f.parent_pid = ::getppid();
-    const std::string stat = sysfs::read_file("/proc/" + std::to_string(f.parent_pid) + "/stat").value_or("");
+    const std::string stat = sysfs::read_attribute("/proc/" + std::to_string(f.parent_pid) + "/stat").value_or("");
     f.parent_known = parse_proc_stat(stat, f.parent_comm, f.parent_flags);
     f.stdin_tty = ::isatty(0) == 1;
     f.stderr_tty = ::isatty(2) == 1;

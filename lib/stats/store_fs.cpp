@@ -9,6 +9,8 @@
 // can even open (open_locks_dir()).
 #include "stats/store_impl.hpp"
 
+#include "core/self.hpp"
+
 #include <kmodx/clock.hpp>
 
 #include <dirent.h>
@@ -59,7 +61,7 @@ std::vector<ArchiveEntry> list_archive(int boots_dir_fd) {
 }
 
 Status check(const struct stat& st, const std::string& what) {
-    uid_t me = ::geteuid();
+    uid_t me = self::euid();
     if (st.st_uid != 0 && (me == 0 || st.st_uid != me)) return failure(EPERM, what + " is not owned by root");
     if (st.st_mode & (S_IWGRP | S_IWOTH)) return failure(EPERM, what + " is writable by group or others");
     if (S_ISDIR(st.st_mode)) return {};
@@ -87,7 +89,7 @@ Result<UniqueFd> open_dir(int parent, const std::string& path, bool create, cons
     const mode_t mode = access == Access::Private ? 0700 : 0755;
     const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     UniqueFd fd(::openat(parent, name.c_str(), flags));
-    if (!fd && errno == ENOENT && create && ::geteuid() == 0) {
+    if (!fd && errno == ENOENT && create && self::euid() == 0) {
         // mkdir's mode passes through our umask; the fchmod below sets it.
         if (::mkdirat(parent, name.c_str(), mode) != 0 && errno != EEXIST) return failure_errno("mkdir " + what);
         fd.reset(::openat(parent, name.c_str(), flags));
@@ -211,7 +213,7 @@ Status write_all(int fd, std::string_view data) {
 Result<std::string> write_temp(int dir, std::string_view data, bool durable) {
     static std::atomic<unsigned> seq{0};
     char name[64];
-    std::snprintf(name, sizeof name, ".tmp.%d.%u", static_cast<int>(::getpid()), seq++);
+    std::snprintf(name, sizeof name, ".tmp.%d.%u", static_cast<int>(self::pid()), seq++);
     UniqueFd fd(::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (!fd) return failure_errno("create temporary stats file");
     Status ok = write_all(fd.get(), data);

@@ -172,8 +172,14 @@ void sk_config_load(struct sk_config *c)
     c->unload_ns = 0;
     char p[PATH_MAX];
     sk_path(p, sizeof p, "/.simkernel/config");
-    c->text = calloc(1, 65536);
-    if (!c->text || sk_read_file(p, c->text, 65536) < 0)
+    /* Not calloc: sk_read_file ends the text with a NUL, and zeroing 64 KiB
+     * (16 pages faulted in) on every process's first call would be a cost of
+     * the simulation that a real kernel's uname() does not have. */
+    c->text = malloc(65536);
+    if (!c->text)
+        return;
+    c->text[0] = '\0';
+    if (sk_read_file(p, c->text, 65536) < 0)
         return;
     char v[64];
     if (sk_config_mod(c, "model", NULL, v, sizeof v))

@@ -3,7 +3,8 @@
 #include <kmodx/fd.hpp>
 #include <kmodx/log.hpp>
 
-#include <dirent.h>
+#include "core/dir_entries.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -185,17 +186,15 @@ void apply_config_file(Config& c, const std::string& path, const ConfigWarn& war
 }
 
 void apply_config_dropins(Config& c, const std::string& dir, const ConfigWarn& warn) {
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) {
-        if (errno != ENOENT) warn(dir + ": " + std::strerror(errno) + ", ignored");
+    std::vector<std::string> names;
+    auto listed = dir_entries::each_in(dir.c_str(), [&](std::string_view n) {
+        if (n.size() > 5 && n.ends_with(".conf") && n.front() != '.') names.emplace_back(n);
+        return true;
+    });
+    if (!listed) {
+        if (listed.error().code != ENOENT) warn(dir + ": " + std::strerror(listed.error().code) + ", ignored");
         return;
     }
-    std::vector<std::string> names;
-    while (const dirent* e = ::readdir(d)) {
-        const std::string_view n = e->d_name;
-        if (n.size() > 5 && n.ends_with(".conf") && n.front() != '.') names.emplace_back(n);
-    }
-    ::closedir(d);
     std::sort(names.begin(), names.end());
     for (const std::string& n : names) apply_config_file(c, dir + "/" + n, warn);
 }

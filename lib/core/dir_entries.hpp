@@ -19,10 +19,17 @@ namespace kmodx::dir_entries {
 template <typename Fn>
 Status each(int dirfd, Fn&& fn);
 
-// Opens PATH as a directory (O_CLOEXEC) and lists it as each() does; ENOENT
-// and the rest come back as errors with errno.
+// Opens NAME relative to DIRFD as a directory and lists it as each() does;
+// ENOENT and the rest come back as errors with errno. NAME "." lists DIRFD
+// itself through an fd of its own, leaving DIRFD's offset alone.
 template <typename Fn>
-Status each_in(const char* path, Fn&& fn);
+Status each_at(int dirfd, const char* name, Fn&& fn);
+
+// each_at() for a path (relative ones from the working directory).
+template <typename Fn>
+Status each_in(const char* path, Fn&& fn) {
+    return each_at(AT_FDCWD, path, fn);
+}
 
 namespace detail {
 // One getdents64() call: bytes read, 0 at the end, -1 with errno.
@@ -47,9 +54,9 @@ Status each(int dirfd, Fn&& fn) {
 }
 
 template <typename Fn>
-Status each_in(const char* path, Fn&& fn) {
-    UniqueFd fd(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd) return failure_errno(std::string("open ") + path);
+Status each_at(int dirfd, const char* name, Fn&& fn) {
+    UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) return failure_errno(std::string("open ") + name);
     return each(fd.get(), fn);
 }
 

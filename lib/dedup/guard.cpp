@@ -221,13 +221,13 @@ int load_once(Kernel& kernel, std::string_view module, std::uint64_t key, const 
         case Action::Load: break;
     }
     // Says "someone was loading this and died" to the next holder if we do.
-    const pid_t self = self::pid();
-    const std::uint64_t start = kernel.task_start_time(self).value_or(0);
-    (void)lock->write_record(Record{self, realtime_ns(), 0, key, true, start});
+    const pid_t me = self::pid();
+    const std::uint64_t start = kernel.task_start_time(me).value_or(0);
+    (void)lock->write_record(Record{me, realtime_ns(), 0, key, true, start});
     const int r = load();
     // EEXIST is kept as such (decide() never reuses it); anything else the
     // next holder may reuse within the failure window.
-    (void)lock->write_record(Record{self, realtime_ns(), r < 0 ? -r : 0, key, false, start});
+    (void)lock->write_record(Record{me, realtime_ns(), r < 0 ? -r : 0, key, false, start});
     return r;
 }
 

@@ -1,53 +1,21 @@
-// Per-module flock. Waiters sleep in the kernel (a blocking flock) rather
-// than poll: with hundreds of waiters on a few CPUs, polling took the CPU
-// away from the one process doing the load. The wait is bounded by an
-// interval timer whose signal interrupts flock(); past the bound the caller
-// may extend it, asked again after 1, 2, 4 ... 32 s. SIGALRM is unblocked for
-// the wait: a signal mask survives exec, and a parent that blocked SIGALRM
-// would otherwise make the bounded wait unbounded.
+// Per-module flock, waited for with core/bounded_flock.hpp: waiters sleep in
+// the kernel until the holder is done or the bound passes; past the bound the
+// caller may extend the wait, told who the lock's record says is loading.
 #include <kmodx/clock.hpp>
 #include <kmodx/dedup.hpp>
 
+#include "core/bounded_flock.hpp"
 #include "core/self.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 namespace kmodx::dedup {
 namespace {
-
-void on_alarm(int) {}
-
-// Past the bound the caller is asked again after a gap that doubles up to
-// kLastGap. A fixed second was too often: on a 32-vCPU boot emulated on 2
-// host cores, ~300 waiters past the bound, each woken every second, kept
-// about 10 vCPUs busy while their holder sat in the kernel sending IPIs to
-// all CPUs (static-call patching), which busy vCPUs answer late: the boot
-// stood still for minutes. A holder that finishes releases the lock and
-// wakes its waiters at once, so only a holder that turns stuck after the
-// bound is noticed later, by at most kLastGap.
-constexpr std::int64_t kFirstGap = 1'000'000'000;
-constexpr std::int64_t kLastGap = 32'000'000'000;
-// The deadline ends this much short of the signal that should pass it.
-constexpr std::int64_t kSlack = 100'000'000;
-
-// SIGALRM after NS, then each second: should the first one land just before
-// flock() starts to sleep, the next still ends the wait. A short period
-// instead would wake hundreds of waiters many times a second.
-void arm(std::int64_t ns, itimerval* old = nullptr) {
-    itimerval tick{};
-    tick.it_value.tv_sec = ns / 1'000'000'000;
-    tick.it_value.tv_usec = std::max<std::int64_t>(1, (ns % 1'000'000'000) / 1000);
-    tick.it_interval.tv_sec = 1;
-    ::setitimer(ITIMER_REAL, &tick, old);
-}
 
 std::optional<Record> read_record(int fd) {
     char buf[512];
@@ -57,81 +25,12 @@ std::optional<Record> read_record(int fd) {
 }
 
 // Asks PAST_BOUND whether to wait on, telling it who the record says loads.
-bool go_on(int fd, const PastBound& past_bound) {
-    if (!past_bound) return false;
-    const auto r = read_record(fd);
-    return r && r->pending ? past_bound(r->pid, r->start) : past_bound(0, 0);
-}
-
-// SIGALRM delivered to our handler, whatever the caller had set up, for as
-// long as this lives; the caller's handler, mask and timer come back after.
-class AlarmScope {
-public:
-    AlarmScope() {
-        struct sigaction sa {};
-        sa.sa_handler = on_alarm;  // no SA_RESTART: the signal must end flock()
-        ::sigemptyset(&sa.sa_mask);
-        ::sigaction(SIGALRM, &sa, &old_sa_);
-        sigset_t alarm;
-        ::sigemptyset(&alarm);
-        ::sigaddset(&alarm, SIGALRM);
-        ::sigprocmask(SIG_UNBLOCK, &alarm, &old_mask_);
-    }
-    ~AlarmScope() {
-        // Timer first: no alarm of ours may come once the caller's handler
-        // (perhaps the default, which kills) is back.
-        ::setitimer(ITIMER_REAL, &old_tick_, nullptr);
-        ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-        ::sigaction(SIGALRM, &old_sa_, nullptr);
-    }
-    AlarmScope(const AlarmScope&) = delete;
-    AlarmScope& operator=(const AlarmScope&) = delete;
-    itimerval* old_tick() { return &old_tick_; }
-
-private:
-    struct sigaction old_sa_ {};
-    sigset_t old_mask_{};
-    itimerval old_tick_{};
-};
-
-// flock(fd, op) that gives up at `deadline` (CLOCK_MONOTONIC ns), unless
-// PAST_BOUND then says to go on (asked again after each gap): 0, or the
-// errno (ETIMEDOUT past the deadline). EXTENDED tells whether it said so.
-int flock_until(int fd, int op, std::int64_t deadline, const PastBound& past_bound, bool& extended) {
-    if (::flock(fd, op | LOCK_NB) == 0) return 0;
-    if (errno != EWOULDBLOCK && errno != EINTR) return errno;
-    std::int64_t gap = kFirstGap;
-    if (monotonic_ns() >= deadline) {
-        if (!go_on(fd, past_bound)) return ETIMEDOUT;
-        extended = true;
-        deadline = monotonic_ns() + gap - kSlack;
-        gap = std::min(gap * 2, kLastGap);
-    }
-    AlarmScope alarm;
-    arm(std::max<std::int64_t>(1000, deadline - monotonic_ns()), alarm.old_tick());
-    int err = 0;
-    for (;;) {
-        if (::flock(fd, op) == 0) break;
-        if (errno != EINTR) {
-            err = errno;
-            break;
-        }
-        const std::int64_t now = monotonic_ns();
-        if (now >= deadline) {
-            if (go_on(fd, past_bound)) {
-                extended = true;
-                // The signal comes a whole gap from now; the deadline a
-                // little before it, so that signal passes it.
-                deadline = now + gap - kSlack;
-                arm(gap);
-                gap = std::min(gap * 2, kLastGap);
-                continue;
-            }
-            err = ETIMEDOUT;
-            break;
-        }
-    }
-    return err;
+bounded_flock::GoOn ask(int fd, const PastBound& past_bound) {
+    if (!past_bound) return {};
+    return [fd, &past_bound] {
+        const auto r = read_record(fd);
+        return r && r->pending ? past_bound(r->pid, r->start) : past_bound(0, 0);
+    };
 }
 
 }  // namespace
@@ -177,7 +76,7 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
         on_wait(current && current->pending ? current->pid : 0);
     }
     bool extended = false;
-    const int err = flock_until(fd.get(), LOCK_SH, start + wait_bound_ms * 1'000'000, past_bound, extended);
+    const int err = bounded_flock::until(fd.get(), LOCK_SH, start + wait_bound_ms * 1'000'000, ask(fd.get(), past_bound), extended);
     const std::int64_t waited = monotonic_ns() - start;
     if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited});
     auto prev = read_record(fd.get());
@@ -187,7 +86,7 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
 std::expected<void, LockFailure> ModuleLock::make_exclusive(std::int64_t wait_bound_ms, const PastBound& past_bound) {
     if (exclusive_) return {};
     const std::int64_t start = monotonic_ns();
-    const int err = flock_until(fd_.get(), LOCK_EX, start + wait_bound_ms * 1'000'000, past_bound, extended_);
+    const int err = bounded_flock::until(fd_.get(), LOCK_EX, start + wait_bound_ms * 1'000'000, ask(fd_.get(), past_bound), extended_);
     waited_ns_ += monotonic_ns() - start;
     if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited_ns_});
     exclusive_ = true;

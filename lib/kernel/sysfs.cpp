@@ -1,8 +1,9 @@
 #include "kernel/sysfs.hpp"
 
+#include "core/dir_entries.hpp"
+
 #include <kmodx/fd.hpp>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -81,14 +82,12 @@ Result<int> refcount(const std::string& sys_module, std::string_view name) {
 
 Result<std::vector<std::string>> holders(const std::string& sys_module, std::string_view name) {
     const std::string dir = sys_module + "/" + std::string(name) + "/holders";
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-    if (!d) return failure_errno("opendir " + dir);
     std::vector<std::string> out;
-    while (dirent* e = ::readdir(d.get())) {
-        std::string_view n = e->d_name;
-        if (n == "." || n == "..") continue;
+    auto listed = dir_entries::each_in(dir.c_str(), [&](std::string_view n) {
         out.emplace_back(n);
-    }
+        return true;
+    });
+    if (!listed) return failure(listed.error().code, "opendir " + dir);
     // Directory order, unsorted: kmod walks holders in this order and
     // removes them last first, and drop-in output must follow it.
     return out;

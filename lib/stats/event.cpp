@@ -9,12 +9,12 @@
 // record from a torn or damaged one.
 #include "stats/event.hpp"
 
+#include "kernel/sysfs.hpp"
+
 #include <array>
 #include <bit>
 #include <charconv>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace kmodx::stats {
 namespace {
@@ -39,19 +39,27 @@ constexpr CrcTables kCrc = make_crc_tables();
 
 constexpr const char* kHex = "0123456789abcdef";
 
+bool needs_escape(unsigned char c) { return c == '\\' || c < 0x20 || c == 0x7f; }
+
+// Runs of plain bytes are appended whole: a udev request's fields carry a
+// modalias of up to some 600 bytes into each of its twenty events.
 void put_escaped(std::string& out, std::string_view s) {
-    for (unsigned char c : s) {
+    std::size_t plain = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (!needs_escape(c)) continue;
+        out.append(s.data() + plain, i - plain);
+        plain = i + 1;
         if (c == '\\') out += "\\\\";
         else if (c == '\t') out += "\\t";
         else if (c == '\n') out += "\\n";
-        else if (c < 0x20 || c == 0x7f) {
+        else {
             out += "\\x";
             out += kHex[c >> 4];
             out += kHex[c & 15];
-        } else {
-            out += static_cast<char>(c);
         }
     }
+    out.append(s.data() + plain, s.size() - plain);
 }
 
 int hex_digit(char c) {
@@ -297,15 +305,7 @@ std::optional<Event> decode(std::string_view l) {
 
 const std::string& current_boot_id() {
     static const std::string id = [] {
-        std::string s;
-        int fd = ::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return s;
-        char buf[64];
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        ::close(fd);
-        if (n <= 0) return s;
-        s.assign(buf, static_cast<std::size_t>(n));
-        while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+        std::string s(sysfs::trim(sysfs::read_attribute("/proc/sys/kernel/random/boot_id").value_or("")));
         if (!line::valid_boot_id(s)) s.clear();
         return s;
     }();

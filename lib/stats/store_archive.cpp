@@ -5,9 +5,9 @@
 // new one, never half of one.
 #include "stats/store_impl.hpp"
 
+#include "core/dir_entries.hpp"
 #include "stats/deferred_footprint.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -88,39 +88,25 @@ Status archive_one(int stats_dir, int locks_dir, int boots_dir, const std::strin
 // survives reboots): archived like this boot's, then removed.
 std::vector<std::string> stale_boots(int stats_dir, const std::string& me) {
     std::vector<std::string> out;
-    int fd = ::openat(stats_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
-    if (!d) {
-        if (fd >= 0) ::close(fd);
-        return out;
-    }
-    while (dirent* de = ::readdir(d)) {
-        std::string_view n = de->d_name;
-        if (n.size() != 36 + 7 || !n.ends_with(".events")) continue;
+    (void)dir_entries::each_at(stats_dir, ".", [&](std::string_view n) {
+        if (n.size() != 36 + 7 || !n.ends_with(".events")) return true;
         std::string b(n.substr(0, 36));
         if (line::valid_boot_id(b) && b != me) out.push_back(std::move(b));
-    }
-    ::closedir(d);
+        return true;
+    });
     return out;
 }
 
 // Temporary files (.tmp.PID.N) whose writer died before its rename would
 // stay forever in the archive: removed once their process is gone.
 void remove_dead_temps(int dir) {
-    int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
-    if (!d) {
-        if (fd >= 0) ::close(fd);
-        return;
-    }
     std::vector<std::string> dead;
-    while (dirent* de = ::readdir(d)) {
-        std::string_view n = de->d_name;
-        if (!n.starts_with(".tmp.")) continue;
-        long pid = std::strtol(de->d_name + 5, nullptr, 10);
+    (void)dir_entries::each_at(dir, ".", [&](std::string_view n) {
+        if (!n.starts_with(".tmp.")) return true;
+        long pid = std::strtol(n.data() + 5, nullptr, 10);  // the name ends in a NUL
         if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) dead.emplace_back(n);
-    }
-    ::closedir(d);
+        return true;
+    });
     for (const auto& n : dead) ::unlinkat(dir, n.c_str(), 0);
 }
 

@@ -9,7 +9,8 @@
 // goes with the boot, as the instances do.
 #include "stats/store_impl.hpp"
 
-#include <dirent.h>
+#include "core/dir_entries.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,15 +31,11 @@ Result<UniqueFd> open_claims(int stats_dir, std::string_view boot) {
 }
 
 void drop_claims(int claims, std::string_view module) {
-    UniqueFd copy(::openat(claims, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!copy) return;
-    DIR* d = ::fdopendir(copy.get());
-    if (!d) return;
-    (void)copy.release();
     const std::string prefix = std::string(module) + "@";
-    while (dirent* ent = ::readdir(d))
-        if (std::string_view(ent->d_name).starts_with(prefix)) (void)::unlinkat(claims, ent->d_name, 0);
-    ::closedir(d);
+    (void)dir_entries::each_at(claims, ".", [&](std::string_view n) {
+        if (n.starts_with(prefix)) (void)::unlinkat(claims, n.data(), 0);  // the name ends in a NUL
+        return true;
+    });
 }
 
 }  // namespace

@@ -9,11 +9,10 @@
 // can even open (open_locks_dir()).
 #include "stats/store_impl.hpp"
 
+#include "core/bounded_flock.hpp"
+#include "core/dir_entries.hpp"
 #include "core/self.hpp"
 
-#include <kmodx/clock.hpp>
-
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -39,23 +38,14 @@ std::string archive_name(std::int64_t created_ns, std::string_view boot_id) {
 
 std::vector<ArchiveEntry> list_archive(int boots_dir_fd) {
     std::vector<ArchiveEntry> out;
-    int fd = ::openat(boots_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return out;
-    DIR* d = ::fdopendir(fd);
-    if (!d) {
-        ::close(fd);
-        return out;
-    }
-    while (dirent* de = ::readdir(d)) {
-        std::string_view n = de->d_name;
+    (void)dir_entries::each_at(boots_dir_fd, ".", [&](std::string_view n) {
         // 19 digits, '-', 36-character boot id, ".events"
-        if (n.size() != 19 + 1 + 36 + 7 || n[19] != '-' || !n.ends_with(".events")) continue;
-        if (!std::all_of(n.begin(), n.begin() + 19, [](char c) { return c >= '0' && c <= '9'; })) continue;
+        if (n.size() != 19 + 1 + 36 + 7 || n[19] != '-' || !n.ends_with(".events")) return true;
+        if (!std::all_of(n.begin(), n.begin() + 19, [](char c) { return c >= '0' && c <= '9'; })) return true;
         std::string_view boot = n.substr(20, 36);
-        if (!line::valid_boot_id(boot)) continue;
-        out.push_back({std::string(n), std::string(boot)});
-    }
-    ::closedir(d);
+        if (line::valid_boot_id(boot)) out.push_back({std::string(n), std::string(boot)});
+        return true;
+    });
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name > b.name; });
     return out;
 }
@@ -153,25 +143,7 @@ Result<UniqueFd> open_lock(int locks_dir, const std::string& name) {
     return fd;
 }
 
-bool lock_bounded(int fd, int op) {
-    // Uncontended, the first try is the only system call. The bound is on
-    // the clock, not on the sleeps asked for: on a loaded machine each sleep
-    // overshoots.
-    std::int64_t deadline = -1;
-    long step_us = 100;
-    for (;;) {
-        if (::flock(fd, op | LOCK_NB) == 0) return true;
-        if (errno != EWOULDBLOCK && errno != EINTR) return false;
-        const std::int64_t t = monotonic_ns();
-        if (deadline < 0) deadline = t + kLockWaitMs * 1'000'000LL;
-        if (t >= deadline) {
-            errno = ETIMEDOUT;
-            return false;
-        }
-        ::usleep(static_cast<useconds_t>(step_us));
-        step_us = std::min(step_us * 2, 5'000L);
-    }
-}
+bool lock_bounded(int fd, int op) { return bounded_flock::within(fd, op, kLockWaitMs); }
 
 Result<std::string> read_all(int fd, std::uint64_t from) {
     std::string data;

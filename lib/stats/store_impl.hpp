@@ -73,9 +73,10 @@ Result<UniqueFd> open_locks_dir(int stats_dir, const std::string& stats_shown, b
 Result<UniqueFd> open_lock(int locks_dir, const std::string& name);
 std::string compact_lock_name(std::string_view boot_id);
 
-// flock(op) waiting at most kLockWaitMs: a lock holder that is stopped or
-// stuck must not hang every modprobe behind it. false with errno ETIMEDOUT
-// (or flock's own errno). Note: a failed attempt to convert a lock drops the
+// flock(op) waiting at most kLockWaitMs, asleep in the kernel
+// (core/bounded_flock.hpp): a lock holder that is stopped or stuck must not
+// hang every modprobe behind it. false with errno ETIMEDOUT (or flock's own
+// errno). Note: a failed attempt to convert a lock drops the
 // lock already held, as flock(2) conversion does.
 inline constexpr int kLockWaitMs = 1000;
 bool lock_bounded(int fd, int op);

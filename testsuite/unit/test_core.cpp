@@ -1,8 +1,15 @@
-// lib/core's process helpers: directory listings without opendir(), and the
-// pid and euid asked of the kernel once per process.
+// lib/core's process helpers: directory listings without opendir(), the pid
+// and euid asked of the kernel once per process, and the bounded flock().
+#include "core/bounded_flock.hpp"
 #include "core/dir_entries.hpp"
 #include "core/self.hpp"
 
+#include <kmodx/clock.hpp>
+#include <kmodx/fd.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,6 +102,83 @@ static void fork_child_asks_afresh(void**) {
     assert_int_equal(self::pid(), parent);
 }
 
+// Two open file descriptions of one file: flock() on one conflicts with the other.
+struct TwoOpens {
+    test::ScratchDir d;
+    UniqueFd a, b;
+    TwoOpens() {
+        d.write("lock", "");
+        const std::string p = d.str() + "/lock";
+        a.reset(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+        b.reset(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    }
+};
+
+static void free_lock_is_taken_at_once(void**) {
+    TwoOpens t;
+    assert_true(bounded_flock::within(t.a.get(), LOCK_EX, 1000));
+    assert_int_equal(::flock(t.b.get(), LOCK_EX | LOCK_NB), -1);  // it is really held
+}
+
+static void shared_locks_do_not_wait_for_each_other(void**) {
+    TwoOpens t;
+    assert_int_equal(::flock(t.a.get(), LOCK_SH), 0);
+    assert_true(bounded_flock::within(t.b.get(), LOCK_SH, 1000));
+}
+
+static int g_alarms = 0;
+static void count_alarm(int) { ++g_alarms; }
+
+// A held lock: the wait ends at the bound with ETIMEDOUT (asleep in the
+// kernel until SIGALRM), and the caller's SIGALRM handler is back after.
+static void held_lock_times_out_and_restores_sigalrm(void**) {
+    TwoOpens t;
+    assert_int_equal(::flock(t.a.get(), LOCK_EX), 0);
+    struct sigaction mine {}, before {};
+    mine.sa_handler = count_alarm;
+    ::sigemptyset(&mine.sa_mask);
+    assert_int_equal(::sigaction(SIGALRM, &mine, &before), 0);
+    const std::int64_t start = monotonic_ns();
+    errno = 0;
+    assert_false(bounded_flock::within(t.b.get(), LOCK_EX, 200));
+    assert_int_equal(errno, ETIMEDOUT);
+    assert_true(monotonic_ns() - start >= 200'000'000 - 1'000'000);  // not before the bound
+    struct sigaction now {};
+    assert_int_equal(::sigaction(SIGALRM, &before, &now), 0);
+    assert_true(now.sa_handler == count_alarm);
+    assert_int_equal(g_alarms, 0);
+}
+
+// Past the bound GO_ON is asked; while it says yes the wait goes on, and the
+// lock is taken once its holder lets go.
+static void go_on_extends_the_wait_until_the_holder_lets_go(void**) {
+    TwoOpens t;
+    assert_int_equal(::flock(t.a.get(), LOCK_EX), 0);
+    int asked = 0;
+    bool extended = false;
+    const int err = bounded_flock::until(t.b.get(), LOCK_EX, monotonic_ns() + 50'000'000,
+                                         [&] {
+                                             if (++asked == 2) ::flock(t.a.get(), LOCK_UN);
+                                             return true;
+                                         },
+                                         extended);
+    assert_int_equal(err, 0);
+    assert_true(extended);
+    assert_true(asked >= 2);
+}
+
+static void go_on_saying_no_ends_the_wait(void**) {
+    TwoOpens t;
+    assert_int_equal(::flock(t.a.get(), LOCK_EX), 0);
+    bool extended = false;
+    int asked = 0;
+    const int err = bounded_flock::until(t.b.get(), LOCK_EX, monotonic_ns() + 50'000'000,
+                                         [&] { return ++asked < 0; }, extended);
+    assert_int_equal(err, ETIMEDOUT);
+    assert_false(extended);
+    assert_int_equal(asked, 1);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lists_every_name_but_dot_and_dotdot),
@@ -105,6 +189,11 @@ int main() {
         cmocka_unit_test(file_is_not_a_directory),
         cmocka_unit_test(pid_and_euid_are_the_kernels),
         cmocka_unit_test(fork_child_asks_afresh),
+        cmocka_unit_test(free_lock_is_taken_at_once),
+        cmocka_unit_test(shared_locks_do_not_wait_for_each_other),
+        cmocka_unit_test(held_lock_times_out_and_restores_sigalrm),
+        cmocka_unit_test(go_on_extends_the_wait_until_the_holder_lets_go),
+        cmocka_unit_test(go_on_saying_no_ends_the_wait),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

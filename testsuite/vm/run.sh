@@ -67,6 +67,9 @@ command -v qemu-system-x86_64 >/dev/null || need="$need qemu-system-x86"
 file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need="$need busybox-static"
 command -v cpio >/dev/null || need="$need cpio"
 command -v file >/dev/null || need="$need file"
+# Debian 13's kmod runs from /opt/kmod34 in the initramfs, its binary patched
+# to name its own loader (mkinitramfs.sh).
+case " $tools " in *" kmod34"*) command -v patchelf >/dev/null || need="$need patchelf" ;; esac
 # Scenario 3 boots Debian's udev (copied from the host), scenario 4's kernel
 # is built from Debian's source package.
 case " $* " in *" udev "*) [ -x /bin/udevadm ] || need="$need udev" ;; esac

@@ -10,6 +10,7 @@
 #include "stats/load_event.hpp"
 #include "stats/recorder.hpp"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -17,6 +18,15 @@
 
 namespace kmodx::modprobe {
 namespace {
+
+// Whether the runtime directory's fault lies in its locks/: a locks/ open to
+// others is always there; "not owned by root" is found at either level, and
+// names locks/ when the directory above it is root's own.
+bool in_locks_dir(dedup::Degraded why, const std::string& dir) {
+    if (why == dedup::Degraded::OpenToOthers) return true;
+    struct stat st;
+    return why == dedup::Degraded::NotOwnedByRoot && ::lstat(dir.c_str(), &st) == 0 && st.st_uid == 0;
+}
 
 }  // namespace
 
@@ -133,9 +143,9 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
             // Removing the runtime directory mends whatever inside it is at
             // fault, so it is named unless the fault is known to be deeper.
             const std::string dir = config().runtime_dir;
-            const std::string path = report.degraded_lock_file                         ? dir + "/locks/" + step.name
-                                     : *report.degraded == dedup::Degraded::OpenToOthers ? dir + "/locks"
-                                                                                       : dir;
+            const std::string path = report.degraded_lock_file ? dir + "/locks/" + step.name
+                                     : in_locks_dir(*report.degraded, dir) ? dir + "/locks"
+                                                                          : dir;
             // A lock file's fault is this module's; a directory's, every module's.
             const std::string what = report.degraded_lock_file ? step.name + " " : std::string();
             KMODX_WRN("%s: %s: loading %swithout dedup (%s)\n", path.c_str(), dedup::degraded_name(*report.degraded),

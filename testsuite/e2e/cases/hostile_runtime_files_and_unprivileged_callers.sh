@@ -23,6 +23,18 @@ assert_err_eq "modprobe: WARNING: /run/kmodx: not owned by root: loading without
 grep -q "^nvme " "$ROOT/proc/modules" || die "nvme not loaded"
 [ -z "$(ls -A "$ROOT/run/kmodx")" ] || die "files made in another user's directory: $(ls -A "$ROOT/run/kmodx")"
 
+# Its locks/ made by another user, in root's runtime directory: the warning
+# names locks/, not the directory above it.
+ROOT=$(stats_root)
+mkdir -p "$ROOT/run/kmodx/locks"
+chmod 700 "$ROOT/run/kmodx/locks"
+chown 65534:65534 "$ROOT/run/kmodx/locks"
+run_kmodx "$ROOT" modprobe -- nvme
+assert_rc 0
+assert_err_eq "modprobe: WARNING: /run/kmodx/locks: not owned by root: loading without dedup (remove it; root's next modprobe makes it again)
+"
+grep -q "^nvme " "$ROOT/proc/modules" || die "nvme not loaded"
+
 # Lock files planted in a good directory: a symlink, a second link of another
 # file, one writable by everyone.
 ROOT=$(stats_root)

@@ -263,7 +263,7 @@ _kmodx() {
     local _kmodx_words _kmodx_cword cur=${COMP_WORDS[COMP_CWORD]}
     if ((COMP_CWORD == 1)); then
         local _kmodx_cur=$cur
-        _kmodx_reply 'modprobe insmod rmmod lsmod modinfo --version --help -V -h'
+        _kmodx_reply 'modprobe insmod rmmod lsmod modinfo config --version --help -V -h'
         return 0
     fi
     case ${COMP_WORDS[1]} in

@@ -227,6 +227,7 @@ complete -c modinfo -n 'string match -q -- "*/*" (commandline -ct)' -a '(__fish_
 # kmodx COMMAND ...
 complete -c kmodx -f
 complete -c kmodx -n __fish_use_subcommand -a 'modprobe insmod rmmod lsmod modinfo' -d Command
+complete -c kmodx -n __fish_use_subcommand -a config -d 'Print the settings in effect'
 complete -c kmodx -n __fish_use_subcommand -s V -l version -d 'Print the version'
 complete -c kmodx -n __fish_use_subcommand -s h -l help -d 'Print the commands'
 complete -c kmodx -n 'not __fish_use_subcommand' -a '(__fish_complete_subcommand)'

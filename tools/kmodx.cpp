@@ -4,10 +4,12 @@
 
 #include "kmodx_config.h"
 
+#include <kmodx/config.hpp>
 #include <kmodx/stats.hpp>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -35,9 +37,30 @@ void usage(FILE* out) {
                  "kmodx - manage Linux kernel modules, one load per module\n"
                  "Usage:\n"
                  "\tkmodx COMMAND [ARGS...]\n"
+                 "\tkmodx config\n"
                  "\tkmodx --version | --help\n"
                  "Commands (also available by installing kmodx under these names):\n"
-                 "\tmodprobe  insmod  rmmod  lsmod  modinfo\n");
+                 "\tmodprobe  insmod  rmmod  lsmod  modinfo\n"
+                 "kmodx's own:\n"
+                 "\tconfig                 the settings in effect (kmodx.conf(5)), each with where it came from\n"
+                 "\tmodprobe --stats[=text|json|prometheus] [--boot=N]\n"
+                 "\t                       this boot's (or an earlier boot's) module loads, duplicates, failures\n"
+                 "\tmodprobe --stats-archive | --stats-reset\n"
+                 "\tmodprobe --no-dedup    load without the per-module locks, as kmod does\n"
+                 "See kmodx(8), modprobe(8) and kmodx.conf(5).\n");
+}
+
+// `kmodx config`: every setting as a kmodx.conf line, then where its value
+// came from, so the output is itself a valid kmodx.conf.
+int show_config() {
+    const auto getenv = [](const char* n) { return static_cast<const char*>(std::getenv(n)); };
+    const auto warn = [](const std::string& m) { std::fprintf(stderr, "kmodx: WARNING: %s\n", m.c_str()); };
+    const char* over = std::getenv("KMODX_CONFIG");
+    std::printf("# kmodx settings in effect (kmodx.conf(5)): defaults, %s, %s/*.conf, then KMODX_* variables\n",
+                over && *over ? over : kmodx::kConfigPath, kmodx::kConfigDropinDir);
+    for (const auto& s : kmodx::explain_config(kmodx::kConfigPath, kmodx::kConfigDropinDir, getenv, warn))
+        std::printf("%s = %s  # %s\n", s.key.c_str(), s.value.c_str(), s.origin.c_str());
+    return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -59,6 +82,13 @@ int main(int argc, char** argv) {
     if (sub == "--help" || sub == "-h" || sub == "help") {
         usage(stdout);
         return 0;
+    }
+    if (sub == "config") {
+        if (argc > 2) {
+            std::fprintf(stderr, "kmodx: config takes no arguments\n");
+            return 1;
+        }
+        return show_config();
     }
     if (const Command* c = find(sub)) {
         // Messages then read "modprobe: ..." exactly as when installed under that name.

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 // meson's -Druntime_dir, so the binary, the tmpfiles.d entry and the man
 // pages agree on one directory.
@@ -55,5 +56,15 @@ void apply_config_env(Config& c, const ConfigGetenv& getenv, const ConfigWarn& w
 // All of it, in order: defaults, MAIN (or $KMODX_CONFIG), DROPIN_DIR, environment.
 Config load_config(const std::string& main_path, const std::string& dropin_dir, const ConfigGetenv& getenv,
                    const ConfigWarn& warn);
+
+// One setting in effect, for `kmodx config`: its value as kmodx.conf spells
+// it, and where it came from: "default", "FILE:LINE" (the last line that set
+// it) or "environment KMODX_X".
+struct ConfigSetting {
+    std::string key, value, origin;
+};
+// load_config()'s settings, every key in kmodx.conf(5)'s order.
+std::vector<ConfigSetting> explain_config(const std::string& main_path, const std::string& dropin_dir,
+                                          const ConfigGetenv& getenv, const ConfigWarn& warn);
 
 }  // namespace kmodx

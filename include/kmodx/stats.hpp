@@ -49,9 +49,15 @@ enum class Outcome : std::uint8_t {
     // or allocated for it, and the kernel counts no load. Decided by the
     // store when a second `loaded` claims the same module instance.
     MergedInKernel,
+    // No module, alias or builtin answers the name asked for (modprobe's
+    // "Module X not found"): the request is recorded with the name as asked.
+    NotFound,
 };
+// How many outcomes there are: one past the last.
+inline constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::NotFound) + 1;
 
 enum class Requester : std::uint8_t { Kernel, Udev, Systemd, User, Other };
+inline constexpr std::size_t kRequesterCount = static_cast<std::size_t>(Requester::Other) + 1;
 
 enum class DecompressPath : std::uint8_t { None, Kernel, Userspace };
 

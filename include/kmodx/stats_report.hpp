@@ -87,7 +87,7 @@ struct Summary {
     bool torn_tail = false;
     std::uint64_t dropped = 0;           // records writers could not append
     std::int64_t created_ns = 0;         // when the boot's store was created; 0 unknown
-    static constexpr std::size_t kOutcomes = 12;
+    static constexpr std::size_t kOutcomes = kOutcomeCount;
     std::uint64_t by_outcome[kOutcomes] = {};  // events, indexed by Outcome
 
     struct Saved {                       // Suppressed / SuppressedFailure
@@ -107,9 +107,14 @@ struct Summary {
         std::uint64_t requests = 0;      // load requests: every outcome but Removed/FailedRemove
         std::uint64_t loaded = 0;
         std::uint64_t already_live = 0;
-        std::uint64_t suppressed = 0;    // Suppressed + SuppressedFailure
+        std::uint64_t suppressed = 0;    // Suppressed: another process loaded it
         std::uint64_t kernel_duplicates = 0;  // DuplicateInKernel + MergedInKernel
+        // What callers saw fail: FailedRead, FailedDecompress, FailedKernel and
+        // SuppressedFailure (another process's failure handed on, no syscall),
+        // which cached_failures counts apart as a part of failed.
         std::uint64_t failed = 0;
+        std::uint64_t cached_failures = 0;
+        std::uint64_t not_found = 0;     // NotFound: no module answers the name
         std::vector<Parent> parents;     // most requests first
     };
     std::vector<ByRequester> requesters; // in Requester order, only those seen
@@ -135,14 +140,47 @@ struct Summary {
     std::vector<SlowLoad> slowest;       // at most kSlowest, slowest first
     static constexpr std::size_t kSlowest = 10;
 
-    struct Failure {
+    // Every module this boot loaded: how many loads and the slowest one
+    // (wait + read + decompress + syscall; of a compacted record, its mean).
+    // One entry per module, so a metric per module keeps its series from
+    // boot to boot, where a rank among the slowest would not.
+    struct ModuleLoads {
         std::string module;
+        std::uint64_t loads = 0;
+        std::uint64_t total_ns = 0;      // all its loads
+        std::uint64_t worst_ns = 0;
+    };
+    std::vector<ModuleLoads> loads;      // by module name
+
+    // Time requests spent waiting (for the module's lock, or for a loader
+    // outside kmodx), per module, over the requests that waited 1 ms or more
+    // (an uncontended lock takes microseconds): waiters, and a loader that
+    // had to wait for its turn.
+    struct Wait {
+        std::string module;
+        std::uint64_t requests = 0;
+        std::uint64_t total_ns = 0;
+        // The longest one wait; of a compacted record, which keeps only the
+        // sum, its mean.
+        std::uint64_t worst_ns = 0;
+    };
+    std::vector<Wait> waits;             // most total wait first
+
+    // Requests that failed, one row per module, outcome and errno. A cached
+    // failure (SuppressedFailure) joins the row of the failure it handed on
+    // (same module and errno); without one in this boot's store it has a row
+    // of its own, outcome SuppressedFailure.
+    struct Failure {
+        std::string module;              // for NotFound the name as asked
         Outcome outcome = Outcome::FailedKernel;
         int err = 0;
-        std::uint64_t count = 0;
+        std::uint64_t count = 0;         // every caller that saw it, cached included
+        std::uint64_t cached = 0;        // of count: handed on without a syscall
         std::int64_t last_ns = 0;
+        std::uint64_t by_requester[kRequesterCount] = {};  // of count, indexed by Requester
     };
     std::vector<Failure> failures;       // most frequent first
+    std::vector<Failure> not_found;      // NotFound requests by name, most frequent first
 
     struct TaintedUnload {
         std::string module, taint;
@@ -170,6 +208,8 @@ std::string degraded_names(std::uint32_t bits);       // "no_dedup,lock_timed_ou
 std::string errno_name(int err);
 // The message kmodx's tools print for this failure (messages.hpp, else strerror).
 std::string failure_message(Outcome outcome, int err);
+// Who asked, most first: "kernel:3,user:1" ("-" for nobody).
+std::string requesters_line(const std::uint64_t (&by_requester)[kRequesterCount]);
 
 std::string render_text(const Summary& s);
 std::string render_json(const Summary& s);

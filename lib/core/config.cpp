@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -63,13 +64,17 @@ std::optional<std::uint64_t> parse_number(std::string_view v, std::uint64_t max,
 }
 
 // One setting: its key, its variable, what a good value looks like (for the
-// warning), and how to apply a value (false: bad value, nothing changed).
+// warning), how to apply a value (false: bad value, nothing changed), and
+// its value as kmodx.conf spells it.
 struct Key {
     const char* name;
     const char* env;
     const char* expect;
     bool (*apply)(Config&, std::string_view);
+    std::string (*show)(const Config&);
 };
+
+std::string yes_no(bool b) { return b ? "yes" : "no"; }
 
 bool set_path(std::string& field, std::string_view v) {
     if (v.empty() || v.front() != '/' || v.find('\0') != std::string_view::npos) return false;
@@ -97,20 +102,35 @@ constexpr std::uint64_t kYearS = 366ull * 86'400;
 
 const Key kKeys[] = {
     {"runtime_dir", "KMODX_RUNTIME_DIR", "an absolute path",
-     [](Config& c, std::string_view v) { return set_path(c.runtime_dir, v); }},
-    {"dedup", "KMODX_DEDUP", "yes or no", [](Config& c, std::string_view v) { return set_bool(c.dedup, v); }},
+     [](Config& c, std::string_view v) { return set_path(c.runtime_dir, v); },
+     [](const Config& c) { return c.runtime_dir; }},
+    {"dedup", "KMODX_DEDUP", "yes or no", [](Config& c, std::string_view v) { return set_bool(c.dedup, v); },
+     [](const Config& c) { return yes_no(c.dedup); }},
     {"lock_wait_ms", "KMODX_LOCK_WAIT_MS", "milliseconds, 0 to 86400000",
-     [](Config& c, std::string_view v) { return set_number(c.lock_wait_ms, v, 0, kDayMs); }},
+     [](Config& c, std::string_view v) { return set_number(c.lock_wait_ms, v, 0, kDayMs); },
+     [](const Config& c) { return std::to_string(c.lock_wait_ms); }},
     {"fail_window_s", "KMODX_FAIL_WINDOW_S", "seconds, 0 (off) to 31622400",
-     [](Config& c, std::string_view v) { return set_number(c.fail_window_s, v, 0, kYearS); }},
+     [](Config& c, std::string_view v) { return set_number(c.fail_window_s, v, 0, kYearS); },
+     [](const Config& c) { return std::to_string(c.fail_window_s); }},
     {"state_dir", "KMODX_STATE_DIR", "an absolute path",
-     [](Config& c, std::string_view v) { return set_path(c.state_dir, v); }},
-    {"stats", "KMODX_STATS", "yes or no", [](Config& c, std::string_view v) { return set_bool(c.stats, v); }},
+     [](Config& c, std::string_view v) { return set_path(c.state_dir, v); },
+     [](const Config& c) { return c.state_dir; }},
+    {"stats", "KMODX_STATS", "yes or no", [](Config& c, std::string_view v) { return set_bool(c.stats, v); },
+     [](const Config& c) { return yes_no(c.stats); }},
     {"stats_keep_boots", "KMODX_STATS_KEEP_BOOTS", "a number of boots, 0 to 1000",
-     [](Config& c, std::string_view v) { return set_number(c.stats_keep_boots, v, 0, 1000); }},
+     [](Config& c, std::string_view v) { return set_number(c.stats_keep_boots, v, 0, 1000); },
+     [](const Config& c) { return std::to_string(c.stats_keep_boots); }},
     {"stats_max_bytes", "KMODX_STATS_MAX_BYTES", "bytes (K, M or G suffix allowed), 4K to 1G",
-     [](Config& c, std::string_view v) { return set_number(c.stats_max_bytes, v, 4u << 10, 1u << 30, true); }},
+     [](Config& c, std::string_view v) { return set_number(c.stats_max_bytes, v, 4u << 10, 1u << 30, true); },
+     [](const Config& c) { return std::to_string(c.stats_max_bytes); }},
 };
+constexpr std::size_t kKeyCount = std::size(kKeys);
+
+// Where each key's value came from (index as kKeys), when asked for.
+using Origins = std::array<std::string, kKeyCount>;
+void note(Origins* origins, const Key* k, std::string where) {
+    if (origins) (*origins)[std::size_t(k - kKeys)] = std::move(where);
+}
 
 const Key* find_key(std::string_view name) {
     for (const Key& k : kKeys)
@@ -123,9 +143,8 @@ std::string bad_value(std::string_view where, std::string_view value, const Key&
            "), ignored";
 }
 
-}  // namespace
-
-void apply_config_text(Config& c, std::string_view text, const std::string& origin, const ConfigWarn& warn) {
+void apply_text(Config& c, std::string_view text, const std::string& origin, const ConfigWarn& warn,
+                Origins* origins) {
     unsigned lineno = 0;
     while (!text.empty()) {
         const std::size_t nl = text.find('\n');
@@ -156,11 +175,12 @@ void apply_config_text(Config& c, std::string_view text, const std::string& orig
             warn(where + ": unknown key '" + std::string(name) + "', ignored");
             continue;
         }
-        if (!k->apply(c, value)) warn(bad_value(where, value, *k));
+        if (k->apply(c, value)) note(origins, k, where);
+        else warn(bad_value(where, value, *k));
     }
 }
 
-void apply_config_file(Config& c, const std::string& path, const ConfigWarn& warn) {
+void apply_file(Config& c, const std::string& path, const ConfigWarn& warn, Origins* origins) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd) {
         if (errno != ENOENT) warn(path + ": " + std::strerror(errno) + ", ignored");
@@ -182,10 +202,10 @@ void apply_config_file(Config& c, const std::string& path, const ConfigWarn& war
             return;
         }
     }
-    apply_config_text(c, text, path, warn);
+    apply_text(c, text, path, warn, origins);
 }
 
-void apply_config_dropins(Config& c, const std::string& dir, const ConfigWarn& warn) {
+void apply_dropins(Config& c, const std::string& dir, const ConfigWarn& warn, Origins* origins) {
     std::vector<std::string> names;
     auto listed = dir_entries::each_in(dir.c_str(), [&](std::string_view n) {
         if (n.size() > 5 && n.ends_with(".conf") && n.front() != '.') names.emplace_back(n);
@@ -196,25 +216,59 @@ void apply_config_dropins(Config& c, const std::string& dir, const ConfigWarn& w
         return;
     }
     std::sort(names.begin(), names.end());
-    for (const std::string& n : names) apply_config_file(c, dir + "/" + n, warn);
+    for (const std::string& n : names) apply_file(c, dir + "/" + n, warn, origins);
 }
 
-void apply_config_env(Config& c, const ConfigGetenv& getenv, const ConfigWarn& warn) {
+void apply_env(Config& c, const ConfigGetenv& getenv, const ConfigWarn& warn, Origins* origins) {
     for (const Key& k : kKeys) {
         const char* v = getenv(k.env);
         if (!v || !*v) continue;
-        if (!k.apply(c, v)) warn(bad_value(k.env, v, k));
+        if (k.apply(c, v)) note(origins, &k, std::string("environment ") + k.env);
+        else warn(bad_value(k.env, v, k));
     }
+}
+
+Config load(const std::string& main_path, const std::string& dropin_dir, const ConfigGetenv& getenv,
+            const ConfigWarn& warn, Origins* origins) {
+    Config c;
+    const char* over = getenv("KMODX_CONFIG");
+    apply_file(c, over && *over ? std::string(over) : main_path, warn, origins);
+    apply_dropins(c, dropin_dir, warn, origins);
+    apply_env(c, getenv, warn, origins);
+    return c;
+}
+
+}  // namespace
+
+void apply_config_text(Config& c, std::string_view text, const std::string& origin, const ConfigWarn& warn) {
+    apply_text(c, text, origin, warn, nullptr);
+}
+
+void apply_config_file(Config& c, const std::string& path, const ConfigWarn& warn) {
+    apply_file(c, path, warn, nullptr);
+}
+
+void apply_config_dropins(Config& c, const std::string& dir, const ConfigWarn& warn) {
+    apply_dropins(c, dir, warn, nullptr);
+}
+
+void apply_config_env(Config& c, const ConfigGetenv& getenv, const ConfigWarn& warn) {
+    apply_env(c, getenv, warn, nullptr);
 }
 
 Config load_config(const std::string& main_path, const std::string& dropin_dir, const ConfigGetenv& getenv,
                    const ConfigWarn& warn) {
-    Config c;
-    const char* over = getenv("KMODX_CONFIG");
-    apply_config_file(c, over && *over ? std::string(over) : main_path, warn);
-    apply_config_dropins(c, dropin_dir, warn);
-    apply_config_env(c, getenv, warn);
-    return c;
+    return load(main_path, dropin_dir, getenv, warn, nullptr);
+}
+
+std::vector<ConfigSetting> explain_config(const std::string& main_path, const std::string& dropin_dir,
+                                          const ConfigGetenv& getenv, const ConfigWarn& warn) {
+    Origins origins;
+    const Config c = load(main_path, dropin_dir, getenv, warn, &origins);
+    std::vector<ConfigSetting> out;
+    for (std::size_t i = 0; i < kKeyCount; ++i)
+        out.push_back({kKeys[i].name, kKeys[i].show(c), origins[i].empty() ? "default" : origins[i]});
+    return out;
 }
 
 Config config() {

@@ -41,4 +41,6 @@ uid_t euid() {
     return g_euid;
 }
 
+bool at_terminal() { return ::isatty(STDIN_FILENO) == 1 || ::isatty(STDERR_FILENO) == 1; }
+
 }  // namespace kmodx::self

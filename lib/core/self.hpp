@@ -12,5 +12,8 @@ namespace kmodx::self {
 
 pid_t pid();
 uid_t euid();
+// A person is at a terminal: stdin or stderr is one (stats' "user"
+// requester). Asked each time: only rare paths need it.
+bool at_terminal();
 
 }  // namespace kmodx::self

@@ -190,17 +190,27 @@ int load_once(Kernel& kernel, std::string_view module, std::uint64_t key, const 
     auto lock = take(module, report, on_wait, past_bound);
     if (!lock) return unguarded(kernel, module, load, report);
     const Settings& s = process().settings;
+    // A person at a terminal who asks again after a failure (having fixed
+    // its cause, often) gets a real attempt, not another process's cached
+    // answer: the cache is for storms of requests from the kernel and udev,
+    // and a real attempt gives kmod's own message. It still waits for a load
+    // in flight, and leaves its result for the next one.
+    auto decide_now = [&](ModuleState state) {
+        Decision d = decide(state, lock->previous(), key, realtime_ns(), s.fail_window_s);
+        if (d.action == Action::ReuseFailure && self::at_terminal()) d = {Action::Load, 0};
+        return d;
+    };
     // Re-checked under the lock: the holder we waited for may have loaded it.
-    Decision d = decide(kernel.module_state(module), lock->previous(), key, realtime_ns(), s.fail_window_s);
+    Decision d = decide_now(kernel.module_state(module));
     if ((d.action == Action::Load || d.action == Action::Settle) && !lock->exclusive()) {
         // A waiter that must act after all: the shared lock only let it look.
         if (!go_exclusive(*lock, report, past_bound)) return unguarded(kernel, module, load, report);
-        d = decide(kernel.module_state(module), lock->previous(), key, realtime_ns(), s.fail_window_s);
+        d = decide_now(kernel.module_state(module));
     }
     const auto& prev = lock->previous();
     if (d.action == Action::Settle) {
         const ModuleState now = settle(kernel, module, s.wait_bound_ms, report);
-        d = decide(now, prev, key, realtime_ns(), s.fail_window_s);
+        d = decide_now(now);
         // Still in transition after the bound: the kernel's own wait decides.
         if (d.action == Action::Settle) d = {Action::Load, 0};
     }

@@ -19,8 +19,12 @@ namespace {
 int report(const stats::Store& store, const Options& opts) {
     auto boot = store.read(opts.stats_boot);
     if (!boot) {
+        // Earlier boots exist only where the archive service kept them:
+        // say so, rather than leave the admin with a missing directory.
         if (boot.error().code == ENOENT && opts.stats_boot < 0)
-            KMODX_ERR("no stats for boot %d: %s\n", opts.stats_boot, boot.error().message().c_str());
+            KMODX_ERR("no stats for boot %d: %s (earlier boots are kept by kmodx-stats-archive.service: "
+                      "systemctl enable --now kmodx-stats-archive.service)\n",
+                      opts.stats_boot, boot.error().message().c_str());
         else
             KMODX_ERR("could not read the stats of boot %d: %s\n", opts.stats_boot, boot.error().message().c_str());
         return 1;

@@ -326,6 +326,7 @@ const char* outcome_name(Outcome o) {
         case Outcome::FailedRemove: return "failed_remove";
         case Outcome::Blacklisted: return "blacklisted";
         case Outcome::MergedInKernel: return "merged_in_kernel";
+        case Outcome::NotFound: return "not_found";
     }
     return "unknown";
 }
@@ -342,7 +343,7 @@ const char* requester_name(Requester r) {
 }
 
 std::optional<Outcome> outcome_from_name(std::string_view s) {
-    for (int i = 0; i <= static_cast<int>(Outcome::MergedInKernel); ++i) {
+    for (std::size_t i = 0; i < kOutcomeCount; ++i) {
         auto o = static_cast<Outcome>(i);
         if (s == outcome_name(o)) return o;
     }

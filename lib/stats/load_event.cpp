@@ -86,6 +86,19 @@ Event simple_event(std::string tool, std::string module, Outcome outcome, int er
     return e;
 }
 
+Event not_found_event(std::string tool, std::string name) {
+    Event e;
+    e.tool = std::move(tool);
+    e.module = std::move(name);
+    e.outcome = Outcome::NotFound;
+    e.err = ENOENT;
+    return e;
+}
+
+bool records_not_found(std::string_view name) {
+    return name.find(':') == std::string_view::npos || name.starts_with("symbol:");
+}
+
 Event load_event(Kernel& kernel, const LoadFacts& f) {
     Event e = simple_event(f.tool, f.module, Outcome::AlreadyLive);
     if (f.guard) {

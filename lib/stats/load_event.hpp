@@ -39,6 +39,14 @@ Event load_event(Kernel& kernel, const LoadFacts& f);
 
 // An event without costs (AlreadyLive on the fast path, Blacklisted, ...).
 Event simple_event(std::string tool, std::string module, Outcome outcome, int err = 0);
+// NotFound (errno ENOENT) for NAME as it was asked for: an alias or a
+// mistyped name is no module, so it is kept as given, not made canonical.
+Event not_found_event(std::string tool, std::string name);
+// Whether a request for NAME that nothing answers is recorded: yes for names
+// and aliases (the kernel's fs-*, net-pf-*, a mistyped name), no for a
+// device's modalias ("bus:..."): udev asks for every device, and a device
+// without a driver module is the common case, not a failed request.
+bool records_not_found(std::string_view name);
 
 // The module's taint flags ("OE") from /proc/modules text, empty if none.
 std::string taint_of(std::string_view proc_modules, std::string_view module);

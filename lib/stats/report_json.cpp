@@ -1,5 +1,5 @@
 // `modprobe --stats=json`: one object, schema docs/stats.schema.json
-// ("schema_version" 1). Byte counts and nanoseconds are integers; every
+// ("schema_version" 2). Byte counts and nanoseconds are integers; every
 // string is escaped here, module names and parent comms included, since a
 // process can name itself anything.
 #include <kmodx/stats_report.hpp>
@@ -126,6 +126,8 @@ void requesters_array(Json& j, const Summary& s) {
         j.u("suppressed", r.suppressed);
         j.u("kernel_duplicates", r.kernel_duplicates);
         j.u("failed", r.failed);
+        j.u("cached_failures", r.cached_failures);
+        j.u("not_found", r.not_found);
         object_array(j, "parents", r.parents, [&](const auto& p) {
             j.s("comm", p.comm);
             j.u("requests", p.requests);
@@ -159,6 +161,24 @@ void slowest_array(Json& j, const Summary& s) {
     });
 }
 
+void waits_array(Json& j, const Summary& s) {
+    object_array(j, "waits", s.waits, [&](const auto& w) {
+        j.s("module", w.module);
+        j.u("requests", w.requests);
+        j.u("total_ns", w.total_ns);
+        j.u("worst_ns", w.worst_ns);
+    });
+}
+
+// {"kernel": 3, "user": 1}: the requesters that asked, none with 0.
+void requesters_object(Json& j, const Summary::Failure& f) {
+    j.key("requesters");
+    j.open('{');
+    for (std::size_t w = 0; w < kRequesterCount; ++w)
+        if (f.by_requester[w]) j.u(requester_name(static_cast<Requester>(w)), f.by_requester[w]);
+    j.close('}');
+}
+
 void failures_array(Json& j, const Summary& s) {
     object_array(j, "failures", s.failures, [&](const auto& f) {
         j.s("module", f.module);
@@ -167,6 +187,14 @@ void failures_array(Json& j, const Summary& s) {
         j.s("errno_name", errno_name(f.err));
         j.s("message", failure_message(f.outcome, f.err));
         j.u("count", f.count);
+        j.u("cached", f.cached);
+        requesters_object(j, f);
+        j.i("last_ns", f.last_ns);
+    });
+    object_array(j, "not_found", s.not_found, [&](const auto& f) {
+        j.s("name", f.module);
+        j.u("count", f.count);
+        requesters_object(j, f);
         j.i("last_ns", f.last_ns);
     });
 }
@@ -202,7 +230,7 @@ void degraded_array(Json& j, const Summary& s) {
 std::string render_json(const Summary& s) {
     Json j;
     j.open('{');
-    j.u("schema_version", 1);
+    j.u("schema_version", 2);
     boot_object(j, s);
     outcomes_object(j, s);
     debugfs_objects(j, s);
@@ -210,6 +238,7 @@ std::string render_json(const Summary& s) {
     requesters_array(j, s);
     decompression_array(j, s);
     slowest_array(j, s);
+    waits_array(j, s);
     failures_array(j, s);
     tainted_array(j, s);
     degraded_array(j, s);

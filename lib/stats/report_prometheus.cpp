@@ -130,8 +130,14 @@ std::string render_prometheus(const Summary& s) {
         p.sample({{"requester", requester_name(r.requester)}, {"where", "kernel"}}, r.kernel_duplicates);
     }
     p.family("kmodx_failed_requests_total", "counter",
-             "Load requests that failed (read, decompress or in the kernel), by requester.");
+             "Load requests whose callers saw them fail (read, decompress, in the kernel, or a cached failure), by requester.");
     for (const auto& r : s.requesters) p.sample({{"requester", requester_name(r.requester)}}, r.failed);
+    p.family("kmodx_cached_failed_requests_total", "counter",
+             "Of the failed load requests, those answered by another process's failure without a syscall, by requester.");
+    for (const auto& r : s.requesters) p.sample({{"requester", requester_name(r.requester)}}, r.cached_failures);
+    p.family("kmodx_not_found_requests_total", "counter",
+             "Load requests for names no module, alias or builtin answers, by requester.");
+    for (const auto& r : s.requesters) p.sample({{"requester", requester_name(r.requester)}}, r.not_found);
     p.family("kmodx_requests_by_parent_total", "counter", "Load requests by requester and parent process name.");
     for (const auto& r : s.requesters)
         for (const auto& par : r.parents)
@@ -163,14 +169,28 @@ std::string render_prometheus(const Summary& s) {
     for (const auto& d : s.decompression)
         p.seconds({{"format", compression_name(d.format)}, {"path", decompress_path_name(d.path)}}, d.ns);
 
-    p.family("kmodx_slowest_load_seconds", "gauge", "The slowest loads of the boot (wait + read + decompress + syscall).");
-    // rank keeps two slow loads of one module apart.
-    for (std::size_t r = 0; r < s.slowest.size(); ++r)
-        p.seconds({{"module", s.slowest[r].module}, {"rank", std::to_string(r + 1)}}, s.slowest[r].total_ns());
+    // Per module, for every module loaded: the same series every boot (a
+    // rank among the slowest would make new ones whenever the order changed).
+    p.family("kmodx_loads_total", "counter", "Successful loads by module.");
+    for (const auto& l : s.loads) p.sample({{"module", l.module}}, l.loads);
+    p.family("kmodx_load_seconds_total", "counter",
+             "Time of the successful loads by module (wait + read + decompress + syscall).");
+    for (const auto& l : s.loads) p.seconds({{"module", l.module}}, l.total_ns);
+    p.family("kmodx_load_seconds_max", "gauge", "The slowest successful load of the module this boot.");
+    for (const auto& l : s.loads) p.seconds({{"module", l.module}}, l.worst_ns);
 
-    p.family("kmodx_failures_total", "counter", "Failed loads and removals by module, outcome and errno.");
+    p.family("kmodx_wait_seconds_total", "counter",
+             "Time load requests spent waiting for another loader of the module, by module.");
+    for (const auto& w : s.waits) p.seconds({{"module", w.module}}, w.total_ns);
+    p.family("kmodx_waiting_requests_total", "counter", "Load requests that waited for another loader, by module.");
+    for (const auto& w : s.waits) p.sample({{"module", w.module}}, w.requests);
+
+    p.family("kmodx_failures_total", "counter",
+             "Failed loads and removals by module, outcome and errno, cached failures included.");
     for (const auto& f : s.failures)
         p.sample({{"module", f.module}, {"outcome", outcome_name(f.outcome)}, {"errno", errno_name(f.err)}}, f.count);
+    p.family("kmodx_not_found_total", "counter", "Load requests for names nothing answers, by name.");
+    for (const auto& f : s.not_found) p.sample({{"name", f.module}}, f.count);
 
     p.family("kmodx_tainted_unloads_total", "counter", "Unloads of modules that tainted the kernel, by taint flags.");
     for (const auto& t : s.tainted) p.sample({{"module", t.module}, {"taint", t.taint}}, t.count);

@@ -6,6 +6,7 @@
 #include <kmodx/stats_report.hpp>
 
 #include <cstdio>
+#include <ctime>
 #include <initializer_list>
 #include <string_view>
 
@@ -31,6 +32,17 @@ std::string num(std::uint64_t v) { return std::to_string(v); }
 std::string ms(std::uint64_t ns) {
     char b[32];
     std::snprintf(b, sizeof b, "%.3f", static_cast<double>(ns) / 1e6);
+    return b;
+}
+
+// "2026-12-07 18:20:05 UTC": when the boot's first record was written,
+// the nearest the store knows to when the boot began.
+std::string utc_time(std::int64_t ns) {
+    if (ns <= 0) return "unknown";
+    const std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
+    std::tm tm{};
+    char b[40];
+    if (!::gmtime_r(&t, &tm) || std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) return "unknown";
     return b;
 }
 
@@ -68,6 +80,7 @@ void boot_section(std::string& out, const Summary& s) {
     heading(out, "kmodx stats:");
     row(out, {"Boot", std::to_string(s.boot)});
     row(out, {"Boot id", s.boot_id.empty() ? "unknown" : text_escape(s.boot_id)});
+    row(out, {"Store created", utc_time(s.created_ns)});
     row(out, {"Events", num(s.events)});
     row(out, {"Records", num(s.records)});
     row(out, {"Records skipped", num(s.skipped)});
@@ -108,10 +121,14 @@ std::string parents_line(const Summary::ByRequester& r) {
 
 void requesters_section(std::string& out, const Summary& s) {
     heading(out, "Requests by requester:");
-    row(out, {"Requester", "Requests", "Loaded", "Already-live", "Suppressed", "Kernel-dups", "Failed"});
+    // Failed is what callers saw fail; Cached-fail is the part of it that
+    // another process's failure answered without a syscall.
+    row(out, {"Requester", "Requests", "Loaded", "Already-live", "Suppressed", "Kernel-dups", "Failed",
+              "Cached-fail", "Not-found"});
     for (const auto& r : s.requesters)
         row(out, {requester_name(r.requester), num(r.requests), num(r.loaded), num(r.already_live),
-                  num(r.suppressed), num(r.kernel_duplicates), num(r.failed)});
+                  num(r.suppressed), num(r.kernel_duplicates), num(r.failed), num(r.cached_failures),
+                  num(r.not_found)});
     if (s.requesters.empty()) none(out);
     for (const auto& r : s.requesters) out += parents_line(r);
 }
@@ -134,16 +151,43 @@ void slowest_section(std::string& out, const Summary& s) {
     if (s.slowest.empty()) none(out);
 }
 
+// Who waited for whom: the modules whose requests spent longest waiting, in
+// total (a boot's storm shows here as one module's many waiters).
+void waits_section(std::string& out, const Summary& s) {
+    heading(out, "Longest waits by module:");
+    row(out, {"Module", "Requests", "Total-wait-ms", "Worst-wait-ms"});
+    std::size_t shown = 0;
+    for (const auto& w : s.waits) {
+        if (shown++ == Summary::kSlowest) break;
+        row(out, {text_escape(w.module), num(w.requests), ms(w.total_ns), ms(w.worst_ns)});
+    }
+    if (s.waits.empty()) none(out);
+    else if (s.waits.size() > Summary::kSlowest)
+        row(out, {"(" + num(s.waits.size() - Summary::kSlowest) + " more)"});
+}
+
+// Count is every caller that saw the failure, Cached the part of them a
+// cached failure answered; Asked-by says who they were.
 void failures_section(std::string& out, const Summary& s) {
     heading(out, "Failures:");
-    row(out, {"Module", "Outcome", "Errno", "Count", "Message"});
+    row(out, {"Module", "Outcome", "Errno", "Count", "Cached", "Asked-by", "Message"});
     for (const auto& f : s.failures) {
         std::string line;
-        row(line, {text_escape(f.module), outcome_name(f.outcome), errno_name(f.err), num(f.count)});
+        row(line, {text_escape(f.module), outcome_name(f.outcome), errno_name(f.err), num(f.count), num(f.cached),
+                   requesters_line(f.by_requester)});
         line.pop_back();  // the message is free text: no padding, no truncation
         out += line + '\t' + failure_message(f.outcome, f.err) + '\n';
     }
     if (s.failures.empty()) none(out);
+}
+
+// Names no module, alias or builtin answers: on a boot, mostly the kernel's
+// requests for aliases nothing in the module tree provides.
+void not_found_section(std::string& out, const Summary& s) {
+    heading(out, "Not found:");
+    row(out, {"Name", "Count", "Asked-by"});
+    for (const auto& f : s.not_found) row(out, {text_escape(f.module), num(f.count), requesters_line(f.by_requester)});
+    if (s.not_found.empty()) none(out);
 }
 
 void tainted_section(std::string& out, const Summary& s) {
@@ -171,7 +215,9 @@ std::string render_text(const Summary& s) {
     requesters_section(out, s);
     decompression_section(out, s);
     slowest_section(out, s);
+    waits_section(out, s);
     failures_section(out, s);
+    not_found_section(out, s);
     tainted_section(out, s);
     degraded_section(out, s);
     return out;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 namespace kmodx::stats {
 namespace {
@@ -25,6 +26,10 @@ bool is_failure(Outcome o) {
         return false;
     }
 }
+
+// A request waited when it spent at least this long: an uncontended lock
+// takes microseconds, and counting those would make every request a waiter.
+constexpr std::uint64_t kWaitedNs = 1'000'000;
 
 // Outcomes whose process read (and possibly decompressed) the module file.
 bool read_the_file(Outcome o) {
@@ -65,8 +70,11 @@ public:
         if (e.outcome == Outcome::Suppressed || e.outcome == Outcome::SuppressedFailure) add_saved(e, n);
         if (is_request(e.outcome)) add_request(e, n);
         if (e.format != Compression::None && read_the_file(e.outcome)) add_decompression(e, n);
-        if (e.outcome == Outcome::Loaded) add_slow(e, n);
+        if (e.outcome == Outcome::Loaded) add_slow(e, n), add_load(e, n);
+        if (e.wait_ns / n >= kWaitedNs && is_request(e.outcome)) add_wait(e, n);
         if (is_failure(e.outcome) || (e.outcome == Outcome::DuplicateInKernel && e.err != 0)) add_failure(e, n);
+        if (e.outcome == Outcome::SuppressedFailure) add_cached_failure(e, n);
+        if (e.outcome == Outcome::NotFound) add_not_found(e, n);
         if (e.outcome == Outcome::Removed && !e.taint.empty()) add_taint(e, n);
         if (e.degraded != kDegradedNone) add_saturating(degraded_[{e.degraded, e.degraded_reason}], n);
     }
@@ -85,10 +93,17 @@ public:
             s_.requesters.push_back(std::move(r));
         }
         for (auto& [key, d] : dec_) s_.decompression.push_back(d);
-        std::sort(s_.failures.begin(), s_.failures.end(), [](const auto& a, const auto& b) {
+        join_cached_failures();
+        auto most_first = [](const auto& a, const auto& b) {
             if (a.count != b.count) return a.count > b.count;
             if (a.module != b.module) return a.module < b.module;
             return a.err < b.err;
+        };
+        std::sort(s_.failures.begin(), s_.failures.end(), most_first);
+        std::sort(s_.not_found.begin(), s_.not_found.end(), most_first);
+        std::sort(s_.loads.begin(), s_.loads.end(), [](const auto& a, const auto& b) { return a.module < b.module; });
+        std::sort(s_.waits.begin(), s_.waits.end(), [](const auto& a, const auto& b) {
+            return a.total_ns != b.total_ns ? a.total_ns > b.total_ns : a.module < b.module;
         });
         std::sort(s_.tainted.begin(), s_.tainted.end(), [](const auto& a, const auto& b) {
             return a.module != b.module ? a.module < b.module : a.taint < b.taint;
@@ -115,13 +130,17 @@ private:
         switch (e.outcome) {
         case Outcome::Loaded: add_saturating(r.loaded, n); break;
         case Outcome::AlreadyLive: add_saturating(r.already_live, n); break;
-        case Outcome::Suppressed:
-        case Outcome::SuppressedFailure: add_saturating(r.suppressed, n); break;
+        case Outcome::Suppressed: add_saturating(r.suppressed, n); break;
+        case Outcome::SuppressedFailure:
+            add_saturating(r.failed, n);
+            add_saturating(r.cached_failures, n);
+            break;
         case Outcome::DuplicateInKernel:
         case Outcome::MergedInKernel: add_saturating(r.kernel_duplicates, n); break;
         case Outcome::FailedRead:
         case Outcome::FailedDecompress:
         case Outcome::FailedKernel: add_saturating(r.failed, n); break;
+        case Outcome::NotFound: add_saturating(r.not_found, n); break;
         default: break;
         }
         add_saturating(parents_[e.requester][e.parent_comm], n);
@@ -152,12 +171,85 @@ private:
         }
     }
 
+    void add_load(const Event& e, std::uint64_t n) {
+        auto [it, fresh] = load_at_.try_emplace(e.module, s_.loads.size());
+        if (fresh) s_.loads.push_back({e.module});
+        auto& l = s_.loads[it->second];
+        const std::uint64_t total = saturating_add(saturating_add(e.wait_ns, e.read_ns),
+                                                   saturating_add(e.decompress_ns, e.syscall_ns));
+        add_saturating(l.loads, n);
+        add_saturating(l.total_ns, total);
+        l.worst_ns = std::max(l.worst_ns, total / n);
+    }
+
+    void add_wait(const Event& e, std::uint64_t n) {
+        auto [it, fresh] = wait_at_.try_emplace(e.module, s_.waits.size());
+        if (fresh) s_.waits.push_back({e.module});
+        auto& w = s_.waits[it->second];
+        add_saturating(w.requests, n);
+        add_saturating(w.total_ns, e.wait_ns);
+        w.worst_ns = std::max(w.worst_ns, e.wait_ns / n);
+    }
+
+    static void count_in(Summary::Failure& f, const Event& e, std::uint64_t n) {
+        add_saturating(f.count, n);
+        const auto who = static_cast<std::size_t>(e.requester);
+        if (who < std::size(f.by_requester)) add_saturating(f.by_requester[who], n);
+        f.last_ns = std::max(f.last_ns, e.time_ns);
+    }
+
+    static Summary::Failure row_for(const Event& e, Outcome outcome) {
+        Summary::Failure f;
+        f.module = e.module;
+        f.outcome = outcome;
+        f.err = e.err;
+        f.last_ns = e.time_ns;
+        return f;
+    }
+
     void add_failure(const Event& e, std::uint64_t n) {
         auto [it, fresh] = fail_at_.try_emplace(FailKey{e.module, e.outcome, e.err}, s_.failures.size());
-        if (fresh) s_.failures.push_back({e.module, e.outcome, e.err, 0, e.time_ns});
-        auto& f = s_.failures[it->second];
-        add_saturating(f.count, n);
-        f.last_ns = std::max(f.last_ns, e.time_ns);
+        if (fresh) s_.failures.push_back(row_for(e, e.outcome));
+        count_in(s_.failures[it->second], e, n);
+    }
+
+    // Kept apart until every failure is in: the failure a cached one hands on
+    // may be stored after it (its loader appends when it exits).
+    void add_cached_failure(const Event& e, std::uint64_t n) {
+        auto [it, fresh] = cached_at_.try_emplace(FailKey{e.module, Outcome::SuppressedFailure, e.err}, cached_.size());
+        if (fresh) cached_.push_back(row_for(e, Outcome::SuppressedFailure));
+        auto& f = cached_[it->second];
+        count_in(f, e, n);
+        add_saturating(f.cached, n);
+    }
+
+    void join_cached_failures() {
+        std::unordered_map<FailKey, std::size_t, FailHash> origin;  // (module, err) -> failure row
+        for (std::size_t i = 0; i < s_.failures.size(); ++i) {
+            const auto& f = s_.failures[i];
+            if (f.outcome != Outcome::FailedRemove) origin.try_emplace(FailKey{f.module, Outcome::SuppressedFailure, f.err}, i);
+        }
+        std::vector<Summary::Failure> alone;  // appended after: origin's keys view s_.failures
+        for (auto& c : cached_) {
+            auto it = origin.find(FailKey{c.module, Outcome::SuppressedFailure, c.err});
+            if (it == origin.end()) {
+                alone.push_back(std::move(c));
+                continue;
+            }
+            auto& f = s_.failures[it->second];
+            add_saturating(f.count, c.count);
+            add_saturating(f.cached, c.cached);
+            for (std::size_t w = 0; w < std::size(f.by_requester); ++w)
+                add_saturating(f.by_requester[w], c.by_requester[w]);
+            f.last_ns = std::max(f.last_ns, c.last_ns);
+        }
+        for (auto& c : alone) s_.failures.push_back(std::move(c));
+    }
+
+    void add_not_found(const Event& e, std::uint64_t n) {
+        auto [it, fresh] = not_found_at_.try_emplace(e.module, s_.not_found.size());
+        if (fresh) s_.not_found.push_back(row_for(e, Outcome::NotFound));
+        count_in(s_.not_found[it->second], e, n);
     }
 
     void add_taint(const Event& e, std::uint64_t n) {
@@ -172,6 +264,11 @@ private:
     std::map<Requester, std::unordered_map<std::string_view, std::uint64_t>> parents_;
     std::map<std::pair<Compression, DecompressPath>, Summary::Decompression> dec_;
     std::unordered_map<FailKey, std::size_t, FailHash> fail_at_;
+    std::vector<Summary::Failure> cached_;
+    std::unordered_map<FailKey, std::size_t, FailHash> cached_at_;
+    std::unordered_map<std::string_view, std::size_t> not_found_at_;
+    std::unordered_map<std::string_view, std::size_t> wait_at_;
+    std::unordered_map<std::string_view, std::size_t> load_at_;
     std::unordered_map<std::pair<std::string_view, std::string_view>, std::size_t, PairHash> taint_at_;
     std::map<std::pair<std::uint32_t, std::string_view>, std::uint64_t> degraded_;
 };
@@ -208,6 +305,21 @@ std::string degraded_names(std::uint32_t bits) {
     return out;
 }
 
+std::string requesters_line(const std::uint64_t (&by_requester)[kRequesterCount]) {
+    std::vector<std::pair<std::uint64_t, std::size_t>> seen;  // (count, requester)
+    for (std::size_t w = 0; w < std::size(by_requester); ++w)
+        if (by_requester[w]) seen.emplace_back(by_requester[w], w);
+    std::stable_sort(seen.begin(), seen.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::string out;
+    for (auto [count, w] : seen) {
+        if (!out.empty()) out += ',';
+        out += requester_name(static_cast<Requester>(w));
+        out += ':';
+        out += std::to_string(count);
+    }
+    return out.empty() ? "-" : out;
+}
+
 std::string errno_name(int err) {
     if (err == 0) return "0";
     if (const char* n = ::strerrorname_np(err)) return n;
@@ -215,6 +327,7 @@ std::string errno_name(int err) {
 }
 
 std::string failure_message(Outcome outcome, int err) {
+    if (outcome == Outcome::NotFound) return "no module, alias or builtin module by that name";
     if (err == 0) return "";
     using messages::Tool;
     if (outcome == Outcome::FailedKernel || outcome == Outcome::DuplicateInKernel)

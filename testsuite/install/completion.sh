@@ -150,6 +150,7 @@ check is 'lsmod -' -V --version
 check is 'insmod ' mod.ko mod2.ko.xz sub
 # kmodx COMMAND.
 check is 'kmodx mod' modprobe modinfo
+check is 'kmodx con' config
 check is 'kmodx modprobe kvm' kvm kvm_intel
 check is 'kmodx modinfo -F vermag' vermagic
 

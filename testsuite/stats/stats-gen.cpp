@@ -113,7 +113,8 @@ std::vector<Event> random_events(std::size_t n, unsigned seed) {
         Outcome::Loaded, Outcome::AlreadyLive, Outcome::AlreadyLive, Outcome::Suppressed, Outcome::Suppressed,
         Outcome::SuppressedFailure, Outcome::FailedKernel, Outcome::DuplicateInKernel, Outcome::Removed,
         Outcome::FailedRead, Outcome::FailedDecompress, Outcome::Blacklisted, Outcome::FailedRemove,
-        Outcome::MergedInKernel};
+        Outcome::MergedInKernel, Outcome::NotFound};
+    static_assert(std::size(kOutcomes) >= kOutcomeCount, "every outcome at least once in the mix");
     static constexpr const char* kComms[] = {"kworker/u16:3", "kthreadd", "(udev-worker)", "systemd", "bash", "sh"};
     static constexpr int kErrs[] = {ENOENT, ENODEV, EOPNOTSUPP, ENOEXEC, EBUSY, EEXIST};
     std::vector<Event> out;

@@ -144,6 +144,41 @@ static void layers_in_order_defaults_file_dropins_environment(void**) {
     assert_true(o.fail_window_s == 20);
 }
 
+// `kmodx config`: each key's value and the last place that set it; a bad
+// value is no origin, an empty variable none either.
+static void every_setting_says_where_it_came_from(void**) {
+    test::ScratchDir s;
+    s.write("kmodx.conf", "lock_wait_ms = 100\n\n# why\nfail_window_s = 5\nstats = bogus\n");
+    s.write("kmodx.d/10-a.conf", "fail_window_s = 10\n");
+    s.write("kmodx.d/20-b.conf", "dedup = off\n");
+    Warnings w;
+    Env env;
+    env.vars["KMODX_STATS_MAX_BYTES"] = "8M";
+    env.vars["KMODX_RUNTIME_DIR"] = "";
+    auto got = explain_config(s.str() + "/kmodx.conf", s.str() + "/kmodx.d", env.fn(), w.sink());
+    std::map<std::string, std::pair<std::string, std::string>> by_key;
+    for (const auto& c : got) by_key[c.key] = {c.value, c.origin};
+    assert_int_equal(got.size(), 8);
+    assert_string_equal(got.front().key.c_str(), "runtime_dir");  // kmodx.conf(5)'s order
+    auto is = [&](const char* key, const std::string& value, const std::string& origin) {
+        assert_string_equal(by_key[key].first.c_str(), value.c_str());
+        assert_string_equal(by_key[key].second.c_str(), origin.c_str());
+    };
+    is("runtime_dir", "/run/kmodx", "default");
+    is("lock_wait_ms", "100", s.str() + "/kmodx.conf:1");
+    is("fail_window_s", "10", s.str() + "/kmodx.d/10-a.conf:1");
+    is("dedup", "no", s.str() + "/kmodx.d/20-b.conf:1");
+    is("stats", "yes", "default");  // its bad value changed nothing
+    is("stats_max_bytes", "8388608", "environment KMODX_STATS_MAX_BYTES");
+    is("state_dir", "/var/lib/kmodx", "default");
+    assert_int_equal(w.lines.size(), 1);
+    assert_true(w.any_contains("kmodx.conf:5: bad value 'bogus' for stats"));
+    // The same values load_config() gives.
+    Warnings w2;
+    Config c = load_config(s.str() + "/kmodx.conf", s.str() + "/kmodx.d", env.fn(), w2.sink());
+    assert_true(c.fail_window_s == 10 && !c.dedup && c.stats_max_bytes == 8u << 20);
+}
+
 static void unreadable_files_warn_once(void**) {
     test::ScratchDir s;
     s.mkdir("kmodx.conf");  // a directory where the file should be
@@ -164,6 +199,7 @@ int main() {
         cmocka_unit_test(every_key_parses),
         cmocka_unit_test(unknown_keys_and_bad_values_warn_and_keep_the_value),
         cmocka_unit_test(layers_in_order_defaults_file_dropins_environment),
+        cmocka_unit_test(every_setting_says_where_it_came_from),
         cmocka_unit_test(unreadable_files_warn_once),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -148,10 +148,12 @@ static void well_signed_but_malformed_is_rejected(void**) {
 }
 
 static void names_roundtrip(void**) {
-    for (int i = 0; i <= static_cast<int>(Outcome::MergedInKernel); ++i) {
+    for (int i = 0; i < static_cast<int>(kOutcomeCount); ++i) {
         auto o = static_cast<Outcome>(i);
         assert_int_equal(static_cast<int>(*outcome_from_name(outcome_name(o))), i);
     }
+    assert_string_equal(outcome_name(Outcome::NotFound), "not_found");
+    assert_false(outcome_from_name("unknown").has_value());
     for (int i = 0; i <= static_cast<int>(Requester::Other); ++i) {
         auto r = static_cast<Requester>(i);
         assert_int_equal(static_cast<int>(*requester_from_name(requester_name(r))), i);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # A module that fails (evdev with ENODEV) under a storm of 16 requests: one
 # load syscall inside the failure window, every process exits 1 with kmod's
-# message; after the window (0 here: off) a new request tries again, and a
-# request with other parameters is never given the cached failure.
+# message; after the window (0 here: off) a new request tries again, and
+# neither a request with other parameters nor one from a person at a
+# terminal is given the cached failure.
 . "$(dirname "$0")/../lib.sh"
 
 
@@ -33,20 +34,31 @@ assert_rc 1
 assert_err_contains "modprobe: NOTICE: evdev failed in pid "
 assert_eq "$(load_calls "$ROOT" evdev)" 1 "load syscalls inside the window"
 
+# A person at a terminal (script(1) gives the request a pty) asks again
+# inside the window: a real attempt, kmod's own message.
+rc=0
+SIM_ENV= script -qec "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
+    ${SIMKERNEL_LIB:+SIMKERNEL_LIB=$SIMKERNEL_LIB} timeout -k 5 $E2E_TIMEOUT $SIMRUN $ROOT \
+    $KMODX_BUILD/tools/modprobe evdev" "$E2E_TMP/typescript" </dev/null >"$E2E_TMP/tty.out" 2>&1 || rc=$?
+assert_eq "$rc" 1 "exit status at a terminal"
+assert_eq "$(tr -d '\r' <"$E2E_TMP/tty.out")" "${expected%
+}" "what the terminal showed"
+assert_eq "$(load_calls "$ROOT" evdev)" 2 "load syscalls of a request from a terminal"
+
 # Other parameters: a request of its own.
 run_kmodx "$ROOT" modprobe evdev foo=1
 assert_rc 1
-assert_eq "$(load_calls "$ROOT" evdev)" 2 "load syscalls with other parameters"
+assert_eq "$(load_calls "$ROOT" evdev)" 3 "load syscalls with other parameters"
 
 # --no-dedup: always the kernel.
 run_kmodx "$ROOT" modprobe --no-dedup evdev
 assert_rc 1
-assert_eq "$(load_calls "$ROOT" evdev)" 3 "load syscalls with --no-dedup"
+assert_eq "$(load_calls "$ROOT" evdev)" 4 "load syscalls with --no-dedup"
 
 # After the window (KMODX_FAIL_WINDOW_S=0 turns it off): tried again.
 SIM_ENV=KMODX_FAIL_WINDOW_S=0
 run_kmodx "$ROOT" modprobe -q evdev
 SIM_ENV=
 assert_rc 1
-assert_eq "$(load_calls "$ROOT" evdev)" 4 "load syscalls after the window"
+assert_eq "$(load_calls "$ROOT" evdev)" 5 "load syscalls after the window"
 echo "ok"

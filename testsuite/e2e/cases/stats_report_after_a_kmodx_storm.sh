@@ -59,6 +59,14 @@ saved = {s["module"]: s for s in d["suppressed"]}
 assert sum(s["suppressed"] for s in saved.values()) == o["suppressed"], saved
 # nvme itself was asked for by all 16: one loaded it, the rest were kept from the kernel.
 assert saved["nvme"]["suppressed"] + o["already_live"] >= 15 and saved["nvme"]["bytes_saved"] > 0, saved
+# The time waiters spent: the loader holds the lock of nvme for its 40 ms load at
+# least, so every suppressed request waited, at most for the whole storm.
+waits = {w["module"]: w for w in d["waits"]}
+if saved["nvme"]["suppressed"]:
+    w = waits["nvme"]
+    assert w["requests"] >= saved["nvme"]["suppressed"], (w, saved["nvme"])
+    assert 0 < w["worst_ns"] <= w["total_ns"], w
+    assert w["total_ns"] >= w["requests"] * 1_000_000, w
 ' "$CHAIN" || die "stats after the storm: $OUT"
 
 run_kmodx "$ROOT" modprobe --stats

@@ -17,8 +17,10 @@ set_boot 11111111-1111-4111-8111-111111111111
 sim_run "$ROOT" "$GEN" <<'SPEC' || die "stats-gen failed"
 module=nvme outcome=loaded requester=udev comm=(udev-worker) module_bytes=1000 text_bytes=300 syscall_ns=30000000
 module=nvme outcome=suppressed count=5 requester=udev comm=(udev-worker) read=700 alloc=2100
-module=nvme outcome=suppressed_failure requester=kernel comm=kworker/u16:0 read=700 alloc=700
+module=nvme outcome=suppressed_failure err=ENODEV requester=kernel comm=kworker/u16:0 read=700 alloc=700
 module=kvm_intel outcome=failed_kernel err=EOPNOTSUPP count=3 requester=kernel comm=kworker/u16:0 image=9000
+module=kvm_intel outcome=suppressed_failure err=EOPNOTSUPP count=4 requester=udev comm=(udev-worker) read=9000 alloc=9000
+module=net-pf-10 outcome=not_found err=ENOENT count=2 requester=kernel comm=kworker/u16:0
 module=kvm outcome=duplicate_in_kernel err=EBUSY requester=systemd comm=systemd image=4000 alloc=4000
 module=kvm outcome=duplicate_in_kernel err=EEXIST requester=systemd comm=systemd image=4000 alloc=8000
 module=xz_mod outcome=loaded requester=user comm=bash format=xz path=userspace file=100 image=400 decompress_ns=2000000 module_bytes=350 text_bytes=101
@@ -56,12 +58,17 @@ assert_eq "$first" 20 "lines in the debugfs section"
 
 # kmodx's sections.
 expect_line "                     nvme${TAB}              5${TAB}              1${TAB}           1400${TAB}           2800"
-expect_line "                     udev${TAB}              6${TAB}              1${TAB}              0${TAB}              5${TAB}              0${TAB}              0"
-expect_line "                  systemd${TAB}              2${TAB}              0${TAB}              0${TAB}              0${TAB}              2${TAB}              0"
-expect_line "udev parents: (udev-worker) (6)"
+# Failed counts what callers saw, cached failures too (Cached-fail: of
+# them); not_found apart.
+expect_line "                     udev${TAB}             10${TAB}              1${TAB}              0${TAB}              5${TAB}              0${TAB}              4${TAB}              4${TAB}              0"
+expect_line "                   kernel${TAB}              6${TAB}              0${TAB}              0${TAB}              0${TAB}              0${TAB}              4${TAB}              1${TAB}              2"
+expect_line "                  systemd${TAB}              2${TAB}              0${TAB}              0${TAB}              0${TAB}              2${TAB}              0${TAB}              0${TAB}              0"
+expect_line "udev parents: (udev-worker) (10)"
 expect_line "                       xz${TAB}      userspace${TAB}              1${TAB}            100${TAB}            400${TAB}          2.000"
-expect_line "                kvm_intel${TAB}  failed_kernel${TAB}     EOPNOTSUPP${TAB}              3${TAB}Operation not supported"
-expect_line "                    evdev${TAB}    failed_read${TAB}         ENOENT${TAB}              1${TAB}No such file or directory"
+expect_line "                kvm_intel${TAB}  failed_kernel${TAB}     EOPNOTSUPP${TAB}              7${TAB}              4${TAB}udev:4,kernel:3${TAB}Operation not supported"
+expect_line "                    evdev${TAB}    failed_read${TAB}         ENOENT${TAB}              1${TAB}              0${TAB}         user:1${TAB}No such file or directory"
+expect_line "                     nvme${TAB}suppressed_failure${TAB}         ENODEV${TAB}              1${TAB}              1${TAB}       kernel:1${TAB}No such device"
+expect_line "                net-pf-10${TAB}              2${TAB}       kernel:2"
 expect_line "                  chain_a${TAB}             OE${TAB}              2"
 expect_line "                 no_dedup${TAB}              1${TAB}runtime-dir-read-only"
 # Slowest first: nvme's 30 ms syscall.
@@ -101,6 +108,12 @@ else
     echo "note: a non-root user cannot reach $ROOT; non-root --stats not checked"
 fi
 
+# No boot archived yet: the error says what keeps them.
+run_kmodx "$ROOT" modprobe --stats --boot=-1
+assert_rc 1
+assert_err_contains "modprobe: ERROR: no stats for boot -1: "
+assert_err_contains "(earlier boots are kept by kmodx-stats-archive.service: systemctl enable --now kmodx-stats-archive.service)"
+
 # Archive this boot, boot again: --boot=-1 is the first boot, 0 the new one.
 run_kmodx "$ROOT" modprobe --stats-archive
 assert_rc 0
@@ -110,6 +123,8 @@ run_kmodx "$ROOT" modprobe --stats
 assert_rc 0
 expect_line "         Mods ever loaded${TAB}1"
 expect_line "                  Boot id${TAB}22222222-2222-4222-8222-222222222222"
+printf '%s\n' "$OUT" | grep -qE "^            Store created${TAB}[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$" ||
+    die "no store creation date in: $OUT"
 run_kmodx "$ROOT" modprobe --stats --boot=-1
 assert_rc 0
 expect_line "         Mods ever loaded${TAB}3"
@@ -118,6 +133,8 @@ expect_line "                  Boot id${TAB}11111111-1111-4111-8111-111111111111
 run_kmodx "$ROOT" modprobe --stats --boot=-2
 assert_rc 1
 assert_err_contains "modprobe: ERROR: no stats for boot -2"
+assert_err_contains "(earlier boots are kept by kmodx-stats-archive.service: systemctl enable --now kmodx-stats-archive.service)"
+assert_eq "$(printf '%s' "$ERR" | wc -l)" 1 "lines of the error"
 
 # Reset empties this boot only.
 run_kmodx "$ROOT" modprobe --stats-reset

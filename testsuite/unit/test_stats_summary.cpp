@@ -1,0 +1,257 @@
+// What the reports say about requests that failed or waited: every caller
+// that saw a failure counts, cached ones as a part of it; a failure says who
+// asked; names nothing answers are recorded and shown apart; the time
+// waiters spent is reported per module.
+#include <kmodx/stats_report.hpp>
+
+#include "stats/load_event.hpp"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "cmocka.hpp"
+
+using namespace kmodx::stats;
+
+namespace {
+
+struct Boot {
+    BootEvents b;
+    Event& add(const char* module, Outcome o, Requester r, int err = 0, std::uint64_t count = 1) {
+        Event e;
+        e.module = module;
+        e.outcome = o;
+        e.requester = r;
+        e.err = err;
+        e.count = count;
+        e.time_ns = static_cast<std::int64_t>(b.events.size() + 1) * 1000;
+        b.events.push_back(e);
+        return b.events.back();
+    }
+};
+
+const Summary::ByRequester& requester(const Summary& s, Requester r) {
+    for (const auto& x : s.requesters)
+        if (x.requester == r) return x;
+    fail_msg("no row for %s", requester_name(r));
+    return s.requesters.front();
+}
+
+bool contains(const std::string& text, const char* needle) { return text.find(needle) != std::string::npos; }
+
+}  // namespace
+
+// Eight requests for a failing module: one loader saw the kernel refuse it,
+// seven got its failure handed on. All eight failed for their callers.
+static void cached_failures_count_as_failures_of_their_callers(void**) {
+    Boot boot;
+    boot.add("serio_raw", Outcome::SuppressedFailure, Requester::Kernel, ENODEV, 4);  // before the loader's record
+    boot.add("serio_raw", Outcome::FailedKernel, Requester::Kernel, ENODEV);
+    boot.add("serio_raw", Outcome::SuppressedFailure, Requester::Udev, ENODEV, 2);
+    boot.add("serio_raw", Outcome::SuppressedFailure, Requester::User, ENODEV);
+    boot.add("nvme", Outcome::Suppressed, Requester::Kernel, 0, 3);
+    Summary s = summarize(boot.b, 0);
+
+    assert_int_equal(s.failures.size(), 1);
+    const auto& f = s.failures[0];
+    assert_string_equal(f.module.c_str(), "serio_raw");
+    assert_int_equal(static_cast<int>(f.outcome), static_cast<int>(Outcome::FailedKernel));
+    assert_int_equal(f.count, 8);
+    assert_int_equal(f.cached, 7);
+    assert_int_equal(f.by_requester[static_cast<int>(Requester::Kernel)], 5);
+    assert_int_equal(f.by_requester[static_cast<int>(Requester::Udev)], 2);
+    assert_int_equal(f.by_requester[static_cast<int>(Requester::User)], 1);
+    assert_string_equal(requesters_line(f.by_requester).c_str(), "kernel:5,udev:2,user:1");
+
+    const auto& k = requester(s, Requester::Kernel);
+    assert_int_equal(k.requests, 8);
+    assert_int_equal(k.failed, 5);
+    assert_int_equal(k.cached_failures, 4);
+    assert_int_equal(k.suppressed, 3);  // nvme's waits only
+    const auto& user = requester(s, Requester::User);
+    assert_int_equal(user.failed, 1);
+    assert_int_equal(user.suppressed, 0);
+
+    const std::string text = render_text(s);
+    assert_true(contains(text, "                serio_raw\t  failed_kernel\t         ENODEV\t              8\t"
+                               "              7\tkernel:5,udev:2,user:1\t"));
+    assert_true(contains(text, "                   kernel\t              8\t              0\t              0\t"
+                               "              3\t              0\t              5\t              4\t              0\n"));
+    const std::string json = render_json(s);
+    assert_true(contains(json, "\"count\":8,\"cached\":7,\"requesters\":{\"kernel\":5,\"udev\":2,\"user\":1}"));
+    assert_true(contains(json, "\"failed\":5,\"cached_failures\":4,\"not_found\":0"));
+    const std::string prom = render_prometheus(s);
+    assert_true(contains(prom, "kmodx_failures_total{module=\"serio_raw\",outcome=\"failed_kernel\",errno=\"ENODEV\"} 8\n"));
+    assert_true(contains(prom, "kmodx_cached_failed_requests_total{requester=\"kernel\"} 4\n"));
+}
+
+// A cached failure whose loader's record is not in this boot's store (it
+// was compacted away, or the loader was killed before it recorded) keeps a
+// row of its own; one of another errno never joins.
+static void cached_failure_without_its_origin_has_its_own_row(void**) {
+    Boot boot;
+    // Unmatched ones first: rows they add must not lose the later ones' origin.
+    boot.add("acpi_cpufreq", Outcome::SuppressedFailure, Requester::Kernel, ENODEV);
+    boot.add("kvm_intel", Outcome::FailedKernel, Requester::Kernel, EOPNOTSUPP);
+    boot.add("kvm_intel", Outcome::SuppressedFailure, Requester::Udev, EIO, 2);
+    for (int i = 0; i < 40; ++i) {  // enough rows that appending reallocates
+        const std::string m = "mod" + std::to_string(i);
+        boot.add(m.c_str(), Outcome::SuppressedFailure, Requester::Udev, ENODEV);
+        boot.add(m.c_str(), Outcome::FailedKernel, Requester::Kernel, ENXIO);
+    }
+    boot.add("xen_blkfront", Outcome::SuppressedFailure, Requester::Udev, ENODEV, 5);
+    boot.add("xen_blkfront", Outcome::FailedKernel, Requester::Kernel, ENODEV);
+    Summary s = summarize(boot.b, 0);
+
+    assert_int_equal(s.failures.size(), 3 + 80 + 1);
+    assert_string_equal(s.failures[0].module.c_str(), "xen_blkfront");
+    assert_int_equal(s.failures[0].count, 6);
+    assert_int_equal(s.failures[0].cached, 5);
+    s.failures.erase(s.failures.begin());
+    assert_string_equal(s.failures[0].module.c_str(), "kvm_intel");
+    assert_int_equal(static_cast<int>(s.failures[0].outcome), static_cast<int>(Outcome::SuppressedFailure));
+    assert_int_equal(s.failures[0].count, 2);
+    assert_int_equal(s.failures[0].cached, 2);
+    assert_int_equal(s.failures[0].err, EIO);
+    // acpi_cpufreq and kvm_intel's kernel failure: one each, by name.
+    assert_string_equal(s.failures[1].module.c_str(), "acpi_cpufreq");
+    assert_int_equal(s.failures[1].cached, 1);
+    assert_string_equal(s.failures[2].module.c_str(), "kvm_intel");
+    assert_int_equal(s.failures[2].cached, 0);
+    assert_int_equal(static_cast<int>(s.failures[2].outcome), static_cast<int>(Outcome::FailedKernel));
+}
+
+// Kernel-style requests for an alias nothing provides, and a mistyped name.
+static void names_nothing_answers_are_reported_apart(void**) {
+    Boot boot;
+    Event nf = not_found_event("modprobe", "net-pf-10");
+    assert_string_equal(nf.module.c_str(), "net-pf-10");  // as asked: '-' kept
+    assert_int_equal(static_cast<int>(nf.outcome), static_cast<int>(Outcome::NotFound));
+    assert_int_equal(nf.err, ENOENT);
+    assert_true(records_not_found("net-pf-10"));
+    assert_true(records_not_found("symbol:nf_nat_hook"));
+    assert_false(records_not_found("pci:v00008086d00007000sv00000000sd00000000bc06sc01i00"));
+    nf.requester = Requester::Kernel;
+    nf.count = 3;
+    boot.b.events.push_back(nf);
+    boot.add("nvmee", Outcome::NotFound, Requester::User, ENOENT);
+    boot.add("nvme", Outcome::Loaded, Requester::User);
+    Summary s = summarize(boot.b, 0);
+
+    assert_int_equal(s.by_outcome[static_cast<int>(Outcome::NotFound)], 4);
+    assert_true(s.failures.empty());
+    assert_int_equal(s.not_found.size(), 2);
+    assert_string_equal(s.not_found[0].module.c_str(), "net-pf-10");
+    assert_int_equal(s.not_found[0].count, 3);
+    assert_string_equal(requesters_line(s.not_found[0].by_requester).c_str(), "kernel:3");
+    assert_int_equal(requester(s, Requester::Kernel).not_found, 3);
+    assert_int_equal(requester(s, Requester::Kernel).requests, 3);
+    assert_int_equal(requester(s, Requester::User).not_found, 1);
+    assert_int_equal(requester(s, Requester::User).failed, 0);
+    // Nothing reached the kernel: the debugfs figures do not move.
+    assert_int_equal(s.debugfs.failed_kread, 0);
+    assert_int_equal(s.debugfs.loaded, 1);
+
+    const std::string text = render_text(s);
+    assert_true(contains(text, "\nNot found:\n                     Name\t          Count\t       Asked-by\n"
+                               "                net-pf-10\t              3\t       kernel:3\n"
+                               "                    nvmee\t              1\t         user:1\n"));
+    const std::string json = render_json(s);
+    assert_true(contains(json, "\"not_found\":[{\"name\":\"net-pf-10\",\"count\":3,\"requesters\":{\"kernel\":3}"));
+    assert_true(contains(json, "\"schema_version\":2"));
+    const std::string prom = render_prometheus(s);
+    assert_true(contains(prom, "kmodx_not_found_total{name=\"net-pf-10\"} 3\n"));
+    assert_true(contains(prom, "kmodx_not_found_requests_total{requester=\"user\"} 1\n"));
+    // The record keeps the name through the store's encoding.
+    auto back = decode(encode(nf));
+    assert_true(back.has_value());
+    assert_string_equal(back->module.c_str(), "net-pf-10");
+    assert_int_equal(static_cast<int>(back->outcome), static_cast<int>(Outcome::NotFound));
+}
+
+// Sixteen requests for nvme: one loader that waited 1 ms for a loader
+// outside kmodx, fifteen waiters (a compacted record of ten and five single
+// ones); evdev's requests never waited a millisecond.
+static void waits_are_reported_per_module(void**) {
+    Boot boot;
+    boot.add("nvme", Outcome::Loaded, Requester::Kernel).wait_ns = 1'000'000;
+    boot.add("nvme", Outcome::Suppressed, Requester::Kernel, 0, 10).wait_ns = 3'000'000'000;  // 300 ms each
+    for (std::uint64_t ms : {100, 200, 450, 50, 120})
+        boot.add("nvme", Outcome::Suppressed, Requester::Udev).wait_ns = ms * 1'000'000;
+    boot.add("evdev", Outcome::Loaded, Requester::User).wait_ns = 5'000;  // an uncontended lock
+    boot.add("evdev", Outcome::Suppressed, Requester::User, 0, 4).wait_ns = 3'000'000;  // 0.75 ms each
+    boot.add("kvm", Outcome::SuppressedFailure, Requester::Kernel, ENODEV).wait_ns = 7'000'000;
+    boot.add("loop", Outcome::Removed, Requester::User).wait_ns = 9'000'000'000;  // not a request
+    Summary s = summarize(boot.b, 0);
+
+    assert_int_equal(s.waits.size(), 2);
+    assert_string_equal(s.waits[0].module.c_str(), "nvme");
+    assert_int_equal(s.waits[0].requests, 16);
+    assert_int_equal(s.waits[0].total_ns, 3'921'000'000ull);
+    assert_int_equal(s.waits[0].worst_ns, 450'000'000);
+    assert_string_equal(s.waits[1].module.c_str(), "kvm");
+
+    const std::string text = render_text(s);
+    assert_true(contains(text, "\nLongest waits by module:\n                   Module\t       Requests\t"
+                               "  Total-wait-ms\t  Worst-wait-ms\n"
+                               "                     nvme\t             16\t       3921.000\t        450.000\n"
+                               "                      kvm\t              1\t          7.000\t          7.000\n"));
+    const std::string json = render_json(s);
+    assert_true(contains(json, "\"waits\":[{\"module\":\"nvme\",\"requests\":16,\"total_ns\":3921000000,"
+                               "\"worst_ns\":450000000}"));
+    const std::string prom = render_prometheus(s);
+    assert_true(contains(prom, "kmodx_wait_seconds_total{module=\"nvme\"} 3.921000000\n"));
+    assert_true(contains(prom, "kmodx_waiting_requests_total{module=\"kvm\"} 1\n"));
+}
+
+// Every module loaded has one series per metric, whatever its rank.
+static void loads_are_exported_per_module(void**) {
+    Boot boot;
+    boot.add("zst", Outcome::Loaded, Requester::User, 0, 2).syscall_ns = 20'000'000;  // 10 ms each
+    Event& n = boot.add("nvme", Outcome::Loaded, Requester::Udev);
+    n.wait_ns = 1'000'000;
+    n.syscall_ns = 29'000'000;
+    boot.add("nvme", Outcome::Loaded, Requester::Udev).syscall_ns = 5'000'000;  // after an unload
+    boot.add("evdev", Outcome::AlreadyLive, Requester::Kernel);
+    Summary s = summarize(boot.b, 0);
+
+    assert_int_equal(s.loads.size(), 2);
+    assert_string_equal(s.loads[0].module.c_str(), "nvme");
+    assert_int_equal(s.loads[0].loads, 2);
+    assert_int_equal(s.loads[0].total_ns, 35'000'000);
+    assert_int_equal(s.loads[0].worst_ns, 30'000'000);
+    assert_int_equal(s.loads[1].worst_ns, 10'000'000);
+    const std::string prom = render_prometheus(s);
+    assert_true(contains(prom, "kmodx_load_seconds_max{module=\"nvme\"} 0.030000000\n"));
+    assert_true(contains(prom, "kmodx_load_seconds_total{module=\"zst\"} 0.020000000\n"));
+    assert_true(contains(prom, "kmodx_loads_total{module=\"zst\"} 2\n"));
+    assert_false(contains(prom, "rank="));
+}
+
+static void empty_sections_say_none(void**) {
+    Boot boot;
+    boot.add("nvme", Outcome::Loaded, Requester::Kernel);
+    boot.b.created_ns = 1'796'600'000'123'456'789;
+    const std::string text = render_text(summarize(boot.b, 0));
+    assert_true(contains(text, "            Store created\t2026-12-06 23:33:20 UTC\n"));
+    boot.b.created_ns = 0;
+    assert_true(contains(render_text(summarize(boot.b, 0)), "            Store created\t        unknown\n"));
+    assert_true(contains(text, "\nNot found:\n                     Name\t          Count\t       Asked-by\n"
+                               "                     none\n"));
+    assert_true(contains(text, "\nLongest waits by module:\n                   Module\t       Requests\t"
+                               "  Total-wait-ms\t  Worst-wait-ms\n                     none\n"));
+}
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(cached_failures_count_as_failures_of_their_callers),
+        cmocka_unit_test(cached_failure_without_its_origin_has_its_own_row),
+        cmocka_unit_test(names_nothing_answers_are_reported_apart),
+        cmocka_unit_test(waits_are_reported_per_module),
+        cmocka_unit_test(loads_are_exported_per_module),
+        cmocka_unit_test(empty_sections_say_none),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

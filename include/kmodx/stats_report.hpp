@@ -82,7 +82,10 @@ struct Summary {
     std::string boot_id;
     int boot = 0;                        // 0 this boot, -1 the one before, ...
     std::uint64_t records = 0;           // records read
-    std::uint64_t events = 0;            // events they stand for (sum of count)
+    std::uint64_t events = 0;            // events they stand for (sum of count): module actions
+    // kmodx processes that asked for a load (distinct pids among the request
+    // records; a compacted record, which keeps one pid, counts once).
+    std::uint64_t commands = 0;
     std::uint64_t skipped = 0;           // torn or corrupt records the store skipped
     bool torn_tail = false;
     std::uint64_t dropped = 0;           // records writers could not append

@@ -82,6 +82,7 @@ void boot_object(Json& j, const Summary& s) {
     j.i("index", s.boot);
     j.s("boot_id", s.boot_id);
     j.i("created_ns", s.created_ns);
+    j.u("commands", s.commands);
     j.u("records", s.records);
     j.u("events", s.events);
     j.u("skipped", s.skipped);

@@ -81,6 +81,11 @@ void boot_section(std::string& out, const Summary& s) {
     row(out, {"Boot", std::to_string(s.boot)});
     row(out, {"Boot id", s.boot_id.empty() ? "unknown" : text_escape(s.boot_id)});
     row(out, {"Store created", utc_time(s.created_ns)});
+    // Commands are the kmodx processes that asked for loads; each records
+    // one event per module it acted on (a dependency is one too), so events
+    // outnumber them. Records are the store's lines: a compacted one stands
+    // for several events.
+    row(out, {"Commands", num(s.commands)});
     row(out, {"Events", num(s.events)});
     row(out, {"Records", num(s.records)});
     row(out, {"Records skipped", num(s.skipped)});

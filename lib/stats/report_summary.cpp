@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace kmodx::stats {
@@ -68,7 +69,7 @@ public:
         auto oi = static_cast<std::size_t>(e.outcome);
         if (oi < Summary::kOutcomes) add_saturating(s_.by_outcome[oi], n);
         if (e.outcome == Outcome::Suppressed || e.outcome == Outcome::SuppressedFailure) add_saved(e, n);
-        if (is_request(e.outcome)) add_request(e, n);
+        if (is_request(e.outcome)) add_request(e, n), pids_.insert(e.pid);
         if (e.format != Compression::None && read_the_file(e.outcome)) add_decompression(e, n);
         if (e.outcome == Outcome::Loaded) add_slow(e, n), add_load(e, n);
         if (e.wait_ns / n >= kWaitedNs && is_request(e.outcome)) add_wait(e, n);
@@ -93,6 +94,7 @@ public:
             s_.requesters.push_back(std::move(r));
         }
         for (auto& [key, d] : dec_) s_.decompression.push_back(d);
+        s_.commands = pids_.size();
         join_cached_failures();
         auto most_first = [](const auto& a, const auto& b) {
             if (a.count != b.count) return a.count > b.count;
@@ -269,6 +271,7 @@ private:
     std::unordered_map<std::string_view, std::size_t> not_found_at_;
     std::unordered_map<std::string_view, std::size_t> wait_at_;
     std::unordered_map<std::string_view, std::size_t> load_at_;
+    std::unordered_set<pid_t> pids_;
     std::unordered_map<std::pair<std::string_view, std::string_view>, std::size_t, PairHash> taint_at_;
     std::map<std::pair<std::uint32_t, std::string_view>, std::uint64_t> degraded_;
 };

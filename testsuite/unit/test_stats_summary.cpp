@@ -186,6 +186,7 @@ static void waits_are_reported_per_module(void**) {
     boot.add("loop", Outcome::Removed, Requester::User).wait_ns = 9'000'000'000;  // not a request
     Summary s = summarize(boot.b, 0);
 
+    assert_int_equal(s.commands, 1);  // every event here has pid 0
     assert_int_equal(s.waits.size(), 2);
     assert_string_equal(s.waits[0].module.c_str(), "nvme");
     assert_int_equal(s.waits[0].requests, 16);

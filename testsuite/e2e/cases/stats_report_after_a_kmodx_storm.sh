@@ -42,6 +42,8 @@ chain = int(sys.argv[1])
 d = json.load(sys.stdin)
 o = d["outcomes"]
 assert o["loaded"] == chain, o
+# Sixteen commands, each an event per module of the chain.
+assert d["boot"]["commands"] == 16, d["boot"]
 # One load per module; the other requests waited or found them live.
 assert o["loaded"] + o["suppressed"] + o["already_live"] == d["boot"]["events"], o
 assert o["duplicate_in_kernel"] == 0 and o["failed_kernel"] == 0, o

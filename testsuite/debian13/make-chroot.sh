@@ -20,12 +20,12 @@ root_sh=$here/../fixtures/debian13-root.sh
 
 # What ./dev installs on Debian 12 for the build and the e2e tests, as trixie
 # names it (g++ is g++-14 there). procps: lib.sh's pgrep. dpkg-dev,
-# debhelper, fakeroot, debootstrap, build-essential: the package suite
-# (dpkg-buildpackage checks build-essential besides the Build-Depends, and
-# deb_install_remove.sh's own tools).
+# debhelper, fakeroot, debootstrap, build-essential, lintian: the package
+# suite (dpkg-buildpackage checks build-essential besides the Build-Depends,
+# and deb_install_remove.sh's own tools).
 packages="meson ninja-build g++ pkg-config libkmod-dev libcmocka-dev zlib1g-dev liblzma-dev
 libzstd-dev libssl-dev kmod xz-utils zstd gzip openssl python3 scdoc procps strace
-dpkg-dev debhelper fakeroot debootstrap build-essential"
+dpkg-dev debhelper fakeroot debootstrap build-essential lintian"
 
 stamp=$( { echo "$packages"; cat "$here/make-chroot.sh" "$root_sh"; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$chroot/.kmodx-chroot" 2>/dev/null)" = "$stamp" ]; then

@@ -3,10 +3,11 @@
 # a Debian system of this machine's own release and back (docs/packaging.md):
 # Debian 12 here, Debian 13 in testsuite/debian13/'s chroot.
 #  1. `dpkg-buildpackage -us -uc -b` on a copy of the tree (the working tree
-#     itself is never written) builds kmodx_*.deb;
+#     itself is never written) builds kmodx_*.deb, which the release's
+#     lintian must find free of errors and warnings;
 #  2. in a fresh debootstrap chroot of the same release (minbase + kmod +
 #     bash-completion + initramfs-tools, with an initramfs for a stand-in
-#     kernel), installing it diverts exactly the expected 22 paths, every command name
+#     kernel), installing it diverts exactly the expected 28 paths, every command name
 #     kmod had (/sbin, /usr/sbin, /bin/lsmod, /usr/bin/lsmod) runs kmodx,
 #     depmod and the stock tools under /usr/lib/kmodx/kmod stay kmod's, the
 #     manual pages and bash completions are kmodx's, units are installed and
@@ -22,7 +23,7 @@
 # WORKDIR keeps the debootstrap tarball (`--make-tarball`, the only network
 # use, from the archive this machine's apt sources name: apt-mirror.sh, or
 # KMODX_DEB_MIRROR) and the unpacked base system between runs. Needs root, debootstrap,
-# dpkg-dev, debhelper, fakeroot and the package's Build-Depends.
+# dpkg-dev, debhelper, fakeroot, lintian and the package's Build-Depends.
 set -euo pipefail
 src=$(cd "$1" && pwd)
 mkdir -p "$2"
@@ -33,9 +34,9 @@ SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 
 die() { echo "FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (chroot, dpkg)" >&2; exit 77; }
-for t in debootstrap dpkg-buildpackage dh fakeroot chroot; do
+for t in debootstrap dpkg-buildpackage dh fakeroot chroot lintian; do
     command -v "$t" >/dev/null ||
-        die "$t missing (apt-get install debootstrap dpkg-dev debhelper fakeroot)"
+        die "$t missing (apt-get install debootstrap dpkg-dev debhelper fakeroot lintian)"
 done
 
 t0=$(date +%s)
@@ -66,6 +67,11 @@ else
     rm -rf "$work/src"  # a copy of the tree and its build: only the .deb is needed
 fi
 dpkg-deb -f "$deb" Depends | grep -qE '(^|, )kmod( |,|$)' || die "the package does not depend on kmod"
+# The release's own lintian: no error and no warning (information tags are
+# shown in the log, docs/packaging.md says which and why they stay).
+phase "lintian"
+lintian --fail-on error,warning --tag-display-limit 0 -I "$deb" >"$work/lintian.log" 2>&1 ||
+    { cat "$work/lintian.log" >&2; die "lintian: errors or warnings (whole log: $work/lintian.log)"; }
 
 # 2. A base system of this machine's release: downloaded once, unpacked once,
 # copied per run.
@@ -139,6 +145,13 @@ if in_chroot dpkg -L kmod | grep -q '^/sbin/'; then USR_ONLY=0; else USR_ONLY=1;
 # kept under its diverted name.
 SHIPPED_COMPLETIONS=$(cd "$C/usr/share/bash-completion/completions" &&
                       for c in modprobe insmod rmmod lsmod modinfo; do [ ! -e "$c" ] || echo "$c"; done)
+# kmod's own zsh and fish completions (Debian 13's kmod ships them for insmod,
+# rmmod and lsmod): while installed, kept under names neither shell loads.
+SHIPPED_SHELL_FILES=$(cd "$C" && for c in insmod rmmod lsmod; do
+                          for f in "usr/share/zsh/site-functions/_$c" "usr/share/fish/vendor_functions.d/$c.fish"; do
+                              [ ! -e "$f" ] || echo "$f"
+                          done
+                      done)
 
 # What the package must divert, written out here rather than read from its
 # maintainer scripts: "PATH to DIVERTED".
@@ -152,6 +165,10 @@ expected_diversions() {
     echo "/usr/bin/lsmod to /usr/bin/lsmod.kmod"
     for c in modprobe insmod rmmod lsmod modinfo; do
         echo "/usr/share/bash-completion/completions/$c to /usr/share/bash-completion/completions/$c.bash-completion"
+    done
+    for c in insmod rmmod lsmod; do
+        echo "/usr/share/zsh/site-functions/_$c to /usr/share/zsh/site-functions/$c.kmod"
+        echo "/usr/share/fish/vendor_functions.d/$c.fish to /usr/share/fish/vendor_functions.d/$c.fish.kmod"
     done
 }
 kmodx_diversions() {
@@ -213,6 +230,12 @@ check_installed() {
     for c in $SHIPPED_COMPLETIONS; do
         [ -f "$C/usr/share/bash-completion/completions/$c.bash-completion" ] || die "$when: the release's $c completion not kept"
     done
+    for f in $SHIPPED_SHELL_FILES; do
+        [ ! -e "$C/$f" ] || die "$when: kmod's /$f is still where its shell loads it"
+    done
+    case $SHIPPED_SHELL_FILES in *_insmod*)
+        [ -f "$C/usr/share/zsh/site-functions/insmod.kmod" ] || die "$when: kmod's zsh _insmod not kept" ;;
+    esac
     for f in /lib/systemd/system/kmodx-stats-archive.service /lib/systemd/system/kmodx-stats-prometheus.service \
              /lib/systemd/system/kmodx-stats-prometheus.timer /usr/lib/tmpfiles.d/kmodx.conf \
              /usr/share/kmodx/udev/80-drivers.rules /usr/share/man/man8/kmodx.8.gz /usr/share/man/man5/kmodx.conf.5.gz \
@@ -244,7 +267,11 @@ check_removed() {
     in_chroot dpkg --verify kmod bash-completion >"$work/verify.out" 2>&1 ||
         die "$when: dpkg --verify: $(cat "$work/verify.out")"
     [ ! -s "$work/verify.out" ] || die "$when: dpkg --verify: $(cat "$work/verify.out")"
-    leftovers=$(cd "$C" && find usr/sbin usr/bin usr/share/man/man8 usr/share/bash-completion -name '*.kmod*' -o -name '*.bash-completion' -o -name 'kmodx*')
+    for f in $SHIPPED_SHELL_FILES; do
+        [ -f "$C/$f" ] || die "$when: kmod's /$f not given back"
+    done
+    leftovers=$(cd "$C" && find usr/sbin usr/bin usr/share/man/man8 usr/share/bash-completion usr/share/zsh usr/share/fish \
+                    -name '*.kmod*' -o -name '*.bash-completion' -o -name 'kmodx*' -o -name '_kmodx' 2>/dev/null || true)
     [ -z "$leftovers" ] || die "$when: left behind: $leftovers"
     [ ! -e "$C/usr/lib/kmodx" ] || die "$when: /usr/lib/kmodx left behind"
 }
@@ -279,4 +306,4 @@ check_removed "purged"
 [ -f "$C/var/lib/prometheus/node-exporter/other.prom" ] || die "purge removed another collector file"
 in_chroot dpkg-query -W -f='${Status}' kmodx 2>/dev/null | grep -q 'not-installed' ||
     [ -z "$(in_chroot dpkg-query -W -f='${Status}' kmodx 2>/dev/null)" ] || die "kmodx still known to dpkg after purge"
-phase "done: $(basename "$deb") installs, diverts 22 paths, removes and purges cleanly on $SUITE"
+phase "done: $(basename "$deb") installs, diverts 28 paths, removes and purges cleanly on $SUITE"

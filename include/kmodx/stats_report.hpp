@@ -132,6 +132,7 @@ struct Summary {
     struct SlowLoad {
         std::string module, tool;
         Requester requester = Requester::Other;
+        Outcome outcome = Outcome::Loaded;
         std::int64_t time_ns = 0;
         std::uint64_t count = 1;
         // Per load (a compacted record's sums divided by its count).
@@ -140,8 +141,11 @@ struct Summary {
             return saturating_add(saturating_add(wait_ns, read_ns), saturating_add(decompress_ns, syscall_ns));
         }
     };
-    std::vector<SlowLoad> slowest;       // at most kSlowest, slowest first
+    std::vector<SlowLoad> slowest;       // loads (Loaded), at most kSlowest, slowest first
     static constexpr std::size_t kSlowest = 10;
+    // Every load request, whatever its outcome, by how long its process spent
+    // on it (a waiter's wait included): systemd-analyze blame for modules.
+    std::vector<SlowLoad> slowest_requests;  // at most kSlowest, slowest first
 
     // Every module this boot loaded: how many loads and the slowest one
     // (wait + read + decompress + syscall; of a compacted record, its mean).

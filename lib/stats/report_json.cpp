@@ -147,11 +147,12 @@ void decompression_array(Json& j, const Summary& s) {
     });
 }
 
-void slowest_array(Json& j, const Summary& s) {
-    object_array(j, "slowest_loads", s.slowest, [&](const auto& l) {
+void slow_array(Json& j, std::string_view key, const std::vector<Summary::SlowLoad>& list) {
+    object_array(j, key, list, [&](const auto& l) {
         j.s("module", l.module);
         j.s("tool", l.tool);
         j.s("requester", requester_name(l.requester));
+        j.s("outcome", outcome_name(l.outcome));
         j.i("time_ns", l.time_ns);
         j.u("count", l.count);
         j.u("total_ns", l.total_ns());
@@ -160,6 +161,11 @@ void slowest_array(Json& j, const Summary& s) {
         j.u("decompress_ns", l.decompress_ns);
         j.u("syscall_ns", l.syscall_ns);
     });
+}
+
+void slowest_array(Json& j, const Summary& s) {
+    slow_array(j, "slowest_loads", s.slowest);
+    slow_array(j, "slowest_requests", s.slowest_requests);
 }
 
 void waits_array(Json& j, const Summary& s) {

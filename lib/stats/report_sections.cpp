@@ -156,6 +156,16 @@ void slowest_section(std::string& out, const Summary& s) {
     if (s.slowest.empty()) none(out);
 }
 
+// Every request, the waiters' included: where a boot's module time went.
+void slowest_requests_section(std::string& out, const Summary& s) {
+    heading(out, "Slowest requests:");
+    row(out, {"Module", "Total-ms", "Wait-ms", "Outcome", "Requester"});
+    for (const auto& l : s.slowest_requests)
+        row(out, {text_escape(l.module), ms(l.total_ns()), ms(l.wait_ns), outcome_name(l.outcome),
+                  requester_name(l.requester)});
+    if (s.slowest_requests.empty()) none(out);
+}
+
 // Who waited for whom: the modules whose requests spent longest waiting, in
 // total (a boot's storm shows here as one module's many waiters).
 void waits_section(std::string& out, const Summary& s) {
@@ -220,6 +230,7 @@ std::string render_text(const Summary& s) {
     requesters_section(out, s);
     decompression_section(out, s);
     slowest_section(out, s);
+    slowest_requests_section(out, s);
     waits_section(out, s);
     failures_section(out, s);
     not_found_section(out, s);

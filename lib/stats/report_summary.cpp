@@ -69,7 +69,7 @@ public:
         auto oi = static_cast<std::size_t>(e.outcome);
         if (oi < Summary::kOutcomes) add_saturating(s_.by_outcome[oi], n);
         if (e.outcome == Outcome::Suppressed || e.outcome == Outcome::SuppressedFailure) add_saved(e, n);
-        if (is_request(e.outcome)) add_request(e, n), pids_.insert(e.pid);
+        if (is_request(e.outcome)) add_request(e, n), pids_.insert(e.pid), keep_slowest(s_.slowest_requests, e, n);
         if (e.format != Compression::None && read_the_file(e.outcome)) add_decompression(e, n);
         if (e.outcome == Outcome::Loaded) add_slow(e, n), add_load(e, n);
         if (e.wait_ns / n >= kWaitedNs && is_request(e.outcome)) add_wait(e, n);
@@ -158,20 +158,22 @@ private:
         add_saturating(d.ns, e.decompress_ns);
     }
 
-    void add_slow(const Event& e, std::uint64_t n) {
-        Summary::SlowLoad l{e.module,     e.tool,      e.requester,          e.time_ns,          n,
-                            e.wait_ns / n, e.read_ns / n, e.decompress_ns / n, e.syscall_ns / n};
+    // Into a bounded sorted list: most events are not among the slowest.
+    static void keep_slowest(std::vector<Summary::SlowLoad>& list, const Event& e, std::uint64_t n) {
+        Summary::SlowLoad l{e.module,  e.tool,        e.requester,   e.outcome,          e.time_ns,
+                            n,         e.wait_ns / n, e.read_ns / n, e.decompress_ns / n, e.syscall_ns / n};
         auto slower = [](const Summary::SlowLoad& a, const Summary::SlowLoad& b) {
             if (a.total_ns() != b.total_ns()) return a.total_ns() > b.total_ns();
             return a.time_ns < b.time_ns;
         };
-        // A bounded sorted list: most loads are not among the slowest.
-        if (s_.slowest.size() < Summary::kSlowest || slower(l, s_.slowest.back())) {
-            auto pos = std::upper_bound(s_.slowest.begin(), s_.slowest.end(), l, slower);
-            s_.slowest.insert(pos, std::move(l));
-            if (s_.slowest.size() > Summary::kSlowest) s_.slowest.pop_back();
+        if (list.size() < Summary::kSlowest || slower(l, list.back())) {
+            auto pos = std::upper_bound(list.begin(), list.end(), l, slower);
+            list.insert(pos, std::move(l));
+            if (list.size() > Summary::kSlowest) list.pop_back();
         }
     }
+
+    void add_slow(const Event& e, std::uint64_t n) { keep_slowest(s_.slowest, e, n); }
 
     void add_load(const Event& e, std::uint64_t n) {
         auto [it, fresh] = load_at_.try_emplace(e.module, s_.loads.size());

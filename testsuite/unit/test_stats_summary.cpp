@@ -194,12 +194,28 @@ static void waits_are_reported_per_module(void**) {
     assert_int_equal(s.waits[0].worst_ns, 450'000'000);
     assert_string_equal(s.waits[1].module.c_str(), "kvm");
 
+    // Per request: the waiters lead, each compacted one at its mean; a
+    // removal is no request.
+    assert_int_equal(s.slowest_requests.size(), 10);
+    assert_string_equal(s.slowest_requests[0].module.c_str(), "nvme");
+    assert_int_equal(s.slowest_requests[0].total_ns(), 450'000'000);
+    assert_int_equal(static_cast<int>(s.slowest_requests[0].outcome), static_cast<int>(Outcome::Suppressed));
+    assert_int_equal(static_cast<int>(s.slowest_requests[0].requester), static_cast<int>(Requester::Udev));
+    assert_int_equal(s.slowest_requests[1].total_ns(), 300'000'000);
+    assert_int_equal(s.slowest_requests[1].count, 10);
+    for (const auto& r : s.slowest_requests) assert_string_not_equal(r.module.c_str(), "loop");
+
     const std::string text = render_text(s);
     assert_true(contains(text, "\nLongest waits by module:\n                   Module\t       Requests\t"
                                "  Total-wait-ms\t  Worst-wait-ms\n"
                                "                     nvme\t             16\t       3921.000\t        450.000\n"
                                "                      kvm\t              1\t          7.000\t          7.000\n"));
+    assert_true(contains(text, "\nSlowest requests:\n                   Module\t       Total-ms\t        Wait-ms\t"
+                               "        Outcome\t      Requester\n"
+                               "                     nvme\t        450.000\t        450.000\t     suppressed\t           udev\n"));
     const std::string json = render_json(s);
+    assert_true(contains(json, "\"slowest_requests\":[{\"module\":\"nvme\",\"tool\":\"\",\"requester\":\"udev\","
+                               "\"outcome\":\"suppressed\""));
     assert_true(contains(json, "\"waits\":[{\"module\":\"nvme\",\"requests\":16,\"total_ns\":3921000000,"
                                "\"worst_ns\":450000000}"));
     const std::string prom = render_prometheus(s);

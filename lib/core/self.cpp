@@ -6,13 +6,13 @@
 namespace kmodx::self {
 namespace {
 
+// -1 (as uid_t: no user has it) means "not asked yet".
 pid_t g_pid = -1;
 uid_t g_euid = static_cast<uid_t>(-1);
-bool g_known_euid = false;
 
 void forget() {
     g_pid = -1;
-    g_known_euid = false;
+    g_euid = static_cast<uid_t>(-1);
 }
 
 // Registered before the first answer is kept, so no fork() child keeps a
@@ -33,10 +33,9 @@ pid_t pid() {
 }
 
 uid_t euid() {
-    if (!g_known_euid) {
+    if (g_euid == static_cast<uid_t>(-1)) {
         watch_forks();
         g_euid = ::geteuid();
-        g_known_euid = true;
     }
     return g_euid;
 }

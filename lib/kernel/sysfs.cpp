@@ -41,6 +41,26 @@ Result<std::string> read_attribute(const std::string& path) {
     return std::string(buf, static_cast<size_t>(n));
 }
 
+std::optional<ProcModule> parse_proc_module_line(std::string_view line) {
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+    std::string_view field[5];
+    int n = 0;
+    std::size_t at = 0;
+    while (n < 5 && at < line.size()) {
+        const std::size_t sp = std::min(line.find(' ', at), line.size());
+        if (sp > at) field[n++] = line.substr(at, sp - at);
+        at = sp + 1;
+    }
+    if (n < 5) return std::nullopt;
+    ProcModule m{field[0], field[4], {}};
+    // The taint flags close the line, in parentheses, after the address.
+    if (line.ends_with(')')) {
+        const std::size_t open = line.rfind('(');
+        if (open != std::string_view::npos && open >= at) m.taint = line.substr(open + 1, line.size() - open - 2);
+    }
+    return m;
+}
+
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

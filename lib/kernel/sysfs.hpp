@@ -4,6 +4,7 @@
 
 #include <kmodx/kernel.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,5 +32,29 @@ TaskActivity task_activity_of(std::string_view syscall_text);
 std::optional<std::string_view> proc_stat_field(std::string_view stat_text, int field);
 // /proc/PID/stat's text: the start time (field 22), nullopt when malformed.
 std::optional<std::uint64_t> task_start_of(std::string_view stat_text);
+
+// One line of /proc/modules: "NAME SIZE REFS DEPS STATE ADDRESS [(TAINT)]".
+// Views into the text it was read from.
+struct ProcModule {
+    std::string_view name;
+    std::string_view state;  // "Live", "Loading", "Unloading"
+    std::string_view taint;  // the flags between the closing parentheses ("OE"), empty if none
+};
+// Each well-formed line of TEXT (five fields at least) to FN, in order;
+// FN returns false to stop.
+template <class Fn>
+void each_proc_module(std::string_view text, Fn&& fn);
+std::optional<ProcModule> parse_proc_module_line(std::string_view line);
+
+template <class Fn>
+void each_proc_module(std::string_view text, Fn&& fn) {
+    while (!text.empty()) {
+        const std::size_t nl = std::min(text.find('\n'), text.size());
+        const std::string_view line = text.substr(0, nl);
+        text.remove_prefix(std::min(nl + 1, text.size()));
+        if (auto m = parse_proc_module_line(line))
+            if (!fn(*m)) return;
+    }
+}
 
 }  // namespace kmodx::sysfs

@@ -1,6 +1,7 @@
 #include "modprobe/kernel_call.hpp"
 
 #include "core/module_index.hpp"
+#include "kernel/sysfs.hpp"
 #include "modprobe/config_scan.hpp"
 #include "modprobe/fatal_log.hpp"
 #include "modprobe/probe_list.hpp"
@@ -107,21 +108,10 @@ std::set<std::string, std::less<>> shown_live(Kernel& kernel) {
     std::set<std::string, std::less<>> live;
     auto text = kernel.proc_modules();
     if (!text) return live;
-    std::string_view rest = *text;
-    while (!rest.empty()) {
-        const std::size_t nl = std::min(rest.find('\n'), rest.size());
-        std::string_view line = rest.substr(0, nl);
-        rest.remove_prefix(std::min(nl + 1, rest.size()));
-        // NAME SIZE REFS DEPS STATE ADDRESS [TAINT]
-        std::string_view field[5];
-        int n = 0;
-        for (std::size_t at = 0; n < 5 && at < line.size();) {
-            const std::size_t sp = std::min(line.find(' ', at), line.size());
-            if (sp > at) field[n++] = line.substr(at, sp - at);
-            at = sp + 1;
-        }
-        if (n == 5 && field[4] == "Live") live.emplace(field[0]);
-    }
+    sysfs::each_proc_module(*text, [&](const sysfs::ProcModule& m) {
+        if (m.state == "Live") live.emplace(m.name);
+        return true;
+    });
     return live;
 }
 constexpr std::size_t kManyModules = 4;

@@ -3,6 +3,8 @@
 #include "stats/costs.hpp"
 #include "stats/footprint.hpp"
 
+#include "kernel/sysfs.hpp"
+
 #include <kmodx/module_name.hpp>
 
 #include <cerrno>
@@ -133,19 +135,13 @@ Event load_event(Kernel& kernel, const LoadFacts& f) {
 }
 
 std::string taint_of(std::string_view text, std::string_view module) {
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        if (!line.starts_with(module) || line.size() <= module.size() || line[module.size()] != ' ') continue;
-        // "name size refcnt deps state addr (OE)": the flags close the line.
-        while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
-        if (!line.ends_with(')')) return {};
-        const auto open = line.rfind('(');
-        if (open == std::string_view::npos) return {};
-        return std::string(line.substr(open + 1, line.size() - open - 2));
-    }
-    return {};
+    std::string taint;
+    sysfs::each_proc_module(text, [&](const sysfs::ProcModule& m) {
+        if (m.name != module) return true;
+        taint = m.taint;
+        return false;
+    });
+    return taint;
 }
 
 }  // namespace kmodx::stats

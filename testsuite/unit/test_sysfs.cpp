@@ -120,6 +120,28 @@ static void stat_text_gives_the_start_time(void**) {
     assert_true(task_start_of(*self).has_value());
 }
 
+// /proc/modules rows: name, state and the taint flags; a line too short to
+// be a row is skipped, and the walk stops when asked.
+static void proc_modules_rows_read_name_state_and_taint(void**) {
+    const char* text =
+        "nvme 57344 0 - Live 0xffffffffc0a4e000\n"
+        "vboxdrv 696320 2 vboxnetadp, Live 0xffffffffc0800000 (OE)\n"
+        "broken 1 0\n"
+        "xfs 2109440 1 - Unloading 0x0000000000000000 (E) \n"
+        "last 1 0 - Loading 0x0\n";
+    std::vector<std::string> seen;
+    sysfs::each_proc_module(text, [&](const sysfs::ProcModule& m) {
+        seen.push_back(std::string(m.name) + "/" + std::string(m.state) + "/" + std::string(m.taint));
+        return m.name != "xfs";
+    });
+    assert_int_equal(seen.size(), 3);
+    assert_string_equal(seen[0].c_str(), "nvme/Live/");
+    assert_string_equal(seen[1].c_str(), "vboxdrv/Live/OE");
+    assert_string_equal(seen[2].c_str(), "xfs/Unloading/E");
+    assert_false(sysfs::parse_proc_module_line("").has_value());
+    assert_false(sysfs::parse_proc_module_line("a b c d").has_value());
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(live_module_reads_live),
@@ -132,6 +154,7 @@ int main() {
         cmocka_unit_test(instance_is_the_directorys_inode),
         cmocka_unit_test(syscall_text_reads_as_an_activity),
         cmocka_unit_test(stat_text_gives_the_start_time),
+        cmocka_unit_test(proc_modules_rows_read_name_state_and_taint),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,7 +1,10 @@
 #include "core/self.hpp"
 
 #include <pthread.h>
+#include <termios.h>
 #include <unistd.h>
+
+#include <initializer_list>
 
 namespace kmodx::self {
 namespace {
@@ -40,6 +43,14 @@ uid_t euid() {
     return g_euid;
 }
 
-bool at_terminal() { return ::isatty(STDIN_FILENO) == 1 || ::isatty(STDERR_FILENO) == 1; }
+// Not any terminal: boot scripts and the storms of early boot write to
+// /dev/console, a terminal too, but none owns it. A person's shell owns its
+// terminal: it is the controlling terminal of the session (tcgetsid()
+// answers only for that one).
+bool at_terminal() {
+    for (int fd : {STDIN_FILENO, STDERR_FILENO})
+        if (::isatty(fd) == 1 && ::tcgetsid(fd) != -1) return true;
+    return false;
+}
 
 }  // namespace kmodx::self

@@ -12,8 +12,9 @@ namespace kmodx::self {
 
 pid_t pid();
 uid_t euid();
-// A person is at a terminal: stdin or stderr is one (stats' "user"
-// requester). Asked each time: only rare paths need it.
+// A person is at a terminal: stdin or stderr is the controlling terminal
+// of this process's session (a console a boot script writes to is not).
+// Asked each time: only rare paths need it.
 bool at_terminal();
 
 }  // namespace kmodx::self

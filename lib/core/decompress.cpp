@@ -52,6 +52,9 @@ public:
     std::span<std::byte> space() {
         if (used_ == buf_.size() && buf_.size() < max_) {
             std::size_t next = buf_.size() > max_ / 2 ? max_ : buf_.size() * 2;
+            // reserve() first: resize() alone may take twice the old size
+            // (libstdc++ grows by max(size, added)), past the bound.
+            buf_.reserve(next);
             buf_.resize(next);
         }
         return std::span<std::byte>(buf_).subspan(used_);

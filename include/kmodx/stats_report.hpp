@@ -21,6 +21,13 @@
 
 namespace kmodx::stats {
 
+// What a request spent on its module: waiting for it, reading and
+// decompressing the file, and in the load syscalls.
+constexpr std::uint64_t request_ns(std::uint64_t wait, std::uint64_t read, std::uint64_t decompress,
+                                   std::uint64_t syscall) {
+    return saturating_add(saturating_add(wait, read), saturating_add(decompress, syscall));
+}
+
 // The kernel's CONFIG_MODULE_STATS counters (kernel/module/stats.c).
 struct DebugfsStats {
     std::uint64_t loaded = 0;             // Mods ever loaded
@@ -137,9 +144,7 @@ struct Summary {
         std::uint64_t count = 1;
         // Per load (a compacted record's sums divided by its count).
         std::uint64_t wait_ns = 0, read_ns = 0, decompress_ns = 0, syscall_ns = 0;
-        std::uint64_t total_ns() const {
-            return saturating_add(saturating_add(wait_ns, read_ns), saturating_add(decompress_ns, syscall_ns));
-        }
+        std::uint64_t total_ns() const { return request_ns(wait_ns, read_ns, decompress_ns, syscall_ns); }
     };
     std::vector<SlowLoad> slowest;       // loads (Loaded), at most kSlowest, slowest first
     static constexpr std::size_t kSlowest = 10;

@@ -73,7 +73,7 @@ NameResult insert_name(kmod_ctx* ctx, const std::string& name, const Options& op
     int err = kmod_module_new_from_lookup(ctx, name.c_str(), &raw);
     ModuleList list(raw);
     if (err < 0 || !list) {
-        if (!opts.dry_run && stats::records_not_found(name)) stats::record(stats::not_found_event("modprobe", name));
+        if (!opts.dry_run) stats::record_not_found("modprobe", name);
         const char* dir = kmod_get_dirname(ctx);
         bool stop = action_log(prio, "%s", messages::module_not_found_in(name, dir ? dir : "(missing)").c_str());
         return {-ENOENT, stop};

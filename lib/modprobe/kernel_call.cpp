@@ -231,7 +231,7 @@ std::optional<int> answer_alias(const std::string& given, const std::string& nam
         if (!indexed || *indexed) return std::nullopt;
     }
     if (!builtin_aliased->empty()) return 0;
-    if (stats::records_not_found(given)) stats::record(stats::not_found_event("modprobe", given));
+    stats::record_not_found("modprobe", given);
     action_log(action_log_priority(false), "%s", messages::module_not_found_in(given, module_dir).c_str());
     return 1;
 }

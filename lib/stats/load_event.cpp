@@ -2,6 +2,7 @@
 
 #include "stats/costs.hpp"
 #include "stats/footprint.hpp"
+#include "stats/recorder.hpp"
 
 #include "kernel/sysfs.hpp"
 
@@ -99,6 +100,10 @@ Event not_found_event(std::string tool, std::string name) {
 
 bool records_not_found(std::string_view name) {
     return name.find(':') == std::string_view::npos || name.starts_with("symbol:");
+}
+
+void record_not_found(std::string tool, std::string name) {
+    if (records_not_found(name)) record(not_found_event(std::move(tool), std::move(name)));
 }
 
 Event load_event(Kernel& kernel, const LoadFacts& f) {

@@ -47,6 +47,9 @@ Event not_found_event(std::string tool, std::string name);
 // device's modalias ("bus:..."): udev asks for every device, and a device
 // without a driver module is the common case, not a failed request.
 bool records_not_found(std::string_view name);
+// Records NotFound for NAME when records_not_found(NAME): the one place a
+// request nothing answers is recorded.
+void record_not_found(std::string tool, std::string name);
 
 // The module's taint flags ("OE") from /proc/modules text, empty if none.
 std::string taint_of(std::string_view proc_modules, std::string_view module);

@@ -158,19 +158,21 @@ private:
         add_saturating(d.ns, e.decompress_ns);
     }
 
-    // Into a bounded sorted list: most events are not among the slowest.
+    // Into a bounded sorted list: most events are not among the slowest, so
+    // an entry (and its strings) is made only for one that gets in.
     static void keep_slowest(std::vector<Summary::SlowLoad>& list, const Event& e, std::uint64_t n) {
-        Summary::SlowLoad l{e.module,  e.tool,        e.requester,   e.outcome,          e.time_ns,
-                            n,         e.wait_ns / n, e.read_ns / n, e.decompress_ns / n, e.syscall_ns / n};
-        auto slower = [](const Summary::SlowLoad& a, const Summary::SlowLoad& b) {
-            if (a.total_ns() != b.total_ns()) return a.total_ns() > b.total_ns();
-            return a.time_ns < b.time_ns;
+        const std::uint64_t total = request_ns(e.wait_ns / n, e.read_ns / n, e.decompress_ns / n, e.syscall_ns / n);
+        auto slower = [](std::uint64_t a_ns, std::int64_t a_time, const Summary::SlowLoad& b) {
+            if (a_ns != b.total_ns()) return a_ns > b.total_ns();
+            return a_time < b.time_ns;
         };
-        if (list.size() < Summary::kSlowest || slower(l, list.back())) {
-            auto pos = std::upper_bound(list.begin(), list.end(), l, slower);
-            list.insert(pos, std::move(l));
-            if (list.size() > Summary::kSlowest) list.pop_back();
-        }
+        if (list.size() >= Summary::kSlowest && !slower(total, e.time_ns, list.back())) return;
+        auto pos = std::upper_bound(list.begin(), list.end(), total, [&](std::uint64_t ns, const Summary::SlowLoad& b) {
+            return slower(ns, e.time_ns, b);
+        });
+        list.insert(pos, Summary::SlowLoad{e.module, e.tool, e.requester, e.outcome, e.time_ns, n, e.wait_ns / n,
+                                           e.read_ns / n, e.decompress_ns / n, e.syscall_ns / n});
+        if (list.size() > Summary::kSlowest) list.pop_back();
     }
 
     void add_slow(const Event& e, std::uint64_t n) { keep_slowest(s_.slowest, e, n); }
@@ -179,8 +181,7 @@ private:
         auto [it, fresh] = load_at_.try_emplace(e.module, s_.loads.size());
         if (fresh) s_.loads.push_back({e.module});
         auto& l = s_.loads[it->second];
-        const std::uint64_t total = saturating_add(saturating_add(e.wait_ns, e.read_ns),
-                                                   saturating_add(e.decompress_ns, e.syscall_ns));
+        const std::uint64_t total = request_ns(e.wait_ns, e.read_ns, e.decompress_ns, e.syscall_ns);
         add_saturating(l.loads, n);
         add_saturating(l.total_ns, total);
         l.worst_ns = std::max(l.worst_ns, total / n);

@@ -1,5 +1,6 @@
 #include "stats/requester.hpp"
 
+#include "core/self.hpp"
 #include "kernel/sysfs.hpp"
 
 #include <unistd.h>
@@ -95,7 +96,7 @@ Requester classify(const RequesterFacts& f) {
     // Pid 1 is systemd only when it says so: in an initramfs-tools initramfs
     // (or under sysvinit) it is a shell script named init.
     if (has_var(f, "INVOCATION_ID") || (f.parent_pid == 1 && f.parent_comm == "systemd")) return Requester::Systemd;
-    if (f.stdin_tty || f.stderr_tty) return Requester::User;
+    if (f.at_terminal) return Requester::User;
     return Requester::Other;
 }
 
@@ -129,8 +130,7 @@ RequesterFacts gather_requester_facts() {
     f.parent_pid = ::getppid();
     const std::string stat = sysfs::read_attribute("/proc/" + std::to_string(f.parent_pid) + "/stat").value_or("");
     f.parent_known = parse_proc_stat(stat, f.parent_comm, f.parent_flags);
-    f.stdin_tty = ::isatty(0) == 1;
-    f.stderr_tty = ::isatty(2) == 1;
+    f.at_terminal = self::at_terminal();
     return f;
 }
 

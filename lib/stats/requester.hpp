@@ -20,8 +20,7 @@ struct RequesterFacts {
     std::string parent_comm;        // from /proc/PPID/stat, without the parentheses
     bool parent_known = false;      // /proc/PPID/stat was readable
     unsigned long parent_flags = 0; // its flags field (PF_*)
-    bool stdin_tty = false;
-    bool stderr_tty = false;
+    bool at_terminal = false;       // self::at_terminal(): a person's session
 };
 
 inline constexpr unsigned long kPfKthread = 0x00200000;
@@ -34,7 +33,8 @@ inline constexpr unsigned long kPfKthread = 0x00200000;
 //   udev    - SEQNUM, ACTION or DEVPATH in the environment, or the parent is
 //             "(udev-worker)" / "systemd-udevd";
 //   systemd - INVOCATION_ID set, or the parent is pid 1;
-//   user    - stdin or stderr is a terminal;
+//   user    - stdin or stderr is the session's controlling terminal (a
+//             person's shell; not /dev/console, which boot scripts share);
 //   other   - anything else.
 Requester classify(const RequesterFacts& facts);
 
@@ -42,8 +42,8 @@ Requester classify(const RequesterFacts& facts);
 // which may itself hold spaces and parentheses) and the flags field.
 bool parse_proc_stat(std::string_view text, std::string& comm, unsigned long& flags);
 
-// The facts of this process: getppid() and its /proc/PPID/stat, isatty(0)
-// and isatty(2), the environment; and when HOME=/ and TERM=linux say it may
+// The facts of this process: getppid() and its /proc/PPID/stat, whether a
+// person is at its terminal, the environment; and when HOME=/ and TERM=linux say it may
 // be the kernel's call, argv and the environment as exec'd: those main()
 // handed to remember_invocation(), else read from /proc/self/cmdline and
 // /proc/self/environ (whatever the process set since). Otherwise

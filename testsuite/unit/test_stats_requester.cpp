@@ -1,5 +1,7 @@
 #include "stats/requester.hpp"
 
+#include "core/self.hpp"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -41,7 +43,7 @@ static void kernel_thread_parent_is_kernel_whatever_else(void**) {
     f.parent_flags = kPfKthread | 0x40;
     f.parent_comm = "kworker/u16:3";
     f.env.push_back("SEQNUM=12");  // would be udev otherwise
-    f.stdin_tty = true;
+    f.at_terminal = true;
     assert_int_equal(int(classify(f)), int(Requester::Kernel));
     // The flag bit decides, not the name.
     f.parent_flags = 0x40;
@@ -108,7 +110,7 @@ static void udev_by_environment_or_parent(void**) {
 static void systemd_by_invocation_id_or_pid1(void**) {
     RequesterFacts f = plain();
     f.env.push_back("INVOCATION_ID=0123456789abcdef");
-    f.stdin_tty = true;
+    f.at_terminal = true;
     assert_int_equal(int(classify(f)), int(Requester::Systemd));
     f = plain();
     f.parent_pid = 1;
@@ -117,17 +119,14 @@ static void systemd_by_invocation_id_or_pid1(void**) {
     // initramfs-tools' /init (a shell script) and sysvinit are pid 1 too.
     f.parent_comm = "init";
     assert_int_equal(int(classify(f)), int(Requester::Other));
-    f.stdin_tty = true;
+    f.at_terminal = true;
     assert_int_equal(int(classify(f)), int(Requester::User));
 }
 
 static void terminal_is_user_else_other(void**) {
     RequesterFacts f = plain();
     assert_int_equal(int(classify(f)), int(Requester::Other));
-    f.stdin_tty = true;
-    assert_int_equal(int(classify(f)), int(Requester::User));
-    f.stdin_tty = false;
-    f.stderr_tty = true;
+    f.at_terminal = true;
     assert_int_equal(int(classify(f)), int(Requester::User));
 }
 
@@ -186,7 +185,7 @@ static void gathered_facts_are_this_process(void**) {
     std::string comm;
     std::getline(std::ifstream("/proc/" + std::to_string(::getppid()) + "/comm"), comm);
     assert_string_equal(f.parent_comm.c_str(), comm.c_str());
-    assert_int_equal(f.stdin_tty, ::isatty(0) == 1);
+    assert_int_equal(f.at_terminal, kmodx::self::at_terminal());
     // Not a possible kernel call: the environment as it is now, no argv read.
     assert_true(f.argv.empty());
     assert_true(has(f.env, "KMODX_TEST_MARK=requester"));

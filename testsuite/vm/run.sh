@@ -23,7 +23,8 @@
 #           the storm with one request per module (the floor); kmodx-nodedup is
 #           kmodx with `dedup = no` (every duplicate reaches the kernel),
 #           kmodx-nodedup-user the same with userspace decompression
-#           (init_module, which the kernel never merges)
+#           (init_module, which the kernel never merges), kmodx-nostats
+#           kmodx with `stats = no` (what the stats record costs)
 # Environment: KMODX_VM_ACCEL=kvm|tcg (default: kvm when a probe boot with it
 # succeeds, else tcg), KMODX_VM_TIMEOUT (seconds per boot), KMODX_VM_CACHE (downloads,
 # see fetch-kernel.sh), KMODX_VM_KMODX / KMODX_VM_STORM (binaries; default:

@@ -10,6 +10,7 @@
 #include <kmodx/stats.hpp>
 
 #include "fuzz_common.hpp"
+#include "core/crc32.hpp"
 #include "stats/store_impl.hpp"
 
 #include <numeric>
@@ -28,7 +29,7 @@ std::string with_fixed_crcs(std::string_view in) {
         pos = whole ? nl + 1 : in.size();
         std::size_t tab = l.rfind('\t');
         std::string_view body = tab == std::string_view::npos ? l : l.substr(0, tab);
-        std::uint32_t crc = kmodx::stats::line::crc32(body);
+        std::uint32_t crc = kmodx::crc32(body);
         out += body;
         out += '\t';
         for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(crc >> shift) & 15];

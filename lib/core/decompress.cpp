@@ -7,6 +7,7 @@
 #include <kmodx/compression.hpp>
 #include <kmodx/kmod_compat.hpp>
 
+#include "core/lazy_lib.hpp"
 #include "core/zlib_lazy.hpp"
 
 #include <lzma.h>
@@ -277,8 +278,12 @@ Result<std::vector<std::byte>> decompress(Compression c, std::span<const std::by
                                           std::size_t max_output) {
     switch (c) {
     case Compression::Gzip: return gunzip(input, max_output);
-    case Compression::Xz: return unxz(input, max_output);
-    case Compression::Zstd: return unzstd(input, max_output);
+    case Compression::Xz:
+        if (!lazy::available(lazy::Lib::Lzma)) return failure(ENOTSUP, "xz: cannot load liblzma.so.5");
+        return unxz(input, max_output);
+    case Compression::Zstd:
+        if (!lazy::available(lazy::Lib::Zstd)) return failure(ENOTSUP, "zstd: cannot load libzstd.so.1");
+        return unzstd(input, max_output);
     case Compression::None: break;
     }
     if (input.size() > max_output) return too_big("image", max_output);

@@ -10,11 +10,7 @@ using kmodx::lazy::Lib;
 
 KMODX_LAZY(Lib::Lzma, lzma_ret, lzma_code, (lzma_stream *strm, lzma_action action), (strm, action), noexcept)
 KMODX_LAZY(Lib::Lzma, void, lzma_end, (lzma_stream *strm), (strm), noexcept)
-KMODX_LAZY(Lib::Lzma, lzma_ret, lzma_index_buffer_decode, (lzma_index **i, uint64_t *memlimit, const lzma_allocator *allocator, const uint8_t *in, size_t *in_pos, size_t in_size), (i, memlimit, allocator, in, in_pos, in_size), noexcept)
-KMODX_LAZY(Lib::Lzma, void, lzma_index_end, (lzma_index *i, const lzma_allocator *allocator), (i, allocator), noexcept)
-KMODX_LAZY(Lib::Lzma, lzma_vli, lzma_index_uncompressed_size, (const lzma_index *i), (i), noexcept)
 KMODX_LAZY(Lib::Lzma, lzma_ret, lzma_stream_decoder, (lzma_stream *strm, uint64_t memlimit, uint32_t flags), (strm, memlimit, flags), noexcept)
-KMODX_LAZY(Lib::Lzma, lzma_ret, lzma_stream_footer_decode, (lzma_stream_flags *options, const uint8_t *in), (options, in), noexcept)
 KMODX_LAZY(Lib::Zstd, ZSTD_DCtx*, ZSTD_createDCtx, (void), ())
 KMODX_LAZY(Lib::Zstd, size_t, ZSTD_freeDCtx, (ZSTD_DCtx* dctx), (dctx))
 KMODX_LAZY(Lib::Zstd, size_t, ZSTD_decompress, (void* dst, size_t dstCapacity, const void* src, size_t compressedSize), (dst, dstCapacity, src, compressedSize))

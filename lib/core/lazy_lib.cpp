@@ -25,9 +25,8 @@ Entry& entry(Lib lib) { return table[static_cast<int>(lib)]; }
     std::_Exit(1);
 }
 
-}  // namespace
-
-void* symbol(Lib lib, const char* name) noexcept {
+// LIB's handle, loading it first if need be; nullptr if it cannot be loaded.
+void* handle(Lib lib) noexcept {
     Entry& e = entry(lib);
     void* h = e.handle.load(std::memory_order_acquire);
     if (!h) {
@@ -39,9 +38,18 @@ void* symbol(Lib lib, const char* name) noexcept {
         // Racing first calls both dlopen(): the loader counts references
         // and hands both the same handle.
         h = ::dlopen(e.soname, RTLD_LAZY | RTLD_LOCAL);
-        if (!h) die(e.soname, ::dlerror());
-        e.handle.store(h, std::memory_order_release);
+        if (h) e.handle.store(h, std::memory_order_release);
     }
+    return h;
+}
+
+}  // namespace
+
+bool available(Lib lib) noexcept { return handle(lib) != nullptr; }
+
+void* symbol(Lib lib, const char* name) noexcept {
+    void* h = handle(lib);
+    if (!h) die(entry(lib).soname, ::dlerror());
     void* s = ::dlsym(h, name);
     if (!s) die(name, ::dlerror());
     return s;

@@ -15,6 +15,12 @@ enum class Lib { Kmod, Lzma, Zstd };
 // stderr and exit status 1, never a call through a null pointer.
 void* symbol(Lib lib, const char* name) noexcept;
 
+// Whether LIB can be loaded (it is, if so). For callers with a better
+// answer than exiting: a codec missing from an initramfs that only needs it
+// when the kernel cannot decompress (Debian 13's kmod hook copies liblzma
+// only then) fails that one decompression, not the process.
+bool available(Lib lib) noexcept;
+
 }  // namespace kmodx::lazy
 
 // Defines NAME with C linkage as a forwarder to LIB's NAME. PARAMS is the

@@ -1,10 +1,11 @@
 #include "load/declared_size.hpp"
 
-#include <lzma.h>
+#include "core/crc32.hpp"
+
 #include <unistd.h>
-#include <zstd.h>
 
 #include <cerrno>
+#include <span>
 #include <vector>
 
 namespace kmodx {
@@ -28,36 +29,91 @@ std::optional<std::uint64_t> gzip_size(int fd, std::uint64_t size) {
            std::uint64_t{t[3]} << 24;
 }
 
-// Single-stream files only (what xz(1) and the kernel build produce).
-std::optional<std::uint64_t> xz_size(int fd, std::uint64_t size) {
-    std::uint8_t footer[LZMA_STREAM_HEADER_SIZE];
-    if (size < 2 * LZMA_STREAM_HEADER_SIZE ||
-        !pread_exact(fd, footer, sizeof footer, size - sizeof footer))
-        return std::nullopt;
-    lzma_stream_flags flags;
-    if (lzma_stream_footer_decode(&flags, footer) != LZMA_OK) return std::nullopt;
-    if (flags.backward_size > size - 2 * LZMA_STREAM_HEADER_SIZE || flags.backward_size > (1u << 24))
-        return std::nullopt;
-    std::vector<std::uint8_t> index(flags.backward_size);
-    if (!pread_exact(fd, index.data(), index.size(), size - sizeof footer - index.size()))
-        return std::nullopt;
-    lzma_index* idx = nullptr;
-    std::uint64_t memlimit = 16u << 20;
-    std::size_t pos = 0;
-    if (lzma_index_buffer_decode(&idx, &memlimit, nullptr, index.data(), &pos, index.size()) != LZMA_OK)
-        return std::nullopt;
-    std::uint64_t out = lzma_index_uncompressed_size(idx);
-    lzma_index_end(idx, nullptr);
-    return out;
+// Read by hand, not with liblzma or libzstd: a module the kernel
+// decompresses must load where neither library is installed (Debian 13's
+// initramfs carries liblzma only for kernels that cannot decompress), and
+// dlopen()ing one to read a dozen bytes cost every cold load its mapping.
+
+// xz: the stream footer (CRC32, backward size, flags, "YZ") names the index
+// before it; the index (0x00, record count, per block its unpadded and
+// uncompressed size, zero padding to 4 bytes, CRC32) gives the sizes. Both
+// CRCs are checked, as liblzma checks them. Single-stream files only (what
+// xz(1) and the kernel build produce).
+constexpr std::size_t kXzFooter = 12;
+
+std::uint32_t le32(const std::uint8_t* p) {
+    return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
 }
 
+// An xz variable-length integer: 7 bits a byte, low first, at most 9 bytes,
+// no trailing zero byte (the spec's "multibyte integer").
+std::optional<std::uint64_t> vli(std::span<const std::uint8_t> in, std::size_t& pos) {
+    std::uint64_t v = 0;
+    for (unsigned i = 0; i < 9 && pos < in.size(); ++i) {
+        const std::uint8_t b = in[pos++];
+        v |= std::uint64_t{b & 0x7Fu} << (7 * i);
+        if (!(b & 0x80)) {
+            if (b == 0 && i > 0) return std::nullopt;
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
+bool crc_matches(std::span<const std::uint8_t> bytes, const std::uint8_t* stored) {
+    return crc32(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())) == le32(stored);
+}
+
+std::optional<std::uint64_t> xz_size(int fd, std::uint64_t size) {
+    std::uint8_t footer[kXzFooter];
+    if (size < 2 * kXzFooter || !pread_exact(fd, footer, sizeof footer, size - sizeof footer)) return std::nullopt;
+    if (footer[10] != 'Y' || footer[11] != 'Z' || footer[8] != 0 || (footer[9] & 0xF0) != 0 ||
+        !crc_matches(std::span(footer + 4, 6), footer))
+        return std::nullopt;
+    const std::uint64_t backward = (std::uint64_t{le32(footer + 4)} + 1) * 4;
+    if (backward > size - 2 * kXzFooter || backward > (1u << 24)) return std::nullopt;
+    std::vector<std::uint8_t> index(backward);
+    if (!pread_exact(fd, index.data(), index.size(), size - sizeof footer - index.size())) return std::nullopt;
+    const std::span<const std::uint8_t> body(index.data(), index.size() - 4);
+    if (body.empty() || body[0] != 0 || !crc_matches(body, index.data() + body.size())) return std::nullopt;
+    std::size_t pos = 1;
+    const auto records = vli(body, pos);
+    if (!records) return std::nullopt;
+    std::uint64_t total = 0;
+    for (std::uint64_t r = 0; r < *records; ++r) {
+        const auto unpadded = vli(body, pos);
+        const auto uncompressed = vli(body, pos);
+        if (!unpadded || !uncompressed || *unpadded == 0) return std::nullopt;
+        if (total + *uncompressed < total) return std::nullopt;
+        total += *uncompressed;
+    }
+    // Zero padding up to a multiple of four, then nothing before the CRC.
+    if (body.size() - pos >= 4) return std::nullopt;
+    for (; pos < body.size(); ++pos)
+        if (body[pos] != 0) return std::nullopt;
+    return total;
+}
+
+// zstd: the frame header's content size, when the frame declares one
+// (RFC 8878, 3.1.1.1): magic, descriptor, window byte unless single
+// segment, dictionary id of 0/1/2/4 bytes, then 0/1/2/4/8 bytes of size
+// (the 2-byte form counts from 256).
 std::optional<std::uint64_t> zstd_size(int fd, std::uint64_t size) {
-    std::uint8_t head[18];  // ZSTD_FRAMEHEADERSIZE_MAX (static-linking-only API)
-    std::size_t n = size < sizeof head ? static_cast<std::size_t>(size) : sizeof head;
-    if (!pread_exact(fd, head, n, 0)) return std::nullopt;
-    unsigned long long s = ZSTD_getFrameContentSize(head, n);
-    if (s == ZSTD_CONTENTSIZE_UNKNOWN || s == ZSTD_CONTENTSIZE_ERROR) return std::nullopt;
-    return s;
+    std::uint8_t head[18];  // the longest frame header
+    const std::size_t n = size < sizeof head ? static_cast<std::size_t>(size) : sizeof head;
+    if (n < 5 || !pread_exact(fd, head, n, 0) || le32(head) != 0xFD2FB528u) return std::nullopt;
+    const std::uint8_t desc = head[4];
+    if (desc & 0x08) return std::nullopt;  // reserved bit
+    const bool single = desc & 0x20;
+    const unsigned fcs_flag = desc >> 6;
+    static constexpr std::size_t kDictBytes[] = {0, 1, 2, 4};
+    static constexpr std::size_t kSizeBytes[] = {0, 2, 4, 8};
+    const std::size_t at = 5 + (single ? 0 : 1) + kDictBytes[desc & 3];
+    const std::size_t len = fcs_flag == 0 ? (single ? 1 : 0) : kSizeBytes[fcs_flag];
+    if (len == 0 || at + len > n) return std::nullopt;
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < len; ++i) v |= std::uint64_t{head[at + i]} << (8 * i);
+    return len == 2 ? v + 256 : v;
 }
 
 }  // namespace

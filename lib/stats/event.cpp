@@ -9,6 +9,7 @@
 // record from a torn or damaged one.
 #include "stats/event.hpp"
 
+#include "core/crc32.hpp"
 #include "kernel/sysfs.hpp"
 
 #include <array>
@@ -20,22 +21,6 @@ namespace kmodx::stats {
 namespace {
 
 constexpr std::size_t kFields = 29;  // tag .. crc
-
-// Slicing-by-8: eight bytes per step; a boot's worth of records is checked
-// several times faster than with the one-table loop.
-using CrcTables = std::array<std::array<std::uint32_t, 256>, 8>;
-constexpr CrcTables make_crc_tables() {
-    CrcTables t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-        std::uint32_t c = i;
-        for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        t[0][i] = c;
-    }
-    for (std::size_t k = 1; k < 8; ++k)
-        for (std::size_t i = 0; i < 256; ++i) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
-    return t;
-}
-constexpr CrcTables kCrc = make_crc_tables();
 
 constexpr const char* kHex = "0123456789abcdef";
 
@@ -133,7 +118,7 @@ std::optional<DecompressPath> path_from_name(std::string_view s) {
 }
 
 void put_crc(std::string& out, std::size_t line_start) {
-    std::uint32_t crc = line::crc32(std::string_view(out).substr(line_start));
+    std::uint32_t crc = crc32(std::string_view(out).substr(line_start));
     out += '\t';
     for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(crc >> shift) & 15];
     out += '\n';
@@ -151,7 +136,7 @@ bool split_checked(std::string_view l, std::string_view* f, std::size_t n) {
         if (d < 0) return false;
         want = want << 4 | static_cast<std::uint32_t>(d);
     }
-    if (line::crc32(l.substr(0, last)) != want) return false;
+    if (crc32(l.substr(0, last)) != want) return false;
     // One pass over the bytes: field lengths are a handful of characters, a
     // memchr call per field costs more than it saves.
     std::size_t i = 0, start = 0;
@@ -170,26 +155,6 @@ bool split_checked(std::string_view l, std::string_view* f, std::size_t n) {
 }  // namespace
 
 namespace line {
-
-std::uint32_t crc32(std::string_view bytes) {
-    std::uint32_t c = 0xFFFFFFFFu;
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    std::size_t n = bytes.size();
-    for (; n >= 8; n -= 8, p += 8) {
-        std::uint32_t one, two;
-        std::memcpy(&one, p, 4);
-        std::memcpy(&two, p + 4, 4);
-        if constexpr (std::endian::native == std::endian::big) {
-            one = std::byteswap(one);
-            two = std::byteswap(two);
-        }
-        one ^= c;
-        c = kCrc[7][one & 0xFF] ^ kCrc[6][(one >> 8) & 0xFF] ^ kCrc[5][(one >> 16) & 0xFF] ^ kCrc[4][one >> 24] ^
-            kCrc[3][two & 0xFF] ^ kCrc[2][(two >> 8) & 0xFF] ^ kCrc[1][(two >> 16) & 0xFF] ^ kCrc[0][two >> 24];
-    }
-    for (; n > 0; --n, ++p) c = kCrc[0][(c ^ *p) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
 
 bool valid_boot_id(std::string_view id) {
     if (id.size() != 36) return false;

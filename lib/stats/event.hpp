@@ -15,9 +15,6 @@ namespace kmodx::stats::line {
 // the line (counted) rather than misreading it.
 inline constexpr std::string_view kTag = "k1";
 
-// CRC-32 (IEEE 802.3, as zlib's crc32()).
-std::uint32_t crc32(std::string_view bytes);
-
 // Appends e's line to out; an empty e.boot_id is written as `boot_id`.
 void encode_to(std::string& out, const Event& e, std::string_view boot_id);
 

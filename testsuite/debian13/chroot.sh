@@ -17,8 +17,12 @@
 #   package  the same copy, then testsuite/package/deb_install_remove.sh in the
 #          chroot: the Debian package built by Debian 13's dpkg-buildpackage,
 #          installed, diverted, removed and purged in a trixie chroot made
-#          inside this one. Prints "debian13-package: N passed, N failed, N
-#          skipped"; the log is package.log, the package build's package-build.log.
+#          inside this one; then testsuite/package/deb_boot_initramfs.sh, run
+#          from this machine on that package and trixie base: Debian 13's own
+#          cloud kernel boots from the initramfs its update-initramfs made, with
+#          kmod 34.2 and then with kmodx. Prints "debian13-package: N passed, N
+#          failed, N skipped"; the logs are package.log and package-boot.log, the
+#          package build's package-build.log.
 #   shell  a shell in the chroot, with the same mounts.
 # Environment:
 #   KMODX_DEBIAN13_CHROOT  the chroot (default ${XDG_CACHE_HOME:-~/.cache}/kmodx-debian13/chroot)
@@ -96,21 +100,37 @@ if [ "$cmd" = package ]; then
     # debootstrapped inside this one (its tarball kept in /kmodx/deb, so it
     # lives as long as this chroot).
     echo "chroot.sh: deb_install_remove.sh in the chroot (package build, trixie install/remove/purge)" >&2
-    rm -f "$logs/package.log" "$logs/package-build.log" "$logs/package-summary.txt"
+    rm -f "$logs/package.log" "$logs/package-build.log" "$logs/package-boot.log" "$logs/package-summary.txt"
     in_chroot "$chroot" 'exec bash /kmodx/src/testsuite/package/deb_install_remove.sh /kmodx/src /kmodx/deb' \
         >"$logs/package.log" 2>&1 || rc=$?
     cp "$chroot/kmodx/deb/build.log" "$logs/package-build.log" 2>/dev/null || true
     t2=$(date +%s)
-    case $rc in
-        0) counts="1 passed, 0 failed, 0 skipped" ;;
-        77) counts="0 passed, 0 failed, 1 skipped" ;;
-        *) tail -n 30 "$logs/package.log" >&2; counts="0 passed, 1 failed, 0 skipped"
-           echo "FAIL deb_install_remove" >"$logs/package-summary.txt" ;;
-    esac
-    echo "debian13-package: $counts" >>"$logs/package-summary.txt"
+    # Then the package's boot test with Debian 13's own cloud kernel, run
+    # from this machine (qemu) on the package and trixie base system the
+    # first test left in the chroot's /kmodx/deb.
+    brc=77
+    if [ "$rc" -eq 0 ]; then
+        echo "chroot.sh: deb_boot_initramfs.sh (Debian 13's kernel from the kmodx initramfs)" >&2
+        brc=0
+        KMODX_BOOT_SERIES=6.12-trixie bash "$src/testsuite/package/deb_boot_initramfs.sh" "$src" \
+            "$chroot/kmodx/deb" >"$logs/package-boot.log" 2>&1 || brc=$?
+    fi
+    t3=$(date +%s)
+    passed=0 failed=0 skipped=0
+    for r in "deb_install_remove $rc package.log" "deb_boot_initramfs $brc package-boot.log"; do
+        set -- $r
+        case $2 in
+            0) passed=$((passed + 1)) ;;
+            77) skipped=$((skipped + 1)) ;;
+            *) tail -n 30 "$logs/$3" >&2; failed=$((failed + 1))
+               echo "FAIL $1" >>"$logs/package-summary.txt" ;;
+        esac
+    done
+    echo "debian13-package: $passed passed, $failed failed, $skipped skipped" >>"$logs/package-summary.txt"
     cat "$logs/package-summary.txt"
-    echo "chroot.sh: copy $((t1 - t0)) s, package test $((t2 - t1)) s; log in $logs/package.log" >&2
-    [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || exit 1
+    echo "chroot.sh: copy $((t1 - t0)) s, package test $((t2 - t1)) s, boot test $((t3 - t2)) s;" \
+        "logs in $logs/package.log and $logs/package-boot.log" >&2
+    [ "$failed" -eq 0 ] || exit 1
     exit 0
 fi
 

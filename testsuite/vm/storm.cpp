@@ -9,7 +9,10 @@
 // Prints `key=value` lines: requests, failed (non-zero exits), unfinished
 // (still running at the deadline, argv[2] seconds, default 300: a storm that
 // deadlocks is reported, not lost), wall_ms, vmalloc_before_kb,
-// vmalloc_peak_kb, vmalloc_after_kb.
+// vmalloc_peak_kb, vmalloc_after_kb; and for a timeline beside the kernel's
+// trace: release_mono_ms (CLOCK_MONOTONIC at the release, the clock of the
+// trace's timestamps) and finish_ms (each request's exit, ms after the
+// release, in command order; -1 for one unfinished).
 // Statically linked: the VM holds no C++ runtime of its own.
 #include <cerrno>
 #include <cstdio>
@@ -115,11 +118,14 @@ int main(int argc, char** argv)
     close(gate[1]);
 
     std::size_t done = 0, failed = 0;
+    std::vector<double> finish(pids.size(), -1);
     while (done < pids.size()) {
         int status = 0;
         const pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid > 0) {
             ++done;
+            for (std::size_t i = 0; i < pids.size(); ++i)
+                if (pids[i] == pid) finish[i] = now_ms() - start;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
             continue;
         }
@@ -137,5 +143,8 @@ int main(int argc, char** argv)
     std::printf("requests=%zu\nfailed=%zu\nunfinished=%zu\nwall_ms=%.0f\nvmalloc_before_kb=%ld\n"
                 "vmalloc_peak_kb=%ld\nvmalloc_after_kb=%ld\n",
                 pids.size(), failed, pids.size() - done, wall, before, peak, after);
+    std::printf("release_mono_ms=%.1f\nfinish_ms=", start);
+    for (std::size_t i = 0; i < finish.size(); ++i) std::printf("%s%.0f", i ? "," : "", finish[i]);
+    std::printf("\n");
     return done == pids.size() ? 0 : 1;
 }

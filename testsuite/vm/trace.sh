@@ -9,7 +9,10 @@ T=/sys/kernel/tracing
 trace_start() {
     echo 0 >$T/tracing_on
     : >$T/trace
-    for e in syscalls/sys_exit_finit_module syscalls/sys_exit_init_module module/module_load \
+    # Timestamps on CLOCK_MONOTONIC, the clock of the storm's release and
+    # finish times (the default, local, drifts from it under TCG).
+    echo mono >$T/trace_clock 2>/dev/null || true
+    for e in syscalls/sys_enter_finit_module syscalls/sys_exit_finit_module syscalls/sys_exit_init_module module/module_load \
         module/module_request; do
         echo 1 >$T/events/$e/enable || echo "KMODX-RESULT trace_error=cannot enable $e" >"$out"
     done

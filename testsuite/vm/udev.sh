@@ -33,8 +33,12 @@ fi
 [ -w /sys/kernel/uevent_helper ] && echo >/sys/kernel/uevent_helper
 res "modules_before=$(wc -l </proc/modules)"
 
+# Milliseconds since boot, from /proc/uptime's centiseconds (busybox's date
+# has no sub-second format).
+# (A leading 0 in the centiseconds would read as octal.)
+uptime_ms() { read -r u _ </proc/uptime; c=${u#*.}; echo $((${u%.*} * 1000 + 10 * ${c#0})); }
 trace_start
-t0=$(date +%s)
+t0=$(date +%s) t0_ms=$(uptime_ms)
 SYSTEMD_LOG_LEVEL=notice /lib/systemd/systemd-udevd --daemon --resolve-names=never \
     2>/tmp/udevd.err || res "error=systemd-udevd did not start"
 udevadm trigger --type=subsystems --action=add
@@ -42,6 +46,7 @@ udevadm trigger --type=devices --action=add
 udevadm settle --timeout="${KMODX_UDEV_SETTLE_S:-300}"
 res "settle_exit=$?"
 res "settle_s=$(($(date +%s) - t0))"
+res "settle_ms=$(($(uptime_ms) - t0_ms))"
 # Requests the kernel queued without waiting (request_module_nowait) may
 # still be running.
 sleep 2

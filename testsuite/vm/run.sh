@@ -226,21 +226,27 @@ run_e2e() {
     fi
 }
 
-run_storm() {
+# run_rounds SCENARIO: SCENARIO_round for every tool, KMODX_VM_ROUNDS times
+# with the order rotated (each round starts with the last one's second
+# tool), then SCENARIO_medians when there was more than one round.
+run_rounds() {
     rounds=${KMODX_VM_ROUNDS:-1} n=1 order=$tools
     while [ "$n" -le "$rounds" ]; do
         round=
         [ "$rounds" = 1 ] || round=-r$n
-        storm_round "$order"
-        # The next round starts with this round's second tool.
-        set -- $order
-        shift
+        "$1_round" "$order"
+        set -- "$1" $order
+        scenario=$1
+        shift 2
         order="$* ${order%% *}"
+        set -- "$scenario"
         n=$((n + 1))
     done
     round=
-    [ "$rounds" = 1 ] || storm_medians
+    [ "$rounds" = 1 ] || "$1_medians"
 }
+
+run_storm() { run_rounds storm; }
 
 # storm_medians: per tool over the rounds, the median wall time, load
 # syscalls and EEXIST, and the host's load averages seen at the boots' starts.
@@ -364,20 +370,7 @@ kernel_stats() {
         tee -a "$outdir/kernel-stats.md"
 }
 
-run_udev() {
-    rounds=${KMODX_VM_ROUNDS:-1} n=1 order=$tools
-    while [ "$n" -le "$rounds" ]; do
-        round=
-        [ "$rounds" = 1 ] || round=-r$n
-        udev_round "$order"
-        set -- $order
-        shift
-        order="$* ${order%% *}"
-        n=$((n + 1))
-    done
-    round=
-    [ "$rounds" = 1 ] || udev_medians
-}
+run_udev() { run_rounds udev; }
 
 # udev_medians: per tool over the rounds, the median settle time (the
 # benchmark issue 18 asks for: paired boots, medians) and load syscalls.

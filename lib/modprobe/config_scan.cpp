@@ -1,6 +1,7 @@
 #include "modprobe/config_scan.hpp"
 
 #include "core/dir_entries.hpp"
+#include "modprobe/config_words.hpp"
 
 #include <kmodx/fd.hpp>
 #include <kmodx/kmod_compat.hpp>
@@ -60,45 +61,24 @@ bool line_affects(std::string_view l, const ConfigQuery& q) {
     return std::any_of(q.modules.begin(), q.modules.end(), [&](const std::string& m) { return pattern_matches(pattern, m); });
 }
 
-// libkmod's underscores(): a name it takes, or a stray ']' or unclosed '['.
-bool libkmod_takes_name(std::string_view w) {
-    for (std::size_t i = 0; i < w.size(); ++i) {
-        if (w[i] == ']') return false;
-        if (w[i] == '[') {
-            i = w.find(']', i);
-            if (i == std::string_view::npos) return false;
-        }
-    }
-    return true;
-}
-
 // A line libkmod's config parser reports as an error when it builds its
 // context, whatever the command line, -q included ("ignoring bad line
 // starting with ...", "command include is deprecated ..."). An answer made
 // without libkmod would leave that line out of stderr.
 bool libkmod_complains(std::string_view l) {
     if (l.empty() || l.front() == '#') return false;
-    const char* sep = "\t ";
-    auto word = [&]() -> std::optional<std::string_view> {
-        const std::size_t b = l.find_first_not_of(sep);
-        if (b == std::string_view::npos) return std::nullopt;
-        l.remove_prefix(b);
-        const std::size_t e = std::min(l.find_first_of(sep), l.size());
-        std::string_view w = l.substr(0, e);
-        l.remove_prefix(std::min(e + 1, l.size()));  // strtok_r ends a word on one separator
-        return w;
-    };
-    const auto cmd = word();
-    if (!cmd) return false;
+    bool ended = false;
+    const std::string_view cmd = next_config_word(l, ended);
+    if (cmd.empty()) return false;
     const auto name = [&] {
-        const auto w = word();
-        return w && libkmod_takes_name(*w);
+        const std::string_view w = next_config_word(l, ended);
+        return !w.empty() && libkmod_underscores(w).has_value();
     };
-    if (*cmd == "alias") return !(name() && name());
-    if (*cmd == "blacklist") return !name();
+    if (cmd == "alias") return !(name() && name());
+    if (cmd == "blacklist") return !name();
     // The command's text is the rest of the line after one separator.
     const bool with_text =
-        *cmd == "options" || *cmd == "install" || *cmd == "remove" || *cmd == "softdep" || (kmod34 && *cmd == "weakdep");
+        cmd == "options" || cmd == "install" || cmd == "remove" || cmd == "softdep" || (kmod34 && cmd == "weakdep");
     if (with_text) return !(name() && !l.empty());
     return true;  // include, config (deprecated) and anything unknown
 }

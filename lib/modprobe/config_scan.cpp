@@ -132,6 +132,12 @@ bool config_text_affects(std::string_view text, const ConfigQuery& q) {
     return any_config_line(text, [&](std::string_view l) { return libkmod_complains(l) || line_affects(l, q); });
 }
 
+ConfigFile config_file(std::string name, std::string text, bool read_as_is) {
+    ConfigFile f{std::move(name), std::move(text), read_as_is};
+    f.complains = any_config_line(f.text, libkmod_complains);
+    return f;
+}
+
 bool config_text_aliases(std::string_view text, const std::string& name) {
     return config_text_affects(text, ConfigQuery{name, {}});
 }
@@ -153,8 +159,7 @@ std::optional<std::vector<ConfigFile>> read_config_files(const std::string& modu
             if (!config_file_name(name.data())) return true;
             auto text = read_small_file(d.get(), name.data());
             if (!text) return read_all = false;
-            ConfigFile f{std::string(name), std::move(*text), false};
-            f.read_as_is = libkmod_dir && f.name.ends_with(".conf");
+            ConfigFile f = config_file(std::string(name), std::move(*text), libkmod_dir && name.ends_with(".conf"));
             if (!names.insert(f.name).second) repeated.insert(f.name);
             files.push_back(std::move(f));
             return true;
@@ -169,7 +174,7 @@ std::optional<std::vector<ConfigFile>> read_config_files(const std::string& modu
         if (!text && errno != ENOENT) return std::nullopt;
         if (text) {
             if (!names.insert(kSoftdepFile).second) repeated.insert(kSoftdepFile);
-            files.push_back(ConfigFile{kSoftdepFile, std::move(*text), true});
+            files.push_back(config_file(kSoftdepFile, std::move(*text), true));
         }
     }
     for (ConfigFile& f : files)
@@ -178,7 +183,9 @@ std::optional<std::vector<ConfigFile>> read_config_files(const std::string& modu
 }
 
 bool config_files_affect(const std::vector<ConfigFile>& files, const ConfigQuery& q) {
-    return std::any_of(files.begin(), files.end(), [&](const ConfigFile& f) { return config_text_affects(f.text, q); });
+    return std::any_of(files.begin(), files.end(), [&](const ConfigFile& f) {
+        return f.complains || any_config_line(f.text, [&](std::string_view l) { return line_affects(l, q); });
+    });
 }
 
 bool config_may_affect(const ConfigQuery& q, const std::string& module_dir) {

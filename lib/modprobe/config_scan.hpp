@@ -32,7 +32,13 @@ struct ConfigFile {
     // file (or modules.softdep) of a directory libkmod 30 reads, its name in
     // no other directory (the first directory's file would hide the others).
     bool read_as_is = false;
+    // It has a line libkmod reports when it reads its configuration
+    // (config_file() finds out, once per file, not once per query).
+    bool complains = false;
 };
+
+// A ConfigFile with what it says: its text read once for complaints.
+ConfigFile config_file(std::string name, std::string text, bool read_as_is);
 
 // Every modprobe.d file libkmod 30 reads (and /usr/lib/modprobe.d), plus
 // MODULE_DIR/modules.softdep when WITH_SOFTDEP_FILE; nullopt when a file or

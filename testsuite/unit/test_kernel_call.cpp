@@ -340,6 +340,22 @@ static void config_lines_libkmod_reports(void**) {
     assert_true(config_text_aliases("weakdep evdev foo\n", "nothing_named_here") == !kmod34);
 }
 
+// The same check made once per file when it is read: a file with such a
+// line affects every query, one without it only the queries it names.
+static void config_files_remember_lines_libkmod_reports(void**) {
+    using namespace modprobe;
+    const ConfigQuery q{"nothing_named_here", {"evdev"}};
+    for (const char* bad : {"alias x\n", "include /etc/x.conf\n", "options\n", "softdep evdev\n"}) {
+        const ConfigFile f = config_file("x.conf", std::string("options other y=1\n") + bad, true);
+        assert_true(f.complains);
+        assert_true(config_files_affect({f}, q));
+    }
+    const ConfigFile quiet = config_file("y.conf", "options other y=1\nalias a[b] foo\n", true);
+    assert_false(quiet.complains);
+    assert_false(config_files_affect({quiet}, q));
+    assert_true(config_files_affect({quiet, config_file("z.conf", "options evdev x=1\n", true)}, q));
+}
+
 static void index_lookup_gives_the_first_value(void**) {
     IndexBuilder b;
     b.add("evdev", "kernel/evdev.ko:");
@@ -474,6 +490,7 @@ int main() {
         cmocka_unit_test(index_agrees_with_libkmod_on_the_fixture_tree),
         cmocka_unit_test(config_aliases_that_redirect_a_name),
         cmocka_unit_test(config_lines_libkmod_reports),
+        cmocka_unit_test(config_files_remember_lines_libkmod_reports),
         cmocka_unit_test(alias_lookups_match_patterns_in_priority_order),
         cmocka_unit_test(alias_lookups_refuse_a_cyclic_index),
         cmocka_unit_test(aliases_normalised_as_libkmod_does),

@@ -14,7 +14,7 @@ namespace {
 
 std::vector<std::string> v(std::initializer_list<const char*> l) { return {l.begin(), l.end()}; }
 
-ConfigFile file(const char* name, const char* text, bool as_is = true) { return ConfigFile{name, text, as_is}; }
+ConfigFile file(const char* name, const char* text, bool as_is = true) { return config_file(name, text, as_is); }
 
 }  // namespace
 

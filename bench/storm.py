@@ -15,6 +15,13 @@ Kernel models:
           in userspace and calls init_module(buffer), outside the kernel's merge.
   6.5     model=6.5 with the plain tree (both tools use finit_module; optional).
 
+Tools: kmod (Debian 12's kmod 30, --stock), kmod34 (Debian 13's kmod 34.2 from
+testsuite/fixtures/debian13-root.sh's root with its own C library: a copy of its binary whose
+interpreter and run path patchelf points at that root, run as modprobe without a wrapper;
+--root34, or --no-kmod34 to leave it out) and kmodx. Every process gets Debian 13's liblzma
+(LD_LIBRARY_PATH), which the simulated kernel decompresses with, so its share of a load is
+the same for every tool. kmod 34.2, like kmodx, hands the kernel the .ko.xz on the 6.5-xz model.
+
 Every run starts from a fresh copy of the tree. kvm_intel fails in init with EOPNOTSUPP (as
 under qemu, kernel.md) so "one load per failing module" is exercised. The simulated kernel's
 times and kmodx's time bounds are stretched by N/cores (--time-scale): see time_scale().
@@ -30,6 +37,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(os.path.dirname(HERE), "testsuite", "fixtures")
 
 SEED_MODULES = """kvm_intel kvm irqbypass crct10dif_pclmul ghash_clmulni_intel sha512_ssse3
 sha512_generic aesni_intel crypto_simd cryptd evdev serio_raw virtio_pci nvme nvme_core
@@ -193,8 +203,13 @@ def print_tables(results, markdown):
     for (vname, n), r in results.items():
         k, x = r["kmod"], r["kmodx"]
         lines.append([vname, str(n), f"{k['requests']:,}", "kmod"] + [fmt(c, k[c], k) for c, _, _ in ROWS])
+        if "kmod34" in r:
+            k34 = r["kmod34"]
+            lines.append(["", "", "", "kmod34"] + [fmt(c, k34[c], k34) for c, _, _ in ROWS])
         lines.append(["", "", "", "kmodx"] + [fmt(c, x[c], x) for c, _, _ in ROWS])
         lines.append(["", "", "", "kmodx/kmod"] + [ratio(x[c], k[c]) for c, _, _ in ROWS])
+        if "kmod34" in r:
+            lines.append(["", "", "", "kmodx/kmod34"] + [ratio(x[c], r["kmod34"][c]) for c, _, _ in ROWS])
     if markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
@@ -209,7 +224,7 @@ def print_tables(results, markdown):
     # Which syscall each tool used decides whether the 6.5 kernel's same-inode merge applies.
     for (vname, n), r in results.items():
         kinds = "; ".join(f"{t} {r[t]['finit']:,} finit_module + {r[t]['init']:,} init_module, "
-                          f"{r[t]['idempotent']:,} merged by the kernel" for t in ("kmod", "kmodx"))
+                          f"{r[t]['idempotent']:,} merged by the kernel" for t in r)
         print(f"{'- ' if markdown else ''}{vname} N={n}: {kinds}")
 
 
@@ -237,11 +252,44 @@ def check_goals(results):
         verdict(x["wasted"] == 0, f"{tag} kmodx wastes 0 bytes ({x['wasted']:,}; kmod {k['wasted']:,})")
         verdict(x["live"] == k["live"] and x["statuses"] == k["statuses"] and bool(x["statuses"]),
                 f"{tag} same modules live and same exit status per request as kmod")
+        if "kmod34" in r:
+            k34 = r["kmod34"]
+            verdict(not k34["timed_out"] and k34["live"] == k["live"] and k34["statuses"] == k["statuses"],
+                    f"{tag} kmod 34.2 leaves the same modules live with the same exit statuses (the bed is fair)")
         if n == 64 and vname == "6.1":
             verdict(x["wall_s"] <= 0.5 * k["wall_s"],
                     f"{tag} kmodx wall time {x['wall_s']:.2f} s <= 0.5 x kmod's {k['wall_s']:.2f} s "
                     f"(ratio {x['wall_s'] / k['wall_s']:.2f})")
     return ok_all
+
+
+def kmod34_as_modprobe(root34, tmp):
+    """Debian 13's kmod as TMP/kmod34/modprobe: a copy whose interpreter and
+    run path are the root's, so storm_launch execs it as modprobe directly
+    (a wrapper would add an exec per request)."""
+    libs = os.path.join(root34, "usr", "lib", "x86_64-linux-gnu")
+    bindir = os.path.join(tmp, "kmod34")
+    os.mkdir(bindir)
+    exe = os.path.join(bindir, "kmod")
+    shutil.copy(os.path.join(root34, "usr", "bin", "kmod"), exe)
+    subprocess.run(["patchelf", "--set-interpreter", os.path.join(root34, "usr", "lib64", "ld-linux-x86-64.so.2"),
+                    "--force-rpath", "--set-rpath", libs, exe], check=True)
+    os.symlink(exe, os.path.join(bindir, "modprobe"))
+    version = subprocess.run([os.path.join(bindir, "modprobe"), "-V"], capture_output=True, text=True).stdout
+    if "34." not in version:
+        sys.exit(f"storm: {exe} says '{version.strip()}', not kmod 34")
+    return os.path.join(bindir, "modprobe")
+
+
+def lzma_dir(root34, tmp):
+    """A directory holding only Debian 13's liblzma: the simulated kernel
+    decompresses with the process's own, and kmod 34.2 brings 5.8 where
+    Debian 12 has 5.4 (docs/performance.md, "Boot requests")."""
+    d = os.path.join(tmp, "xz")
+    os.mkdir(d)
+    os.symlink(os.path.realpath(os.path.join(root34, "usr", "lib", "x86_64-linux-gnu", "liblzma.so.5")),
+               os.path.join(d, "liblzma.so.5"))
+    return d
 
 
 def main():
@@ -251,6 +299,8 @@ def main():
     ap.add_argument("-n", type=int, action="append", help="CPUs (repeatable; default 8 64 400)")
     ap.add_argument("--models", default="6.1,6.5-xz", help=f"comma list of {', '.join(VARIANTS)}")
     ap.add_argument("--stock", default="/usr/bin/kmod", help="stock kmod binary run as modprobe")
+    ap.add_argument("--root34", help="Debian 13 root for kmod 34.2 (default: testsuite/fixtures/debian13-root.sh)")
+    ap.add_argument("--no-kmod34", action="store_true", help="leave Debian 13's kmod 34.2 out")
     ap.add_argument("--time-scale", default="auto",
                     help="stretch simulated kernel times and kmodx's bounds by this factor "
                          "(default auto: N / cores, at least 1)")
@@ -298,6 +348,13 @@ def main():
                                    "kmodx": os.path.join(build, "tools", "modprobe")},
                    env=dict({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/", "LANG": "C.UTF-8"},
                             **kmodx_env))
+        if not args.no_kmod34 and not shutil.which("patchelf"):
+            print("kmod34 left out: patchelf is not installed (apt-get install patchelf)")
+        elif not args.no_kmod34:
+            root34 = args.root34 or subprocess.run([os.path.join(FIXTURES, "debian13-root.sh")], capture_output=True,
+                                                   text=True, check=True).stdout.strip()
+            ctx["tools"]["kmod34"] = kmod34_as_modprobe(root34, tmp)
+            ctx["env"]["LD_LIBRARY_PATH"] = lzma_dir(root34, tmp)
         print(f"boot storm, {datetime.date.today()}, {os.cpu_count()} cores: per CPU "
               f"{len(names)} x `modprobe -q -- NAME` + `modprobe -b <cpu modalias>`; "
               + ", ".join(f"{k}={v}ns" for k, v in COSTS.items())
@@ -313,7 +370,8 @@ def main():
             for i, n in enumerate(ns):
                 r = {}
                 # Alternate which tool goes first so neither always gets the warmer caches.
-                for tool in (("kmod", "kmodx") if i % 2 == 0 else ("kmodx", "kmod")):
+                order = [t for t in ("kmod", "kmod34", "kmodx") if t in ctx["tools"]]
+                for tool in order[i % len(order):] + order[:i % len(order)]:
                     r[tool] = run_storm(ctx, v, n, tool, requests)
                     x = r[tool]
                     print(f"  {v['name']} N={n} {tool}: wall {x['wall_s']:.2f} s, CPU {x['cpu_s']:.2f} s, "

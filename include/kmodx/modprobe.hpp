@@ -25,7 +25,7 @@ enum class Action {
     StatsArchive,   // --stats-archive
 };
 
-enum class StatsFormat { Text, Json, Prometheus };
+enum class StatsFormat { Text, Json, Prometheus, Explain };
 
 struct Options {
     Action action = Action::Insert;

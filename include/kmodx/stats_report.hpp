@@ -223,6 +223,16 @@ std::string failure_message(Outcome outcome, int err);
 // Who asked, most first: "kernel:3,user:1" ("-" for nobody).
 std::string requesters_line(const std::uint64_t (&by_requester)[kRequesterCount]);
 
+// --stats --explain: what the numbers mean, a finding at a time, each with
+// its evidence and what would change it (docs/stats.md, "Findings"). RULE
+// names the rule that fired ("failing-module", "slow-load", ...).
+struct Finding {
+    std::string rule;
+    std::string text;
+};
+std::vector<Finding> explain(const Summary& s);
+std::string render_explain(const Summary& s);
+
 std::string render_text(const Summary& s);
 std::string render_json(const Summary& s);
 std::string render_prometheus(const Summary& s);

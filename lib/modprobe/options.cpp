@@ -204,6 +204,7 @@ std::string usage_text(std::string_view prog_view) {
          "\t    --stats[=FORMAT]        Report this boot's module loads and exit; FORMAT is\n"
          "\t                            text (default), json or prometheus\n"
          "\t    --boot=N                With --stats: 0 this boot, -1 the one before, ...\n"
+         "\t    --explain               With --stats: findings in words, with their numbers\n"
          "\t    --stats-reset           Empty this boot's stats store and exit\n"
          "\t    --stats-archive         Copy this boot's stats to /var/lib/kmodx and exit\n";
     return t;
@@ -304,8 +305,11 @@ ParseOutcome& choose_stats_action(ParseOutcome& r, const Requested& want, const 
         return refuse_early(r, "--stats, --stats-reset and --stats-archive cannot be combined with module actions\n");
     if (!o.args.empty()) return refuse_early(r, "--stats, --stats-reset and --stats-archive take no module names\n");
     if (stats.boot_given && stats.action != Action::Stats) return refuse_early(r, "--boot goes with --stats only\n");
+    if (stats.explain && stats.action != Action::Stats) return refuse_early(r, "--explain goes with --stats only\n");
+    if (stats.explain && stats.format != StatsFormat::Text)
+        return refuse_early(r, "--explain prints findings as text: use --stats --explain\n");
     o.action = stats.action;
-    o.stats_format = stats.format;
+    o.stats_format = stats.explain ? StatsFormat::Explain : stats.format;
     o.stats_boot = stats.boot;
     r.run = true;
     return r;
@@ -315,6 +319,7 @@ ParseOutcome& choose_stats_action(ParseOutcome& r, const Requested& want, const 
 ParseOutcome& choose_action(ParseOutcome& r, const Requested& want, const StatsWords& stats) {
     if (stats.actions > 0) return choose_stats_action(r, want, stats);
     if (stats.boot_given) return refuse_early(r, "--boot goes with --stats only\n");
+    if (stats.explain) return refuse_early(r, "--explain goes with --stats only\n");
     Options& o = r.opts;
     if (want.show_config) o.action = Action::ShowConfig;
     else if (want.modversions) o.action = Action::ShowModversions;

@@ -42,6 +42,7 @@ int report(const stats::Store& store, const Options& opts) {
     case StatsFormat::Text: out = stats::render_text(s); break;
     case StatsFormat::Json: out = stats::render_json(s); break;
     case StatsFormat::Prometheus: out = stats::render_prometheus(s); break;
+    case StatsFormat::Explain: out = stats::render_explain(s); break;
     }
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
         KMODX_ERR("could not write the stats: %m\n");

@@ -85,6 +85,10 @@ StatsWords take_stats_options(std::vector<std::string>& words, const char* short
                 fail("unknown --stats format '" + std::string(v.substr(8)) + "': use text, json or prometheus\n");
             continue;
         }
+        if (v == "--explain") {
+            r.explain = true;
+            continue;
+        }
         if (v == "--stats-reset" || v == "--stats-archive") {
             ++r.actions;
             r.action = v == "--stats-reset" ? Action::StatsReset : Action::StatsArchive;

@@ -1,5 +1,5 @@
 // kmodx's stats options on modprobe's command line: --stats[=FORMAT],
-// --boot=N, --stats-reset, --stats-archive. They are taken out of the words
+// --boot=N, --explain, --stats-reset, --stats-archive. They are taken out of the words
 // before getopt sees them, and only when spelled in full: kept out of
 // getopt's table, they cannot turn an abbreviation that kmod rejects (--st,
 // --b) into something else nor change getopt's ambiguity messages.
@@ -19,6 +19,7 @@ struct StatsWords {
     Action action = Action::Stats;   // the last of them
     StatsFormat format = StatsFormat::Text;
     bool boot_given = false;
+    bool explain = false;            // --explain: findings instead of tables (with --stats)
     int boot = 0;
     std::string error;               // one line ending in '\n'; empty when fine
 };

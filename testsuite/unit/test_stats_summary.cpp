@@ -12,25 +12,13 @@
 #include <string>
 
 #include "cmocka.hpp"
+#include "stats_events.hpp"
 
 using namespace kmodx::stats;
 
 namespace {
 
-struct Boot {
-    BootEvents b;
-    Event& add(const char* module, Outcome o, Requester r, int err = 0, std::uint64_t count = 1) {
-        Event e;
-        e.module = module;
-        e.outcome = o;
-        e.requester = r;
-        e.err = err;
-        e.count = count;
-        e.time_ns = static_cast<std::int64_t>(b.events.size() + 1) * 1000;
-        b.events.push_back(e);
-        return b.events.back();
-    }
-};
+using test::Boot;
 
 const Summary::ByRequester& requester(const Summary& s, Requester r) {
     for (const auto& x : s.requesters)

@@ -249,6 +249,11 @@ std::string render_json(const Summary& s) {
     failures_array(j, s);
     tainted_array(j, s);
     degraded_array(j, s);
+    // What --stats --explain says, for programs: rule and sentence.
+    object_array(j, "findings", explain(s), [&](const Finding& f) {
+        j.s("rule", f.rule);
+        j.s("text", f.text);
+    });
     j.close('}');
     j.out += '\n';
     return j.out;

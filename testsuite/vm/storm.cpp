@@ -12,7 +12,9 @@
 // vmalloc_peak_kb, vmalloc_after_kb; and for a timeline beside the kernel's
 // trace: release_mono_ms (CLOCK_MONOTONIC at the release, the clock of the
 // trace's timestamps) and finish_ms (each request's exit, ms after the
-// release, in command order; -1 for one unfinished).
+// release, in command order; -1 for one unfinished); cpu_ms, the guest's
+// busy CPU time from the release to the last exit (all vCPUs, user and
+// kernel: the requests, their loads, and whatever else ran).
 // Statically linked: the VM holds no C++ runtime of its own.
 #include <cerrno>
 #include <cstdio>
@@ -40,6 +42,17 @@ long vmalloc_used_kb()
         if (key == "VmallocUsed:") return value;
     }
     return -1;
+}
+
+// The guest's busy CPU time so far (every CPU, user and kernel, idle and
+// iowait left out), in ms: /proc/stat's first line, in clock ticks.
+double busy_cpu_ms()
+{
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (!(in >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") return -1;
+    return static_cast<double>(user + nice + sys + irq + softirq + steal) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double now_ms()
@@ -114,6 +127,7 @@ int main(int argc, char** argv)
 
     const long before = vmalloc_used_kb();
     long peak = before;
+    const double cpu_before = busy_cpu_ms();
     const double start = now_ms();
     close(gate[1]);
 
@@ -143,6 +157,8 @@ int main(int argc, char** argv)
     std::printf("requests=%zu\nfailed=%zu\nunfinished=%zu\nwall_ms=%.0f\nvmalloc_before_kb=%ld\n"
                 "vmalloc_peak_kb=%ld\nvmalloc_after_kb=%ld\n",
                 pids.size(), failed, pids.size() - done, wall, before, peak, after);
+    const double cpu_after = busy_cpu_ms();
+    if (cpu_before >= 0 && cpu_after >= 0) std::printf("cpu_ms=%.0f\n", cpu_after - cpu_before);
     std::printf("release_mono_ms=%.1f\nfinish_ms=", start);
     for (std::size_t i = 0; i < finish.size(); ++i) std::printf("%s%.0f", i ? "," : "", finish[i]);
     std::printf("\n");

@@ -38,9 +38,11 @@ bool absent(int err) { return err == ENODEV || err == ENXIO || err == EOPNOTSUPP
 void failing_modules(const Summary& s, std::vector<Finding>& out) {
     for (const Summary::Failure& f : s.failures) {
         if (f.count < 2) continue;
+        const std::uint64_t tried = f.count - f.cached;
         std::string text = f.module + " failed " + times(f.count) + " with " + errno_name(f.err) + " (asked by " +
-                           requesters_line(f.by_requester) + "; " + std::to_string(f.count - f.cached) +
-                           " reached the kernel, " + std::to_string(f.cached) + " were answered from kmodx's cache).";
+                           requesters_line(f.by_requester) + "; " + std::to_string(tried) +
+                           (tried == 1 ? " was" : " were") + " tried, " + std::to_string(f.cached) +
+                           " answered from kmodx's cache).";
         if (absent(f.err))
             text += " " + errno_name(f.err) + " says its device or feature is not there: `blacklist " + f.module +
                     "` in a file of /etc/modprobe.d stops these requests (udev's `-b` and the kernel's own"

@@ -22,7 +22,7 @@ done
 
 run_kmodx "$ROOT" modprobe --stats --explain
 assert_rc 0
-assert_out_contains "- [failing-module] chain_e failed 3 times with ENODEV (asked by other:3; 1 reached the kernel, 2 were answered from kmodx's cache)."
+assert_out_contains "- [failing-module] chain_e failed 3 times with ENODEV (asked by other:3; 1 was tried, 2 answered from kmodx's cache)."
 assert_out_contains "\`blacklist chain_e\` in a file of /etc/modprobe.d stops these requests"
 # The two cached failures kept two loads from the kernel.
 assert_out_contains "- [duplicates-kept] kmodx kept 2 duplicate loads of 1 module from the kernel"

@@ -174,13 +174,16 @@ boot() {
     say "boot $name took $(($(date +%s) - t0)) s"
     tr -d '\r' <"$outdir/$name.results" >"$outdir/$name.txt"
     # A kernel that panicked before /init ran never saw the tool under test
-    # (the 6.12-stats kernel sometimes dies in early boot under TCG: an int3
-    # left by static-key patching, in sched_clock_cpu): boot once more.
-    if [ "${retried:-}" != "$name" ] && ! grep -q '^KMODX-RESULT begin' "$outdir/$name.txt" &&
+    # (the 6.12 kernels sometimes die in early boot under TCG: an int3 left
+    # by static-key patching, in sched_clock_cpu or a timer): boot again, up
+    # to three times in all (two in a row happened; a lost boot loses its
+    # whole round).
+    [ "${retried:-}" = "$name" ] || retries=0
+    if [ "$retries" -lt 2 ] && ! grep -q '^KMODX-RESULT begin' "$outdir/$name.txt" &&
         grep -q 'Kernel panic' "$outdir/$name.console"; then
         say "$name: kernel panicked before /init ($(grep -m1 -o 'RIP: [^ ]*' "$outdir/$name.console")), booting again"
-        mv "$outdir/$name.console" "$outdir/$name.panic.console"
-        retried=$name
+        mv "$outdir/$name.console" "$outdir/$name.panic$retries.console"
+        retried=$name retries=$((retries + 1))
         boot "$@"
         return
     fi
@@ -252,17 +255,18 @@ run_storm() { run_rounds storm; }
 # syscalls and EEXIST, and the host's load averages seen at the boots' starts.
 storm_medians() {
     for tool in $tools; do
-        n=1 walls= sys= eex= loads=
+        n=1 walls= sys= eex= loads= cpus_ms=
         while [ "$n" -le "$rounds" ]; do
             r=$kver-storm-$tool-${cpus}cpu-r$n
             walls="$walls $(get "$r" storm_wall_ms)" sys="$sys $(get "$r" storm_load_syscalls)"
+            cpus_ms="$cpus_ms $(get "$r" storm_cpu_ms)"
             eex="$eex $(get "$r" storm_eexist)"
             loads="$loads $(sed -n 's/^host_load=//p' "$outdir/$r.txt" | cut -d' ' -f1)"
             n=$((n + 1))
         done
         med() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-        printf '| median of %s | %s | %s | %s | %s | wall %s ms (%s) | load syscalls %s | EEXIST %s | host load 1-min %s |\n' \
-            "$rounds" "$kver" "$cpus" "$accel" "$tool" "$(med $walls)" "$(echo $walls | tr ' ' ,)" \
+        printf '| median of %s | %s | %s | %s | %s | wall %s ms (%s) | CPU %s ms | load syscalls %s | EEXIST %s | host load 1-min %s |\n' \
+            "$rounds" "$kver" "$cpus" "$accel" "$tool" "$(med $walls)" "$(echo $walls | tr ' ' ,)" "$(med $cpus_ms)" \
             "$(med $sys)" "$(med $eex)" "$(echo $loads | tr ' ' ,)" | tee -a "$outdir/summary.md"
     done
 }
@@ -272,12 +276,12 @@ storm_round() {
         boot storm "$tool" || { fail "storm boot with $tool"; return; }
         r=$kver-storm-$tool-${cpus}cpu$round
         echo "host_load=$hostload" >>"$outdir/$r.txt"
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s MB | %s ms | %s |\n' \
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s MB | %s ms | %s ms | %s |\n' \
             "$kver" "$cpus" "$accel" "$tool$round" "$(get "$r" storm_requests)" \
             "$(get "$r" storm_load_syscalls)" "$(get "$r" storm_eexist)" "$(get "$r" storm_ebusy)" \
             "$(get "$r" storm_ret_other)" "$(get "$r" storm_formed_modules)" \
             "$(mb "$(get "$r" storm_vmalloc_before_kb)") -> $(mb "$(get "$r" storm_vmalloc_peak_kb)")" \
-            "$(get "$r" storm_wall_ms)$(unfinished "$r")" "$hostload" |
+            "$(get "$r" storm_wall_ms)$(unfinished "$r")" "$(get "$r" storm_cpu_ms)" "$hostload" |
             tee -a "$outdir/summary.md"
         [ "$(get "$r" storm_trace_overrun)" = 0 ] || fail "$r: trace buffer overran, counts are low"
         kernel_stats "$r" "$tool"
@@ -395,6 +399,7 @@ udev_round() {
     for tool in $1; do
         boot udev "$tool" || { fail "udev boot with $tool"; return; }
         r=$kver-udev-$tool-${cpus}cpu$round
+        echo "host_load=$hostload" >>"$outdir/$r.txt"
         [ "$tool" = kmodx ] && rules="kmodx override" || rules="stock (builtin kmod)"
         printf '| udev | %s | %s | %s | %s | %s | %s modalias events (%s distinct) | %s | %s | %s | %s | %s | %s | settle %s ms | udev: %s |\n' \
             "$kver" "$cpus" "$accel" "$tool$round" "$rules" "$(get "$r" udev_modalias_events)" \

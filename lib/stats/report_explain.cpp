@@ -60,9 +60,11 @@ void slow_loads(const Summary& s, std::vector<Finding>& out) {
                                               });
     if (all == 0) return;
     for (const Summary::ModuleLoads& l : s.loads) {
-        // A quarter of the boot's loading time, and long enough to notice.
-        if (l.total_ns < 100'000'000 || l.total_ns * 4 < all) continue;
-        const unsigned pct = static_cast<unsigned>(l.total_ns * 100 / all);
+        // A quarter of the boot's loading time, and long enough to notice;
+        // in 128 bits, as sums that saturated sit at UINT64_MAX.
+        const unsigned __int128 ns = l.total_ns;
+        if (l.total_ns < 100'000'000 || ns * 4 < all) continue;
+        const unsigned pct = static_cast<unsigned>(ns * 100 / all);
         out.push_back({"slow-load", l.module + "'s load took " + seconds(l.total_ns) + ", " + std::to_string(pct) +
                                         "% of this boot's module loading time (" + seconds(all) +
                                         "). Most of a load is the module's own init function; if the module is"
@@ -73,7 +75,7 @@ void slow_loads(const Summary& s, std::vector<Finding>& out) {
 void duplicates(const Summary& s, std::vector<Finding>& out) {
     std::uint64_t n = 0, read = 0, alloc = 0;
     for (const Summary::Saved& v : s.saved) {
-        n += v.suppressed + v.suppressed_failure;
+        n = saturating_add(n, saturating_add(v.suppressed, v.suppressed_failure));
         read = saturating_add(read, v.read_bytes);
         alloc = saturating_add(alloc, v.alloc_bytes);
     }
@@ -83,7 +85,7 @@ void duplicates(const Summary& s, std::vector<Finding>& out) {
                        " from the kernel, which would have read " + bytes(read) + " and counted " + bytes(alloc) +
                        " of memory as wasted";
     const Summary::Saved& top = s.saved.front();
-    text += "; most for " + top.module + " (" + std::to_string(top.suppressed + top.suppressed_failure) + ", " +
+    text += "; most for " + top.module + " (" + std::to_string(saturating_add(top.suppressed, top.suppressed_failure)) + ", " +
             bytes(top.read_bytes) + ").";
     out.push_back({"duplicates-kept", std::move(text)});
 }

@@ -83,6 +83,28 @@ static void slow_load_needs_a_quarter_and_a_tenth_of_a_second(void**) {
     assert_true(of_rule(explain(summarize(fast.b, 0)), "slow-load").empty());
 }
 
+// Forged or enormous figures: the sums saturate (as in every report) and the
+// shares are still right, never wrapped.
+static void findings_hold_when_sums_saturate(void**) {
+    Boot boot;
+    boot.add("a", Outcome::Loaded, Requester::Kernel).syscall_ns = UINT64_MAX;
+    boot.add("b", Outcome::Loaded, Requester::Kernel).syscall_ns = UINT64_MAX / 2;
+    boot.add("kvm", Outcome::Suppressed, Requester::Udev, 0, UINT64_MAX - 1);
+    boot.add("evdev", Outcome::Suppressed, Requester::Udev, 0, 2);
+    const auto all = explain(summarize(boot.b, 0));
+    const auto slow = of_rule(all, "slow-load");
+    assert_int_equal(slow.size(), 2);
+    bool a = false, b = false;
+    for (const Finding& f : slow) {
+        a |= has(f.text, "a's load took") && has(f.text, ", 100% of");
+        b |= has(f.text, "b's load took") && has(f.text, ", 49% of");
+    }
+    assert_true(a && b);
+    const auto kept = of_rule(all, "duplicates-kept");
+    assert_int_equal(kept.size(), 1);
+    assert_true(has(kept[0].text, "kmodx kept 18446744073709551615 duplicate loads of 2 modules"));
+}
+
 // Duplicates kept from the kernel, with what they would have cost, and
 // duplicates that still reached it.
 static void duplicates_kept_and_reached(void**) {
@@ -132,6 +154,7 @@ int main() {
         cmocka_unit_test(failing_module_with_its_numbers),
         cmocka_unit_test(slow_load_needs_a_quarter_and_a_tenth_of_a_second),
         cmocka_unit_test(duplicates_kept_and_reached),
+        cmocka_unit_test(findings_hold_when_sums_saturate),
         cmocka_unit_test(degraded_runs_and_unknown_names),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

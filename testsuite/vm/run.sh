@@ -251,23 +251,33 @@ run_rounds() {
 
 run_storm() { run_rounds storm; }
 
-# storm_medians: per tool over the rounds, the median wall time, load
-# syscalls and EEXIST, and the host's load averages seen at the boots' starts.
+# over_rounds SCENARIO TOOL KEY: KEY in each round's results of TOOL, in
+# round order (host_load: the 1-minute load average at the boot's start).
+over_rounds() {
+    i=1
+    while [ "$i" -le "$rounds" ]; do
+        r=$kver-$1-$2-${cpus}cpu-r$i
+        if [ "$3" = host_load ]; then
+            sed -n 's/^host_load=//p' "$outdir/$r.txt" | cut -d' ' -f1
+        else
+            get "$r" "$3"
+        fi
+        i=$((i + 1))
+    done | tr '\n' ' '
+}
+med() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+commas() { echo $* | tr ' ' ,; }
+
+# storm_medians: per tool over the rounds, the median wall time, CPU time,
+# load syscalls and EEXIST, and the host's load averages seen at the boots' starts.
 storm_medians() {
     for tool in $tools; do
-        n=1 walls= sys= eex= loads= cpus_ms=
-        while [ "$n" -le "$rounds" ]; do
-            r=$kver-storm-$tool-${cpus}cpu-r$n
-            walls="$walls $(get "$r" storm_wall_ms)" sys="$sys $(get "$r" storm_load_syscalls)"
-            cpus_ms="$cpus_ms $(get "$r" storm_cpu_ms)"
-            eex="$eex $(get "$r" storm_eexist)"
-            loads="$loads $(sed -n 's/^host_load=//p' "$outdir/$r.txt" | cut -d' ' -f1)"
-            n=$((n + 1))
-        done
-        med() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+        walls=$(over_rounds storm "$tool" storm_wall_ms)
         printf '| median of %s | %s | %s | %s | %s | wall %s ms (%s) | CPU %s ms | load syscalls %s | EEXIST %s | host load 1-min %s |\n' \
-            "$rounds" "$kver" "$cpus" "$accel" "$tool" "$(med $walls)" "$(echo $walls | tr ' ' ,)" "$(med $cpus_ms)" \
-            "$(med $sys)" "$(med $eex)" "$(echo $loads | tr ' ' ,)" | tee -a "$outdir/summary.md"
+            "$rounds" "$kver" "$cpus" "$accel" "$tool" "$(med $walls)" "$(commas $walls)" \
+            "$(med $(over_rounds storm "$tool" storm_cpu_ms))" "$(med $(over_rounds storm "$tool" storm_load_syscalls))" \
+            "$(med $(over_rounds storm "$tool" storm_eexist))" "$(commas $(over_rounds storm "$tool" host_load))" |
+            tee -a "$outdir/summary.md"
     done
 }
 
@@ -380,18 +390,11 @@ run_udev() { run_rounds udev; }
 # benchmark issue 18 asks for: paired boots, medians) and load syscalls.
 udev_medians() {
     for tool in $tools; do
-        n=1 settles= sys= eex= loads=
-        while [ "$n" -le "$rounds" ]; do
-            r=$kver-udev-$tool-${cpus}cpu-r$n
-            settles="$settles $(get "$r" udev_settle_ms)" sys="$sys $(get "$r" udev_load_syscalls)"
-            eex="$eex $(get "$r" udev_eexist)"
-            loads="$loads $(sed -n 's/^host_load=//p' "$outdir/$r.txt" | cut -d' ' -f1)"
-            n=$((n + 1))
-        done
-        med() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+        settles=$(over_rounds udev "$tool" udev_settle_ms)
         printf '| median of %s | udev | %s | %s | %s | %s | settle %s ms (%s) | load syscalls %s | EEXIST %s | host load 1-min %s |\n' \
-            "$rounds" "$kver" "$cpus" "$accel" "$tool" "$(med $settles)" "$(echo $settles | tr ' ' ,)" \
-            "$(med $sys)" "$(med $eex)" "$(echo $loads | tr ' ' ,)" | tee -a "$outdir/summary.md"
+            "$rounds" "$kver" "$cpus" "$accel" "$tool" "$(med $settles)" "$(commas $settles)" \
+            "$(med $(over_rounds udev "$tool" udev_load_syscalls))" "$(med $(over_rounds udev "$tool" udev_eexist))" \
+            "$(commas $(over_rounds udev "$tool" host_load))" | tee -a "$outdir/summary.md"
     done
 }
 

@@ -51,6 +51,27 @@ inline Bytes xz(const Bytes& in, std::uint32_t preset = 0) {
     return out;
 }
 
+// An xz stream of several blocks (the multithreaded encoder's block size)
+// with CHECK: what xz -T0 and other encoders write.
+inline Bytes xz_blocks(const Bytes& in, lzma_check check, std::uint64_t block_size) {
+    lzma_mt mt{};
+    mt.threads = 1;
+    mt.block_size = block_size;
+    mt.preset = 0;
+    mt.check = check;
+    lzma_stream ls = LZMA_STREAM_INIT;
+    assert_int_equal(lzma_stream_encoder_mt(&ls, &mt), LZMA_OK);
+    Bytes out(lzma_stream_buffer_bound(in.size()) + 4096);
+    ls.next_in = reinterpret_cast<const uint8_t*>(in.data());
+    ls.avail_in = in.size();
+    ls.next_out = reinterpret_cast<uint8_t*>(out.data());
+    ls.avail_out = out.size();
+    assert_int_equal(lzma_code(&ls, LZMA_FINISH), LZMA_STREAM_END);
+    out.resize(ls.total_out);
+    lzma_end(&ls);
+    return out;
+}
+
 inline Bytes zstd(const Bytes& in) {
     Bytes out(ZSTD_compressBound(in.size()));
     std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);

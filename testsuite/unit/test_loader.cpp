@@ -27,7 +27,7 @@
 static bool g_interrupt_preads = false;
 static unsigned g_preads = 0;
 
-extern "C" ssize_t pread64(int fd, void* buf, size_t n, off64_t off) noexcept {
+extern "C" ssize_t pread64(int fd, void* buf, size_t n, off64_t off) {
     if (g_interrupt_preads && g_preads++ % 2 == 0) {
         errno = EINTR;
         return -1;
@@ -164,27 +164,6 @@ static void declared_size_missing_or_garbled_is_unknown(void**) {
     }
 }
 
-// An xz stream of several blocks (the multithreaded encoder's block size)
-// with CHECK: what xz -T0 and other encoders write.
-static Bytes xz_blocks(const Bytes& in, lzma_check check, std::uint64_t block_size) {
-    lzma_mt mt{};
-    mt.threads = 1;
-    mt.block_size = block_size;
-    mt.preset = 0;
-    mt.check = check;
-    lzma_stream ls = LZMA_STREAM_INIT;
-    assert_int_equal(lzma_stream_encoder_mt(&ls, &mt), LZMA_OK);
-    Bytes out(lzma_stream_buffer_bound(in.size()) + 4096);
-    ls.next_in = reinterpret_cast<const uint8_t*>(in.data());
-    ls.avail_in = in.size();
-    ls.next_out = reinterpret_cast<uint8_t*>(out.data());
-    ls.avail_out = out.size();
-    assert_int_equal(lzma_code(&ls, LZMA_FINISH), LZMA_STREAM_END);
-    out.resize(ls.total_out);
-    lzma_end(&ls);
-    return out;
-}
-
 static std::optional<std::uint64_t> size_of(const Bytes& file, Compression fmt) {
     Fixture f;
     UniqueFd fd(::open(f.put("m.ko.x", file).c_str(), O_RDONLY | O_CLOEXEC));
@@ -200,7 +179,7 @@ static void declared_size_xz_index_read_by_hand(void**) {
     for (std::size_t i = 0; i < 200'000; ++i) m.push_back(std::byte(static_cast<unsigned char>((i * 7919) >> 5)));
     for (lzma_check check : {LZMA_CHECK_NONE, LZMA_CHECK_CRC32, LZMA_CHECK_CRC64, LZMA_CHECK_SHA256}) {
         for (std::uint64_t block : {4096ull, 65536ull, 1ull << 20}) {
-            Bytes file = xz_blocks(m, check, block);
+            Bytes file = test::xz_blocks(m, check, block);
             auto size = size_of(file, Compression::Xz);
             assert_true(size.has_value());
             assert_int_equal(*size, m.size());
@@ -210,7 +189,7 @@ static void declared_size_xz_index_read_by_hand(void**) {
     // Every byte of the index and footer, damaged in turn: no size or the
     // right one (a padding or CRC byte that happens to stay valid), never
     // another.
-    const Bytes file = xz_blocks(m, LZMA_CHECK_CRC64, 4096);
+    const Bytes file = test::xz_blocks(m, LZMA_CHECK_CRC64, 4096);
     for (std::size_t back = 1; back <= 64; ++back) {
         Bytes bad = file;
         bad[bad.size() - back] ^= std::byte{0x5a};

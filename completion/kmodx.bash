@@ -263,11 +263,16 @@ _kmodx() {
     local _kmodx_words _kmodx_cword cur=${COMP_WORDS[COMP_CWORD]}
     if ((COMP_CWORD == 1)); then
         local _kmodx_cur=$cur
-        _kmodx_reply 'modprobe insmod rmmod lsmod modinfo config --version --help -V -h'
+        _kmodx_reply 'modprobe insmod rmmod lsmod modinfo config udev --version --help -V -h'
         return 0
     fi
     case ${COMP_WORDS[1]} in
     modprobe | insmod | rmmod | lsmod | modinfo) ;;
+    udev)
+        local _kmodx_cur=$cur
+        if ((COMP_CWORD == 2)); then _kmodx_reply 'status on off --no-initramfs'
+        else _kmodx_reply '--no-initramfs'; fi
+        return 0 ;;
     *) COMPREPLY=(); return 0 ;;
     esac
     # As if the command had been typed on its own.

@@ -229,6 +229,9 @@ complete -c modinfo -n 'string match -q -- "*/*" (commandline -ct)' -a '(__fish_
 complete -c kmodx -f
 complete -c kmodx -n __fish_use_subcommand -a 'modprobe insmod rmmod lsmod modinfo' -d Command
 complete -c kmodx -n __fish_use_subcommand -a config -d 'Print the settings in effect'
+complete -c kmodx -n __fish_use_subcommand -a udev -d "Whether udev's device loads run kmodx"
+complete -c kmodx -n '__fish_seen_subcommand_from udev; and not __fish_seen_subcommand_from status on off' -a 'status on off'
+complete -c kmodx -n '__fish_seen_subcommand_from udev' -l no-initramfs -d 'Leave the initramfs as it is'
 complete -c kmodx -n __fish_use_subcommand -s V -l version -d 'Print the version'
 complete -c kmodx -n __fish_use_subcommand -s h -l help -d 'Print the commands'
-complete -c kmodx -n 'not __fish_use_subcommand' -a '(__fish_complete_subcommand)'
+complete -c kmodx -n 'not __fish_use_subcommand; and not __fish_seen_subcommand_from udev config' -a '(__fish_complete_subcommand)'

@@ -38,11 +38,13 @@ void usage(FILE* out) {
                  "Usage:\n"
                  "\tkmodx COMMAND [ARGS...]\n"
                  "\tkmodx config\n"
+                 "\tkmodx udev [status | on | off]\n"
                  "\tkmodx --version | --help\n"
                  "Commands (also available by installing kmodx under these names):\n"
                  "\tmodprobe  insmod  rmmod  lsmod  modinfo\n"
                  "kmodx's own:\n"
                  "\tconfig                 the settings in effect (kmodx.conf(5)), each with where it came from\n"
+                 "\tudev [status|on|off]   whether udev's device loads run kmodx, and the switch\n"
                  "\tmodprobe --stats[=text|json|prometheus] [--boot=N]\n"
                  "\t                       this boot's (or an earlier boot's) module loads, duplicates, failures\n"
                  "\tmodprobe --stats --explain [--boot=N]\n"
@@ -92,6 +94,7 @@ int main(int argc, char** argv) {
         }
         return show_config();
     }
+    if (sub == "udev") return kmodx::tools::udev_main(argc - 1, argv + 1);
     if (const Command* c = find(sub)) {
         // Messages then read "modprobe: ..." exactly as when installed under that name.
         program_invocation_short_name = argv[1];

@@ -9,5 +9,7 @@ int insmod_main(int argc, char** argv);
 int rmmod_main(int argc, char** argv);
 int lsmod_main(int argc, char** argv);
 int modinfo_main(int argc, char** argv);
+// `kmodx udev ...`: kmodx's own, not a command name (tools/udev.cpp).
+int udev_main(int argc, char** argv);
 
 }  // namespace kmodx::tools

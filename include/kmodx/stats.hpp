@@ -100,6 +100,14 @@ struct Event {
     // Removed: the taint flags the module carried ("OE", ...), empty if none.
     std::string taint;
 
+    // A request from udev: the device it ran kmodx for, from the environment
+    // udev gives every RUN program (DEVPATH, "/devices/..."; SEQNUM, the
+    // event's number). Empty and 0 for anyone else. The device's modalias is
+    // not kept: a CPU's is some 600 bytes, and one request writes twenty
+    // records; /sys/DEVPATH/modalias has it.
+    std::string device;
+    std::uint64_t seqnum = 0;
+
     // How many events this record stands for: 1, or more for a record that
     // compaction folded together (same module, tool, requester, outcome, err;
     // costs summed, time_ns the earliest).

@@ -194,6 +194,19 @@ struct Summary {
     std::vector<Failure> failures;       // most frequent first
     std::vector<Failure> not_found;      // NotFound requests by name, most frequent first
 
+    // What udev's requests were for, by device (Event::device): those that
+    // did something, every outcome but AlreadyLive (most device events at
+    // boot find their modules live), in udev's event order (SEQNUM).
+    struct DeviceRequest {
+        std::string device;              // DEVPATH
+        std::uint64_t seqnum = 0;
+        std::string module;
+        Outcome outcome = Outcome::Loaded;
+        std::uint64_t count = 1;
+    };
+    std::vector<DeviceRequest> device_requests;
+    std::uint64_t devices = 0;           // distinct devices udev asked for, any outcome
+
     struct TaintedUnload {
         std::string module, taint;
         std::uint64_t count = 0;

@@ -1,7 +1,11 @@
 // One event as one tab-separated text line:
 //   k1 TIME BOOT MODULE TOOL PID REQUESTER PPID PCOMM OUTCOME ERR HOLDER
 //      DEGRADED_REASON DEGRADED FORMAT PATH FILE IMAGE MODULE_B TEXT
-//      WAIT READ DECOMPRESS SYSCALL K_READ K_ALLOC TAINT COUNT CRC
+//      WAIT READ DECOMPRESS SYSCALL K_READ K_ALLOC TAINT COUNT
+//      [DEVICE SEQNUM] CRC
+// DEVICE and SEQNUM only in a request from udev (Event::device): 31 fields
+// then, 29 otherwise, so a record from anyone else stays readable by a kmodx
+// that predates them (which skips a 31-field record as one it cannot read).
 // Positional fields keep a record around 150 bytes while `grep nvme` or
 // `cut -f10` still work on the raw file. Strings are escaped (\\ \t \n \xHH)
 // so a record holds no tab but its separators and no newline but its end;
@@ -20,7 +24,8 @@
 namespace kmodx::stats {
 namespace {
 
-constexpr std::size_t kFields = 29;  // tag .. crc
+constexpr std::size_t kFields = 29;        // tag .. crc
+constexpr std::size_t kDeviceFields = 31;  // with DEVICE and SEQNUM before the crc
 
 constexpr const char* kHex = "0123456789abcdef";
 
@@ -124,32 +129,32 @@ void put_crc(std::string& out, std::size_t line_start) {
     out += '\n';
 }
 
-// Splits a line into exactly n tab-separated fields after checking its CRC;
-// false for anything else. The line may end in one '\n'.
-bool split_checked(std::string_view l, std::string_view* f, std::size_t n) {
+// Splits a line into at most n tab-separated fields after checking its CRC;
+// the number of fields, 0 for anything else. The line may end in one '\n'.
+std::size_t split_checked(std::string_view l, std::string_view* f, std::size_t n) {
     if (!l.empty() && l.back() == '\n') l.remove_suffix(1);
     std::size_t last = l.rfind('\t');
-    if (last == std::string_view::npos || l.size() - last != 9) return false;
+    if (last == std::string_view::npos || l.size() - last != 9) return 0;
     std::uint32_t want = 0;
     for (char c : l.substr(last + 1)) {
         int d = hex_digit(c);
-        if (d < 0) return false;
+        if (d < 0) return 0;
         want = want << 4 | static_cast<std::uint32_t>(d);
     }
-    if (crc32(l.substr(0, last)) != want) return false;
+    if (crc32(l.substr(0, last)) != want) return 0;
     // One pass over the bytes: field lengths are a handful of characters, a
     // memchr call per field costs more than it saves.
     std::size_t i = 0, start = 0;
     const char* d = l.data();
     for (std::size_t pos = 0; pos < last; ++pos) {
         if (d[pos] != '\t') continue;
-        if (i + 2 == n) return false;  // more fields than this version has
+        if (i + 2 == n) return 0;  // more fields than this version has
         f[i++] = std::string_view(d + start, pos - start);
         start = pos + 1;
     }
     f[i++] = std::string_view(d + start, last - start);
     f[i++] = l.substr(last + 1);
-    return i == n && f[0] == line::kTag;
+    return f[0] == line::kTag ? i : 0;
 }
 
 }  // namespace
@@ -205,6 +210,12 @@ void encode_to(std::string& out, const Event& e, std::string_view boot_id) {
     put_escaped(out, e.taint);
     out += '\t';
     put_num(out, e.count);
+    if (!e.device.empty() || e.seqnum != 0) {
+        out += '\t';
+        put_escaped(out, e.device);
+        out += '\t';
+        put_num(out, e.seqnum);
+    }
     put_crc(out, start);
 }
 
@@ -225,7 +236,7 @@ std::string encode_header(const Header& h) {
 
 std::optional<Header> decode_header(std::string_view l) {
     std::string_view f[7];
-    if (!split_checked(l, f, 7) || f[1] != "boot") return std::nullopt;
+    if (split_checked(l, f, 7) != 7 || f[1] != "boot") return std::nullopt;
     Header h;
     if (!unescape(f[2], h.boot_id) || !get_num(f[3], h.created_ns) || !get_num(f[4], h.dropped) ||
         !get_num(f[5], h.skipped))
@@ -243,8 +254,9 @@ std::string encode(const Event& e) {
 }
 
 std::optional<Event> decode(std::string_view l) {
-    std::string_view f[kFields];
-    if (!split_checked(l, f, kFields)) return std::nullopt;
+    std::string_view f[kDeviceFields];
+    const std::size_t fields = split_checked(l, f, kDeviceFields);
+    if (fields != kFields && fields != kDeviceFields) return std::nullopt;
     Event e;
     auto req = requester_from_name(f[6]);
     auto out = outcome_from_name(f[9]);
@@ -264,6 +276,7 @@ std::optional<Event> decode(std::string_view l) {
                               &e.kernel_read_bytes, &e.kernel_alloc_bytes};
     for (std::size_t i = 0; ok && i < std::size(costs); ++i) ok = get_num(f[16 + i], *costs[i]);
     ok = ok && unescape(f[26], e.taint) && get_num(f[27], e.count) && e.count > 0;
+    if (ok && fields == kDeviceFields) ok = unescape(f[28], e.device) && get_num(f[29], e.seqnum);
     if (!ok) return std::nullopt;
     return e;
 }

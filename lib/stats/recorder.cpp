@@ -51,6 +51,7 @@ void Recorder::flush() {
     // Gathered here, once, and only by a process that has something to say.
     const RequesterFacts facts = gather_requester_facts();
     const Requester who = classify(facts);
+    const UdevDevice device = who == Requester::Udev ? udev_device(facts) : UdevDevice{};
     if (!sink_) {
         StoreSettings settings = store_settings_from_env();
         boot_id_ = settings.boot_id.empty() ? current_boot_id() : settings.boot_id;
@@ -62,6 +63,8 @@ void Recorder::flush() {
         e.requester = who;
         e.parent_pid = facts.parent_pid;
         e.parent_comm = facts.parent_comm;
+        e.device = device.devpath;
+        e.seqnum = device.seqnum;
         if (e.boot_id.empty()) e.boot_id = boot_id_;
     }
     (void)sink_(events);

@@ -206,6 +206,17 @@ void failures_array(Json& j, const Summary& s) {
     });
 }
 
+void devices_array(Json& j, const Summary& s) {
+    j.u("devices", s.devices);
+    object_array(j, "device_requests", s.device_requests, [&](const auto& d) {
+        j.s("device", d.device);
+        j.u("seqnum", d.seqnum);
+        j.s("module", d.module);
+        j.s("outcome", outcome_name(d.outcome));
+        j.u("count", d.count);
+    });
+}
+
 void tainted_array(Json& j, const Summary& s) {
     object_array(j, "tainted_unloads", s.tainted, [&](const auto& t) {
         j.s("module", t.module);
@@ -247,6 +258,7 @@ std::string render_json(const Summary& s) {
     slowest_array(j, s);
     waits_array(j, s);
     failures_array(j, s);
+    devices_array(j, s);
     tainted_array(j, s);
     degraded_array(j, s);
     // What --stats --explain says, for programs: rule and sentence.

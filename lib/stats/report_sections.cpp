@@ -205,6 +205,26 @@ void not_found_section(std::string& out, const Summary& s) {
     if (s.not_found.empty()) none(out);
 }
 
+// What udev's device events asked for, when they did more than find the
+// module live: at most kDeviceRows, the JSON has every one.
+void devices_section(std::string& out, const Summary& s) {
+    constexpr std::size_t kDeviceRows = 40;
+    heading(out, "Device requests (udev; modules already live left out):");
+    row(out, {"Module", "Outcome", "Seqnum", "Device"});
+    std::size_t shown = 0;
+    for (const auto& d : s.device_requests) {
+        if (shown++ == kDeviceRows) break;
+        std::string line;
+        row(line, {text_escape(d.module), outcome_name(d.outcome), num(d.seqnum)});
+        line.pop_back();  // a devpath is long: no padding
+        out += line + '\t' + text_escape(d.device) + (d.count > 1 ? " (x" + num(d.count) + ")" : "") + '\n';
+    }
+    if (s.device_requests.size() > kDeviceRows)
+        row(out, {"...", num(s.device_requests.size() - kDeviceRows) + " more in --stats=json"});
+    if (s.device_requests.empty()) none(out);
+    row(out, {"Devices", num(s.devices)});
+}
+
 void tainted_section(std::string& out, const Summary& s) {
     heading(out, "Unloaded tainted modules:");
     row(out, {"Module", "Taint", "Count"});
@@ -234,6 +254,7 @@ std::string render_text(const Summary& s) {
     waits_section(out, s);
     failures_section(out, s);
     not_found_section(out, s);
+    devices_section(out, s);
     tainted_section(out, s);
     degraded_section(out, s);
     return out;

@@ -77,6 +77,7 @@ public:
         if (e.outcome == Outcome::SuppressedFailure) add_cached_failure(e, n);
         if (e.outcome == Outcome::NotFound) add_not_found(e, n);
         if (e.outcome == Outcome::Removed && !e.taint.empty()) add_taint(e, n);
+        if (!e.device.empty()) add_device(e, n);
         if (e.degraded != kDegradedNone) add_saturating(degraded_[{e.degraded, e.degraded_reason}], n);
     }
 
@@ -110,6 +111,9 @@ public:
         std::sort(s_.tainted.begin(), s_.tainted.end(), [](const auto& a, const auto& b) {
             return a.module != b.module ? a.module < b.module : a.taint < b.taint;
         });
+        s_.devices = devices_.size();
+        std::stable_sort(s_.device_requests.begin(), s_.device_requests.end(),
+                         [](const auto& a, const auto& b) { return a.seqnum < b.seqnum; });
         for (auto& [key, count] : degraded_) s_.degraded.push_back({key.first, std::string(key.second), count});
         std::stable_sort(s_.degraded.begin(), s_.degraded.end(),
                          [](const auto& a, const auto& b) { return a.count > b.count; });
@@ -257,6 +261,12 @@ private:
         count_in(s_.not_found[it->second], e, n);
     }
 
+    void add_device(const Event& e, std::uint64_t n) {
+        devices_.insert(e.device);
+        if (e.outcome != Outcome::AlreadyLive)
+            s_.device_requests.push_back({e.device, e.seqnum, e.module, e.outcome, n});
+    }
+
     void add_taint(const Event& e, std::uint64_t n) {
         auto [it, fresh] = taint_at_.try_emplace({e.module, e.taint}, s_.tainted.size());
         if (fresh) s_.tainted.push_back({e.module, e.taint, 0});
@@ -275,6 +285,7 @@ private:
     std::unordered_map<std::string_view, std::size_t> wait_at_;
     std::unordered_map<std::string_view, std::size_t> load_at_;
     std::unordered_set<pid_t> pids_;
+    std::unordered_set<std::string_view> devices_;  // views into the events, which outlive the tally
     std::unordered_map<std::pair<std::string_view, std::string_view>, std::size_t, PairHash> taint_at_;
     std::map<std::pair<std::uint32_t, std::string_view>, std::uint64_t> degraded_;
 };

@@ -40,11 +40,15 @@ bool kernel_call(const RequesterFacts& f) {
     return std::ranges::all_of(kKernelEnv, [&](std::string_view k) { return std::ranges::find(env, k) != env.end(); });
 }
 
-bool has_var(const RequesterFacts& f, std::string_view name) {
-    return std::ranges::any_of(f.env, [&](const std::string& v) {
-        return v.size() > name.size() && v.starts_with(name) && v[name.size()] == '=';
-    });
+// NAME's value in the environment, nullopt when it is not set.
+std::optional<std::string_view> var(const RequesterFacts& f, std::string_view name) {
+    for (const std::string& v : f.env)
+        if (v.size() > name.size() && v.starts_with(name) && v[name.size()] == '=')
+            return std::string_view(v).substr(name.size() + 1);
+    return std::nullopt;
 }
+
+bool has_var(const RequesterFacts& f, std::string_view name) { return var(f, name).has_value(); }
 
 std::vector<std::string> split_nul(const std::string& text) {
     std::vector<std::string> out;
@@ -98,6 +102,17 @@ Requester classify(const RequesterFacts& f) {
     if (has_var(f, "INVOCATION_ID") || (f.parent_pid == 1 && f.parent_comm == "systemd")) return Requester::Systemd;
     if (f.at_terminal) return Requester::User;
     return Requester::Other;
+}
+
+UdevDevice udev_device(const RequesterFacts& f) {
+    UdevDevice d;
+    if (auto path = var(f, "DEVPATH")) d.devpath.assign(*path);
+    if (auto seq = var(f, "SEQNUM")) {
+        std::uint64_t n = 0;
+        const auto r = std::from_chars(seq->data(), seq->data() + seq->size(), n);
+        if (r.ec == std::errc{} && r.ptr == seq->data() + seq->size()) d.seqnum = n;
+    }
+    return d;
 }
 
 bool parse_proc_stat(std::string_view text, std::string& comm, unsigned long& flags) {

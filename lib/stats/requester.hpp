@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,15 @@ inline constexpr unsigned long kPfKthread = 0x00200000;
 //             person's shell; not /dev/console, which boot scripts share);
 //   other   - anything else.
 Requester classify(const RequesterFacts& facts);
+
+// The device a request from udev is for: DEVPATH and SEQNUM as udev sets them
+// for a RUN program. Empty and 0 where absent; a SEQNUM that is not a number
+// is left out rather than guessed.
+struct UdevDevice {
+    std::string devpath;
+    std::uint64_t seqnum = 0;
+};
+UdevDevice udev_device(const RequesterFacts& facts);
 
 // Parses /proc/PID/stat text: comm (between the first '(' and the last ')',
 // which may itself hold spaces and parentheses) and the flags field.

@@ -1,8 +1,8 @@
 // Compaction: when a boot's store would pass its size bound, old detail
 // becomes totals. Nothing is dropped: a total carries the number of events
 // it stands for and the sums of their costs, so every count and byte figure
-// of the report stays exact; only per-invocation detail (pid, parent, single
-// timings) of the older events is given up.
+// of the report stays exact; only per-invocation detail (pid, parent, udev's
+// device, single timings) of the older events is given up.
 #include "stats/store_impl.hpp"
 
 #include "stats/deferred_footprint.hpp"
@@ -65,6 +65,10 @@ std::vector<Event> compact(const std::vector<Event>& events, const std::vector<s
             t.pid = 0;
             t.parent_pid = 0;
             t.holder_pid = 0;
+            // Nor is it one device's: totals of many devices' requests
+            // would name the first.
+            t.device.clear();
+            t.seqnum = 0;
             out.push_back(std::move(t));
             // The key views point into `events`, which outlives the map.
         } else {

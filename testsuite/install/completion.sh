@@ -152,6 +152,9 @@ check is 'insmod ' mod.ko mod2.ko.xz sub
 # kmodx COMMAND.
 check is 'kmodx mod' modprobe modinfo
 check is 'kmodx con' config
+check is 'kmodx ud' udev
+check is 'kmodx udev o' on off
+check is 'kmodx udev on --no' --no-initramfs
 check is 'kmodx modprobe kvm' kvm kvm_intel
 check is 'kmodx modinfo -F vermag' vermagic
 

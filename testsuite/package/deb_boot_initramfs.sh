@@ -10,15 +10,17 @@
 #  2. A fresh chroot gets the release's cloud kernel (testsuite/vm/fetch-kernel.sh
 #     KMODX_BOOT_SERIES: 6.1 by default, 6.12-trixie for Debian 13),
 #     a module with a parameter in /etc/initramfs-tools/modules (loaded by
-#     the initramfs's init with modprobe), kmodx's udev override enabled as
-#     docs/udev.md says, and an init-premount script that reports what
-#     happened on a second serial port and powers off.
+#     the initramfs's init with modprobe), and an init-premount script that
+#     reports what happened on a second serial port and powers off.
 #  3. Boot with kmod's initramfs (before kmodx is installed: modprobe is the
-#     base system's own kmod), install kmodx (its trigger regenerates the
+#     base system's own kmod), install kmodx with nothing but its defaults
+#     (its postinst turns the udev override on, its trigger regenerates the
 #     initramfs), boot again. Both boots must load the same modules with the
-#     same parameters; in the second, /sbin/modprobe is kmodx, its stats store
-#     names udev and the initramfs's init among the requesters, every loaded
-#     module came through kmodx, and its lock files are in /run/kmodx (dedup on).
+#     same parameters; in the second, /sbin/modprobe is kmodx, udev's rules
+#     run it, its stats store names udev and the initramfs's init among the
+#     requesters, every loaded module came through kmodx once, udev's loads
+#     name their device (DEVPATH, SEQNUM), and its lock files are in
+#     /run/kmodx (dedup on).
 # Needs root, qemu (installed with apt-get when missing) and Debian's archive
 # (the kernel package, cached in KMODX_VM_CACHE as for testsuite/vm/).
 set -euo pipefail
@@ -143,14 +145,14 @@ boot kmod-initramfs
 [ "$(get kmod-initramfs modprobe_version)" = "$kmod_version" ] ||
     die "kmod boot: modprobe says '$(get kmod-initramfs modprobe_version)'"
 
-# 3. kmodx: the package (its trigger regenerates the initramfs), and the udev
-# override linked in before, as docs/udev.md says, so the rules go in too.
-phase "dpkg -i kmodx, udev override enabled"
+# 3. kmodx: the package as installed, with its defaults: its postinst turns
+# the udev override on, its trigger regenerates the initramfs with it.
+phase "dpkg -i kmodx"
 cp "$deb" "$C/tmp/kmodx.deb"
-mkdir -p "$C/etc/udev/rules.d"
-ln -s /usr/share/kmodx/udev/80-drivers.rules "$C/etc/udev/rules.d/80-drivers.rules"
 in_chroot dpkg -i /tmp/kmodx.deb >"$work/boot-dpkg.log" 2>&1 || { cat "$work/boot-dpkg.log" >&2; die "dpkg -i failed"; }
 grep -q "update-initramfs" "$work/boot-dpkg.log" || die "installing kmodx did not regenerate the initramfs"
+udev_state=$(in_chroot kmodx udev status) || die "kmodx udev status failed"
+[ "${udev_state%%:*}" = on ] || die "the package did not turn the udev override on: $udev_state"
 rm -rf "$C/tmp/initrd"
 in_chroot unmkinitramfs "/boot/initrd.img-$kver" /tmp/initrd
 rules=$(find "$C/tmp/initrd" -path '*/rules.d/80-drivers.rules' | head -n 1)
@@ -175,13 +177,28 @@ d = json.load(open(sys.argv[1]))
 for r in d["requesters"]:
     print(r["requester"], r["requests"], r["loaded"])
 EOF
+# udev's loads name their device: "MODULE DEVPATH SEQNUM" per load.
+python3 - "$work/boot-stats.json" >"$work/boot-devices.txt" <<'EOF' || die "kmodx boot: bad device_requests: $(cat "$work/boot-devices.txt")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["device_requests"]:
+    if r["outcome"] == "loaded":
+        print(r["module"], r["device"], r["seqnum"])
+EOF
 grep -q '^udev [1-9]' "$work/boot-requesters.txt" ||
     die "kmodx boot: no request from udev in --stats: $(cat "$work/boot-requesters.txt")"
 # Every module the kernel holds was loaded by kmodx in this boot: by udev's
 # rules, the kernel's own requests or the initramfs's init (loop).
 for m in $b; do
-    get $r loaded | grep -q "^$m " || die "kmodx boot: $m is loaded but kmodx recorded no load of it ($(get $r loaded | tr '\n' ';'))"
+    n=$(get $r loaded | grep -c "^$m " || true)
+    [ "$n" = 1 ] || die "kmodx boot: $m is loaded but kmodx recorded $n loads of it ($(get $r loaded | tr '\n' ';'))"
 done
+# virtio_net is a module on both kernels, and only udev asks for it: its
+# load names the network device's PCI function and udev's event number.
+grep -qE '^virtio_net /devices/pci[0-9:.]+/[0-9a-f:.]+/virtio[0-9]+ [1-9][0-9]*$' "$work/boot-devices.txt" ||
+    die "kmodx boot: virtio_net's load names no device: $(tr '\n' ';' <"$work/boot-devices.txt")"
+[ "$(get $r loaded | grep '^virtio_net ' | cut -d' ' -f2)" = udev ] || die "kmodx boot: virtio_net was not loaded by udev"
+
 # /init mounted /run, so kmodx made its runtime directory: dedup was on.
 # (virtio_pci is a module on 6.1, built in on 6.12.)
 for m in virtio_net virtio_pci loop; do

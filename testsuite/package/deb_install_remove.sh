@@ -178,11 +178,43 @@ COMMAND_PATHS="/sbin/modprobe /sbin/insmod /sbin/rmmod /sbin/lsmod /sbin/modinfo
                /usr/sbin/modprobe /usr/sbin/insmod /usr/sbin/rmmod /usr/sbin/lsmod /usr/sbin/modinfo
                /bin/lsmod /usr/bin/lsmod"
 
-# initramfs_modprobe: what /sbin/modprobe -V says inside the chroot's initramfs.
+# initramfs_modprobe: what /sbin/modprobe -V says inside the chroot's initramfs
+# (unpacked into /tmp/initrd, where initramfs_rules then looks).
 initramfs_modprobe() {
     rm -rf "$C/tmp/initrd"
     in_chroot unmkinitramfs "/boot/initrd.img-$KVER" /tmp/initrd
     chroot "$C/tmp/initrd" /sbin/modprobe -V 2>&1 | head -n 1 || true
+}
+# initramfs_rules: the initramfs's 80-drivers.rules, from the last unpack.
+initramfs_rules() {
+    local f
+    f=$(find "$C/tmp/initrd" -path '*/rules.d/80-drivers.rules' | head -n 1)
+    [ -n "$f" ] || die "the initramfs has no 80-drivers.rules"
+    cat "$f"
+}
+
+# check_udev_state WHEN on|off|none|own: what /etc/udev/rules.d/80-drivers.rules
+# is, what `kmodx udev status` says (when kmodx is installed), and which rules
+# the initramfs got: kmodx's for on, udev's own otherwise (own: the admin's).
+RULE=/etc/udev/rules.d/80-drivers.rules
+check_udev_state() {
+    local when=$1 want=$2 link= status
+    link=$(readlink "$C$RULE" || true)
+    case $want in
+        on) [ "$link" = /usr/share/kmodx/udev/80-drivers.rules ] ;;
+        off) [ "$link" = /usr/lib/udev/rules.d/80-drivers.rules ] || [ "$link" = /lib/udev/rules.d/80-drivers.rules ] ;;
+        none) [ ! -e "$C$RULE" ] && [ ! -L "$C$RULE" ] ;;
+        own) [ -f "$C$RULE" ] && [ ! -L "$C$RULE" ] && grep -qx '# mine' "$C$RULE" ;;
+    esac || die "$when: $RULE is not what udev $want means ($(ls -l "$C$RULE" 2>&1))"
+    if [ -x "$C/usr/sbin/kmodx" ]; then
+        status=$(in_chroot kmodx udev status) || die "$when: kmodx udev status failed"
+        [ "${status%%:*}" = "${want/none/unset}" ] || die "$when: kmodx udev status says '$status', not $want"
+    fi
+    case $want in
+        on) initramfs_rules | grep -qF 'RUN+="/usr/sbin/kmodx modprobe -bq $env{MODALIAS}"' ;;
+        own) initramfs_rules | grep -qx '# mine' ;;
+        *) initramfs_rules | grep -qxF 'ENV{MODALIAS}=="?*", RUN{builtin}+="kmod load"' ;;
+    esac || die "$when: the initramfs's 80-drivers.rules is not the $want one: $(initramfs_rules | grep MODALIAS)"
 }
 
 # check_udev_override WHEN: the package's override is the release's own
@@ -248,9 +280,10 @@ check_installed() {
         [ -z "$aliased" ] || die "$when: shipped under an aliased directory: $aliased"
     fi
     check_udev_override "$when"
-    # Nothing enabled: no unit wanted anywhere, the udev override not linked in.
-    if find "$C/etc/systemd" "$C/etc/udev" -name 'kmodx*' -o -name '80-drivers.rules' 2>/dev/null | grep -q .; then
-        die "$when: something enabled: $(find "$C/etc/systemd" "$C/etc/udev" -name 'kmodx*' -o -name '80-drivers.rules')"
+    check_udev_state "$when" "${2:-on}"
+    # No unit enabled: none wanted anywhere.
+    if find "$C/etc/systemd" -name 'kmodx*' 2>/dev/null | grep -q .; then
+        die "$when: a unit enabled: $(find "$C/etc/systemd" -name 'kmodx*')"
     fi
 }
 
@@ -274,6 +307,7 @@ check_removed() {
                     -name '*.kmod*' -o -name '*.bash-completion' -o -name 'kmodx*' -o -name '_kmodx' 2>/dev/null || true)
     [ -z "$leftovers" ] || die "$when: left behind: $leftovers"
     [ ! -e "$C/usr/lib/kmodx" ] || die "$when: /usr/lib/kmodx left behind"
+    check_udev_state "$when" "${2:-none}"
 }
 
 phase "dpkg -i (kmod $(in_chroot dpkg-query -W -f='${Version}' kmod) installed)"
@@ -288,9 +322,31 @@ kmod_deb=$(cd "$C/tmp" && ls var/cache/apt/archives/kmod_*.deb)
 in_chroot dpkg -i "/tmp/$kmod_deb" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; die "reinstalling kmod failed"; }
 check_installed "kmod reinstalled"
 
+# The udev default: on at install (above); `kmodx udev off` and an upgrade
+# after it keep udev's own rules, in /etc and in the initramfs; on again.
+phase "kmodx udev off, an upgrade, kmodx udev on"
+in_chroot kmodx udev off >"$work/udev.log" 2>&1 || { cat "$work/udev.log" >&2; die "kmodx udev off failed"; }
+check_installed "udev off" off
+in_chroot dpkg -i /tmp/kmodx.deb >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; die "dpkg -i with udev off failed"; }
+check_installed "upgraded with udev off" off
+in_chroot kmodx udev on >"$work/udev.log" 2>&1 || { cat "$work/udev.log" >&2; die "kmodx udev on failed"; }
+check_installed "udev on again" on
+
 phase "dpkg -r"
 in_chroot dpkg -r kmodx >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; die "dpkg -r failed"; }
 check_removed "removed"
+
+# A file of the admin's own stays through install, both switches and removal.
+phase "the admin's own 80-drivers.rules"
+sed 's/^ENV{MODALIAS}.*/# mine\n&/' "$C/usr/lib/udev/rules.d/80-drivers.rules" >"$C$RULE"
+in_chroot dpkg -i /tmp/kmodx.deb >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; die "dpkg -i over an own file failed"; }
+check_installed "installed over the admin's own rules" own
+in_chroot kmodx udev off >"$work/udev.log" 2>&1 && die "kmodx udev off replaced the admin's own file"
+grep -q "a file of your own" "$work/udev.log" || die "kmodx udev off over an own file: $(cat "$work/udev.log")"
+in_chroot dpkg -r kmodx >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; die "dpkg -r failed"; }
+check_removed "removed with the admin's own rules" own
+rm "$C$RULE"
+in_chroot update-initramfs -u -k all >"$work/initramfs.log" 2>&1 || { cat "$work/initramfs.log" >&2; die "update-initramfs failed"; }
 
 phase "dpkg -i, dpkg -P"
 in_chroot dpkg -i /tmp/kmodx.deb >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; die "dpkg -i after remove failed"; }

@@ -51,10 +51,28 @@ static void forged_totals_saturate(void**) {
     assert_true(out[0].wait_ns == kMax);
 }
 
+// A total is no one device's request: udev's device goes with the detail.
+static void totals_name_no_device(void**) {
+    std::vector<Event> events{loaded(1, 10), loaded(1, 20)};
+    events[0].device = "/devices/a";
+    events[0].seqnum = 7;
+    events[1].device = "/devices/b";
+    events[1].seqnum = 8;
+    auto out = store::compact(events, {200, 200}, 0);
+    assert_int_equal(out.size(), 1);
+    assert_true(out[0].device.empty() && out[0].seqnum == 0);
+    // The newest detail within the budget keeps it.
+    out = store::compact(events, {200, 200}, 1000);
+    assert_int_equal(out.size(), 2);
+    assert_string_equal(out[1].device.c_str(), "/devices/b");
+    assert_true(out[1].seqnum == 8);
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(totals_add_up_exactly),
         cmocka_unit_test(forged_totals_saturate),
+        cmocka_unit_test(totals_name_no_device),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

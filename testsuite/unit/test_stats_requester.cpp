@@ -107,6 +107,24 @@ static void udev_by_environment_or_parent(void**) {
     assert_int_equal(int(classify(f)), int(Requester::Udev));
 }
 
+// The device a udev request is for, from DEVPATH and SEQNUM; nothing is
+// guessed from a value that is not udev's.
+static void udev_device_from_the_environment(void**) {
+    RequesterFacts f = plain();
+    f.env.push_back("SEQNUMBER=2");
+    f.env.push_back("DEVPATH=/devices/pci0000:00/0000:00:03.0/virtio0");
+    f.env.push_back("SEQNUM=4711");
+    UdevDevice d = udev_device(f);
+    assert_string_equal(d.devpath.c_str(), "/devices/pci0000:00/0000:00:03.0/virtio0");
+    assert_true(d.seqnum == 4711);
+    for (const char* bad : {"SEQNUM=", "SEQNUM=12a", "SEQNUM=-1", "SEQNUM=99999999999999999999999"}) {
+        f = plain();
+        f.env.push_back(bad);
+        d = udev_device(f);
+        assert_true(d.seqnum == 0 && d.devpath.empty());
+    }
+}
+
 static void systemd_by_invocation_id_or_pid1(void**) {
     RequesterFacts f = plain();
     f.env.push_back("INVOCATION_ID=0123456789abcdef");
@@ -235,6 +253,7 @@ int main() {
         cmocka_unit_test(kernels_argv_and_env_exactly_is_kernel),
         cmocka_unit_test(near_kernel_calls_are_not_kernel),
         cmocka_unit_test(udev_by_environment_or_parent),
+        cmocka_unit_test(udev_device_from_the_environment),
         cmocka_unit_test(systemd_by_invocation_id_or_pid1),
         cmocka_unit_test(terminal_is_user_else_other),
         cmocka_unit_test(proc_stat_comm_with_spaces_and_parentheses),

@@ -98,7 +98,18 @@ cp -a "$kdir/lib/modules/$kver" "$root/lib/modules/$kver"
 cp "$here/init" "$root/init"
 cp "$here/trace.sh" "$here/sampler.sh" "$here/e2e.sh" "$here/storm.sh" "$here/udev.sh" \
     "$here/patching.sh" "$root/vm/"
-cp "$here/../../data/udev/80-drivers.rules.in" "$root/vm/"
+# kmodx's udev rules where this kmodx looks for them (its build's prefix and
+# datadir, /usr/local/share by default), naming the kmodx at /usr/sbin:
+# scenario 3 turns them on with `kmodx udev preset`, as the package's postinst does.
+build_dir=$(cd "$(dirname "$kmodx")/.." && pwd)
+datadir=$(python3 -c '
+import json, sys
+o = {x["name"]: x["value"] for x in json.load(open(sys.argv[1] + "/meson-info/intro-buildoptions.json"))}
+d = o["datadir"]
+print(d if d.startswith("/") else o["prefix"] + "/" + d)' "$build_dir") ||
+    { echo "mkinitramfs.sh: no meson build around $kmodx" >&2; exit 1; }
+mkdir -p "$root$datadir/kmodx/udev"
+sed 's,@SBINDIR@,/usr/sbin,g' "$here/../../data/udev/80-drivers.rules.in" >"$root$datadir/kmodx/udev/80-drivers.rules"
 chmod 0755 "$root/init" "$root"/vm/*.sh
 mknod -m 0600 "$root/dev/console" c 5 1
 mknod -m 0666 "$root/dev/null" c 1 3

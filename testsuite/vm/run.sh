@@ -337,6 +337,16 @@ requester_row() {
         on { sub(/^[ \t]+/, ""); if ($1 == r) { $1 = ""; sub(/^ /, ""); print; exit } }'
 }
 
+# device_loads RUN: rows of RUN's --stats "Device requests" section that are
+# loads with a device path.
+device_loads() {
+    stats_lines "$1" KMODX-STATS | awk '
+        /^Device requests/ { on = 1; next }
+        on && /^[ \t]*$/ { on = 0 }
+        on && $2 == "loaded" && $4 ~ /^\/devices\// { n++ }
+        END { print n + 0 }'
+}
+
 # stats_row RUN LABEL: RUN's last row for LABEL in kernel-stats.md.
 stats_row() { grep -F "| $1 | $2 |" "$outdir/kernel-stats.md" | tail -n 1; }
 
@@ -427,6 +437,12 @@ udev_round() {
         fail "udev $kver ${cpus}cpu: kmodx got EEXIST $(get "$b" udev_eexist) and EBUSY $(get "$b" udev_ebusy) times"
     [ -n "$(requester_row "$b" udev)" ] ||
         fail "udev $kver ${cpus}cpu: kmodx's --stats shows no request from udev"
+    [ "$(get "$b" udev_override_state)" = on ] ||
+        fail "udev $kver ${cpus}cpu: kmodx udev preset left the override '$(get "$b" udev_override_state)'"
+    # Each device's load names the device: rows of --stats' device requests,
+    # loaded, with a DEVPATH.
+    [ "$(device_loads "$b")" -gt 0 ] ||
+        fail "udev $kver ${cpus}cpu: kmodx's --stats names no device for udev's loads"
     case " $tools " in *" kmod "*) ;; *) return ;; esac
     [ "$(get "$a" udev_loaded)" = "$(get "$b" udev_loaded)" ] ||
         fail "udev $kver ${cpus}cpu: modules loaded differ: stock [$(get "$a" udev_loaded)] kmodx [$(get "$b" udev_loaded)]"

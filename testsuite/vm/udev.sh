@@ -4,8 +4,8 @@
 # either Debian's stock rules, whose 80-drivers.rules loads each device's
 # MODALIAS with udev's builtin `kmod load` (libkmod inside the udev worker,
 # no modprobe at all), or kmodx's override (data/udev/80-drivers.rules.in,
-# installed in /etc/udev/rules.d as docs/udev.md says), which runs
-# `kmodx modprobe -bq $MODALIAS` per device. kmodx.rules=stock|kmodx on the
+# turned on by `kmodx udev preset` as the Debian package's postinst does),
+# which runs `kmodx modprobe -bq $MODALIAS` per device. kmodx.rules=stock|kmodx on the
 # kernel command line picks; the default is stock with kmod, kmodx with kmodx.
 # Every load syscall is counted with the tracepoints, as in the storm.
 out=$1
@@ -24,9 +24,10 @@ res "udev_version=$(udevadm --version)"
 
 mkdir -p /etc/udev/rules.d
 if [ "$rules" = kmodx ]; then
-    # The program path the rules are configured with (sbindir): /usr/sbin as
-    # in the Debian package.
-    sed 's,@SBINDIR@,/usr/sbin,g' /vm/80-drivers.rules.in >/etc/udev/rules.d/80-drivers.rules
+    # The package's default: the preset links kmodx's rules (naming
+    # /usr/sbin/kmodx, as in the package) when nothing is there.
+    /usr/sbin/kmodx udev preset >/tmp/preset.out 2>&1 || res "error=kmodx udev preset: $(cat /tmp/preset.out)"
+    res "override_state=$(/usr/sbin/kmodx udev status | cut -d: -f1)"
     res "override=$(grep -c 'kmodx modprobe' /etc/udev/rules.d/80-drivers.rules)"
 fi
 # The kernel's own uevent helper would run beside udevd.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Who asked: the kernel's call (argv {path, -q, --, NAME}, exactly its three
 # environment variables), a udev rule's (SEQNUM/ACTION/DEVPATH), a systemd
-# unit's (INVOCATION_ID), and anything else.
+# unit's (INVOCATION_ID), and anything else. A udev request keeps its device
+# (DEVPATH, SEQNUM), and the report lists it; nobody else's record has one.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../stats_lib.sh"
 
@@ -30,6 +31,32 @@ assert_eq "$(who chain_e)" other "requester of a call with one variable more"
 assert_eq "$(who t10_pi)" udev "requester under a udev environment"
 assert_eq "$(who chain_d)" systemd "requester under a systemd unit"
 assert_eq "$(who chain_c)" other "requester of a plain call without a terminal"
+device() { awk -v m="$1" '$1==m && $2=="loaded" {print $10, $11}' "$E2E_TMP/events"; }
+assert_eq "$(device t10_pi)" "/devices/pci0000:00/0000:00:1f.2 4711" "udev's device and event number"
+for m in crc64 chain_e chain_d chain_c; do
+    assert_eq "$(device "$m")" "- 0" "device of $m's request"
+done
+# A request that found its module live is no device request: left out.
+SIM_ENV="ACTION=add SEQNUM=4712 DEVPATH=/devices/platform/serial8250" run_kmodx "$ROOT" modprobe -q -- t10_pi
+assert_rc 0
+run_kmodx "$ROOT" modprobe --stats
+assert_rc 0
+printf '%s\n' "$OUT" | sed -n '/^Device requests/,/^$/p' >"$E2E_TMP/devices"
+assert_eq "$(grep -c 't10_pi' "$E2E_TMP/devices")" 1 "device request rows for t10_pi"
+grep -qE '^ +t10_pi	 +loaded	 +4711	/devices/pci0000:00/0000:00:1f.2$' "$E2E_TMP/devices" ||
+    die "no device request row for t10_pi: $(cat "$E2E_TMP/devices")"
+grep -qE '^ +Devices	 +2$' "$E2E_TMP/devices" || die "devices asked for: $(cat "$E2E_TMP/devices")"
+run_kmodx "$ROOT" modprobe --stats=json
+assert_rc 0
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["devices"] == 2, d["devices"]
+# t10_pi and the module it depends on, both for the one device.
+want = [{"device": "/devices/pci0000:00/0000:00:1f.2", "seqnum": 4711, "module": m, "outcome": "loaded", "count": 1}
+        for m in ("crc64_rocksoft", "t10_pi")]
+assert d["device_requests"] == want, d["device_requests"]
+' "$OUT" || die "device_requests in --stats=json"
 # The parent is recorded by name: the timeout(1) that ran simrun's exec.
 assert_eq "$(awk '$1=="chain_c" {print $8}' "$E2E_TMP/events")" timeout "parent comm"
 echo ok

@@ -137,7 +137,7 @@ BOOT = "0b6f5a0e-3c39-4a7c-9a8e-7d1f5e0f3a11"
 
 
 def event(module, outcome="loaded", count="1", taint="", fmt="xz", path="kernel", comm="systemd-udevd", device=None):
-    # device: udev's DEVPATH and SEQNUM, the two fields a udev request adds.
+    # device: udev's DEVPATH, SEQNUM and MODALIAS, the three fields a udev request adds.
     return record(["k1", "1763900000000000000", BOOT, module, "modprobe", "4242", "udev", "1", comm,
                    outcome, "0", "0", "", "0", fmt, path, "25488", "57344", "40960", "8192", "0", "1000",
                    "0", "2000000", "25488", "0", taint, count] + (list(device) if device else []))
@@ -154,8 +154,8 @@ def stats_seeds():
     put("stats_store", "torn_tail", b"\0" + header + many + one[:40])
     put("stats_store", "killed_writer", b"\0" + header + one[:60] + many)
     put("stats_store", "escapes", b"\0" + event("we\\tird\\x01name", comm="a\\\\b\\nc"))
-    put("stats_store", "udev_devices", b"\0" + header + event("virtio_net", device=("/devices/pci0000:00/0000:00:03.0/virtio0", "751"))
-        + event("nvme", "suppressed", device=("/devices/pci0000:00/0000:00:04.0", "752")) + many)
+    put("stats_store", "udev_devices", b"\0" + header + event("virtio_net", device=("/devices/pci0000:00/0000:00:03.0/virtio0", "751", "virtio:d00000001v00001AF4"))
+        + event("nvme", "suppressed", device=("/devices/pci0000:00/0000:00:04.0", "752", "")) + many)
     put("stats_store", "crc_fixed_by_harness", b"\1" + b"k1\t1\t" + BOOT.encode() + b"\tm\tmodprobe\t1\tuser\t1\tsh"
         b"\tloaded\t0\t0\t\t0\tnone\tnone\t1\t1\t1\t1\t1\t1\t1\t1\t1\t1\t\t1\t00000000\n")
     put("stats_store", "compact_budget", b"\x20" + header + many * 4)

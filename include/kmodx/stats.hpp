@@ -102,11 +102,12 @@ struct Event {
 
     // A request from udev: the device it ran kmodx for, from the environment
     // udev gives every RUN program (DEVPATH, "/devices/..."; SEQNUM, the
-    // event's number). Empty and 0 for anyone else. The device's modalias is
-    // not kept: a CPU's is some 600 bytes, and one request writes twenty
-    // records; /sys/DEVPATH/modalias has it.
+    // event's number; MODALIAS). Empty and 0 for anyone else. The modalias
+    // is kept only where the request did more than find its module live: a
+    // CPU's is some 600 bytes, and one CPU event writes twenty records.
     std::string device;
     std::uint64_t seqnum = 0;
+    std::string modalias;
 
     // How many events this record stands for: 1, or more for a record that
     // compaction folded together (same module, tool, requester, outcome, err;

@@ -200,6 +200,7 @@ struct Summary {
     struct DeviceRequest {
         std::string device;              // DEVPATH
         std::uint64_t seqnum = 0;
+        std::string modalias;
         std::string module;
         Outcome outcome = Outcome::Loaded;
         std::uint64_t count = 1;

@@ -2,10 +2,11 @@
 //   k1 TIME BOOT MODULE TOOL PID REQUESTER PPID PCOMM OUTCOME ERR HOLDER
 //      DEGRADED_REASON DEGRADED FORMAT PATH FILE IMAGE MODULE_B TEXT
 //      WAIT READ DECOMPRESS SYSCALL K_READ K_ALLOC TAINT COUNT
-//      [DEVICE SEQNUM] CRC
-// DEVICE and SEQNUM only in a request from udev (Event::device): 31 fields
-// then, 29 otherwise, so a record from anyone else stays readable by a kmodx
-// that predates them (which skips a 31-field record as one it cannot read).
+//      [DEVICE SEQNUM MODALIAS] CRC
+// DEVICE, SEQNUM and MODALIAS only in a request from udev (Event::device):
+// 32 fields then, 29 otherwise, so a record from anyone else stays readable
+// by a kmodx that predates them (which skips a 32-field record as one it
+// cannot read).
 // Positional fields keep a record around 150 bytes while `grep nvme` or
 // `cut -f10` still work on the raw file. Strings are escaped (\\ \t \n \xHH)
 // so a record holds no tab but its separators and no newline but its end;
@@ -25,7 +26,7 @@ namespace kmodx::stats {
 namespace {
 
 constexpr std::size_t kFields = 29;        // tag .. crc
-constexpr std::size_t kDeviceFields = 31;  // with DEVICE and SEQNUM before the crc
+constexpr std::size_t kDeviceFields = 32;  // with DEVICE, SEQNUM and MODALIAS before the crc
 
 constexpr const char* kHex = "0123456789abcdef";
 
@@ -210,11 +211,13 @@ void encode_to(std::string& out, const Event& e, std::string_view boot_id) {
     put_escaped(out, e.taint);
     out += '\t';
     put_num(out, e.count);
-    if (!e.device.empty() || e.seqnum != 0) {
+    if (!e.device.empty() || e.seqnum != 0 || !e.modalias.empty()) {
         out += '\t';
         put_escaped(out, e.device);
         out += '\t';
         put_num(out, e.seqnum);
+        out += '\t';
+        put_escaped(out, e.modalias);
     }
     put_crc(out, start);
 }
@@ -276,7 +279,8 @@ std::optional<Event> decode(std::string_view l) {
                               &e.kernel_read_bytes, &e.kernel_alloc_bytes};
     for (std::size_t i = 0; ok && i < std::size(costs); ++i) ok = get_num(f[16 + i], *costs[i]);
     ok = ok && unescape(f[26], e.taint) && get_num(f[27], e.count) && e.count > 0;
-    if (ok && fields == kDeviceFields) ok = unescape(f[28], e.device) && get_num(f[29], e.seqnum);
+    if (ok && fields == kDeviceFields)
+        ok = unescape(f[28], e.device) && get_num(f[29], e.seqnum) && unescape(f[30], e.modalias);
     if (!ok) return std::nullopt;
     return e;
 }

@@ -65,6 +65,8 @@ void Recorder::flush() {
         e.parent_comm = facts.parent_comm;
         e.device = device.devpath;
         e.seqnum = device.seqnum;
+        // The long part only where the report shows it (Event::modalias).
+        if (e.outcome != Outcome::AlreadyLive) e.modalias = device.modalias;
         if (e.boot_id.empty()) e.boot_id = boot_id_;
     }
     (void)sink_(events);

@@ -211,6 +211,7 @@ void devices_array(Json& j, const Summary& s) {
     object_array(j, "device_requests", s.device_requests, [&](const auto& d) {
         j.s("device", d.device);
         j.u("seqnum", d.seqnum);
+        j.s("modalias", d.modalias);
         j.s("module", d.module);
         j.s("outcome", outcome_name(d.outcome));
         j.u("count", d.count);

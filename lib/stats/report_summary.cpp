@@ -264,7 +264,7 @@ private:
     void add_device(const Event& e, std::uint64_t n) {
         devices_.insert(e.device);
         if (e.outcome != Outcome::AlreadyLive)
-            s_.device_requests.push_back({e.device, e.seqnum, e.module, e.outcome, n});
+            s_.device_requests.push_back({e.device, e.seqnum, e.modalias, e.module, e.outcome, n});
     }
 
     void add_taint(const Event& e, std::uint64_t n) {

@@ -107,6 +107,7 @@ Requester classify(const RequesterFacts& f) {
 UdevDevice udev_device(const RequesterFacts& f) {
     UdevDevice d;
     if (auto path = var(f, "DEVPATH")) d.devpath.assign(*path);
+    if (auto alias = var(f, "MODALIAS")) d.modalias.assign(*alias);
     if (auto seq = var(f, "SEQNUM")) {
         std::uint64_t n = 0;
         const auto r = std::from_chars(seq->data(), seq->data() + seq->size(), n);

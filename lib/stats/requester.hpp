@@ -39,12 +39,13 @@ inline constexpr unsigned long kPfKthread = 0x00200000;
 //   other   - anything else.
 Requester classify(const RequesterFacts& facts);
 
-// The device a request from udev is for: DEVPATH and SEQNUM as udev sets them
-// for a RUN program. Empty and 0 where absent; a SEQNUM that is not a number
-// is left out rather than guessed.
+// The device a request from udev is for: DEVPATH, SEQNUM and MODALIAS as udev
+// sets them for a RUN program. Empty and 0 where absent; a SEQNUM that is not
+// a number is left out rather than guessed.
 struct UdevDevice {
     std::string devpath;
     std::uint64_t seqnum = 0;
+    std::string modalias;
 };
 UdevDevice udev_device(const RequesterFacts& facts);
 

@@ -69,6 +69,7 @@ std::vector<Event> compact(const std::vector<Event>& events, const std::vector<s
             // would name the first.
             t.device.clear();
             t.seqnum = 0;
+            t.modalias.clear();
             out.push_back(std::move(t));
             // The key views point into `events`, which outlives the map.
         } else {

@@ -1,8 +1,8 @@
 # Helpers for the stats_* cases (sourced after lib.sh): a machine with a boot
 # id, and the events kmodx appended to its stats store, one line each:
-#   MODULE OUTCOME REQUESTER ERR TAINT KERNEL_ALLOC_BYTES TOOL PARENT_COMM COUNT DEVICE SEQNUM
-# (COUNT > 1 only on a record that compaction folded from several; DEVICE
-# and SEQNUM are udev's, "-" and 0 on a record without them).
+#   MODULE OUTCOME REQUESTER ERR TAINT KERNEL_ALLOC_BYTES TOOL PARENT_COMM COUNT DEVICE SEQNUM MODALIAS
+# (COUNT > 1 only on a record that compaction folded from several; DEVICE,
+# SEQNUM and MODALIAS are udev's, "-", 0 and "-" on a record without them).
 # read straight from the store's record lines (lib/stats/event.cpp: tab
 # separated, tag k1, the header line's second field is "boot").
 
@@ -29,8 +29,8 @@ for l in lines:
     f = l.split("\t")
     if len(f) < 28 or f[0] != "k1" or f[1] == "boot":
         continue
-    device, seqnum = (f[28] or "-", f[29]) if len(f) == 31 else ("-", "0")
-    print(f[3], f[9], f[6], f[10], f[26] or "-", f[25], f[4], f[8] or "-", f[27], device, seqnum)
+    device, seqnum, alias = (f[28] or "-", f[29], f[30] or "-") if len(f) == 32 else ("-", "0", "-")
+    print(f[3], f[9], f[6], f[10], f[26] or "-", f[25], f[4], f[8] or "-", f[27], device, seqnum, alias)
 PY
 }
 

@@ -56,11 +56,12 @@ static void totals_name_no_device(void**) {
     std::vector<Event> events{loaded(1, 10), loaded(1, 20)};
     events[0].device = "/devices/a";
     events[0].seqnum = 7;
+    events[0].modalias = "pci:v1";
     events[1].device = "/devices/b";
     events[1].seqnum = 8;
     auto out = store::compact(events, {200, 200}, 0);
     assert_int_equal(out.size(), 1);
-    assert_true(out[0].device.empty() && out[0].seqnum == 0);
+    assert_true(out[0].device.empty() && out[0].seqnum == 0 && out[0].modalias.empty());
     // The newest detail within the budget keeps it.
     out = store::compact(events, {200, 200}, 1000);
     assert_int_equal(out.size(), 2);

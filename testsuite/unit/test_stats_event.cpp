@@ -69,6 +69,7 @@ void assert_same(const Event& a, const Event& b) {
     assert_true(a.count == b.count);
     assert_true(a.device == b.device);
     assert_true(a.seqnum == b.seqnum);
+    assert_true(a.modalias == b.modalias);
 }
 
 std::size_t tabs_in(const std::string& l) {
@@ -115,26 +116,31 @@ static void one_line_with_escaped_strings(void**) {
     assert_true(decode(l.substr(0, l.size() - 1)).has_value());
 }
 
-// udev's device rides in two more fields, only on a record that has one; a
+// udev's device rides in three more fields, only on a record that has one; a
 // record of anyone else stays 29 fields, as an older kmodx reads it.
-static void udev_device_in_two_more_fields(void**) {
+static void udev_device_in_three_more_fields(void**) {
     Event e = full_event();
     e.device = "/devices/pci0000:00/0000:00:1f.2\tx";
     e.seqnum = 4711;
+    e.modalias = "pci:v00008086d00002922sv00001028sd0000020Dbc01sc06i01";
     std::string l = encode(e);
-    assert_int_equal(tabs_in(l), 30);
-    assert_true(l.find("\t7\t/devices/pci0000:00/0000:00:1f.2\\tx\t4711\t") != std::string::npos);
+    assert_int_equal(tabs_in(l), 31);
+    assert_true(l.find("\t7\t/devices/pci0000:00/0000:00:1f.2\\tx\t4711\tpci:v00008086d00002922") !=
+                std::string::npos);
     auto back = decode(l);
     assert_true(back.has_value());
     assert_same(e, *back);
     e.device.clear();  // a SEQNUM alone is kept too
+    e.modalias.clear();
     back = decode(encode(e));
-    assert_true(back.has_value() && back->seqnum == 4711 && back->device.empty());
+    assert_true(back.has_value() && back->seqnum == 4711 && back->device.empty() && back->modalias.empty());
     assert_int_equal(tabs_in(encode(full_event())), 28);
     std::string body = body_of(l);
-    assert_false(decode(resign(body + "\textra")).has_value());                    // 32 fields
-    assert_false(decode(resign(body.substr(0, body.rfind('\t')))).has_value());   // 30
-    std::string bad_seq = body.substr(0, body.rfind('\t')) + "\t47x1";
+    assert_false(decode(resign(body + "\textra")).has_value());                    // 33 fields
+    const std::string no_alias = body.substr(0, body.rfind('\t'));
+    assert_false(decode(resign(no_alias)).has_value());                            // 31
+    assert_false(decode(resign(no_alias.substr(0, no_alias.rfind('\t')))).has_value());  // 30
+    std::string bad_seq = no_alias.substr(0, no_alias.rfind('\t')) + "\t47x1\tpci:x";
     assert_false(decode(resign(bad_seq)).has_value());
     for (std::size_t n = 0; n + 1 < l.size(); ++n)
         if (decode(l.substr(0, n)).has_value()) fail_msg("prefix of %zu bytes decoded", n);
@@ -227,7 +233,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(roundtrip_keeps_every_field),
         cmocka_unit_test(one_line_with_escaped_strings),
-        cmocka_unit_test(udev_device_in_two_more_fields),
+        cmocka_unit_test(udev_device_in_three_more_fields),
         cmocka_unit_test(every_truncation_is_rejected),
         cmocka_unit_test(every_changed_byte_is_rejected),
         cmocka_unit_test(well_signed_but_malformed_is_rejected),

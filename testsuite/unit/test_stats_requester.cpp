@@ -114,14 +114,16 @@ static void udev_device_from_the_environment(void**) {
     f.env.push_back("SEQNUMBER=2");
     f.env.push_back("DEVPATH=/devices/pci0000:00/0000:00:03.0/virtio0");
     f.env.push_back("SEQNUM=4711");
+    f.env.push_back("MODALIAS=virtio:d00000001v00001AF4");
     UdevDevice d = udev_device(f);
     assert_string_equal(d.devpath.c_str(), "/devices/pci0000:00/0000:00:03.0/virtio0");
     assert_true(d.seqnum == 4711);
+    assert_string_equal(d.modalias.c_str(), "virtio:d00000001v00001AF4");
     for (const char* bad : {"SEQNUM=", "SEQNUM=12a", "SEQNUM=-1", "SEQNUM=99999999999999999999999"}) {
         f = plain();
         f.env.push_back(bad);
         d = udev_device(f);
-        assert_true(d.seqnum == 0 && d.devpath.empty());
+        assert_true(d.seqnum == 0 && d.devpath.empty() && d.modalias.empty());
     }
 }
 

@@ -31,14 +31,19 @@ assert_eq "$(who chain_e)" other "requester of a call with one variable more"
 assert_eq "$(who t10_pi)" udev "requester under a udev environment"
 assert_eq "$(who chain_d)" systemd "requester under a systemd unit"
 assert_eq "$(who chain_c)" other "requester of a plain call without a terminal"
-device() { awk -v m="$1" '$1==m && $2=="loaded" {print $10, $11}' "$E2E_TMP/events"; }
-assert_eq "$(device t10_pi)" "/devices/pci0000:00/0000:00:1f.2 4711" "udev's device and event number"
+device() { awk -v m="$1" '$1==m && $2=="loaded" {print $10, $11, $12}' "$E2E_TMP/events"; }
+assert_eq "$(device t10_pi)" "/devices/pci0000:00/0000:00:1f.2 4711 pci:v00008086d00002922sv00001028sd0000020Dbc01sc06i01" \
+    "udev's device, event number and modalias"
 for m in crc64 chain_e chain_d chain_c; do
-    assert_eq "$(device "$m")" "- 0" "device of $m's request"
+    assert_eq "$(device "$m")" "- 0 -" "device of $m's request"
 done
-# A request that found its module live is no device request: left out.
-SIM_ENV="ACTION=add SEQNUM=4712 DEVPATH=/devices/platform/serial8250" run_kmodx "$ROOT" modprobe -q -- t10_pi
+# A request that found its module live is no device request: left out, and
+# its record keeps no modalias.
+SIM_ENV="ACTION=add SEQNUM=4712 DEVPATH=/devices/platform/serial8250 MODALIAS=platform:serial8250" \
+    run_kmodx "$ROOT" modprobe -q -- t10_pi
 assert_rc 0
+stats_events "$ROOT" | awk '$1=="t10_pi" && $2=="already_live" {print $10, $11, $12}' >"$E2E_TMP/live"
+assert_eq "$(cat "$E2E_TMP/live")" "/devices/platform/serial8250 4712 -" "the already-live request's device"
 run_kmodx "$ROOT" modprobe --stats
 assert_rc 0
 printf '%s\n' "$OUT" | sed -n '/^Device requests/,/^$/p' >"$E2E_TMP/devices"
@@ -53,7 +58,8 @@ import json, sys
 d = json.loads(sys.argv[1])
 assert d["devices"] == 2, d["devices"]
 # t10_pi and the module it depends on, both for the one device.
-want = [{"device": "/devices/pci0000:00/0000:00:1f.2", "seqnum": 4711, "module": m, "outcome": "loaded", "count": 1}
+want = [{"device": "/devices/pci0000:00/0000:00:1f.2", "seqnum": 4711,
+         "modalias": "pci:v00008086d00002922sv00001028sd0000020Dbc01sc06i01", "module": m, "outcome": "loaded", "count": 1}
         for m in ("crc64_rocksoft", "t10_pi")]
 assert d["device_requests"] == want, d["device_requests"]
 ' "$OUT" || die "device_requests in --stats=json"

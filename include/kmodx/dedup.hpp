@@ -53,13 +53,20 @@ struct Settings {
 };
 Settings settings_from(const Config& c);
 
+// Why the runtime directory cannot serve, and at which level: the warning
+// names the path at fault (PATH or PATH/locks).
+struct DirFault {
+    Degraded reason = Degraded::Other;
+    bool locks_dir = false;  // its locks/ is at fault, not the directory itself
+};
+
 class RuntimeDir {
 public:
     // Creates PATH 0755 when missing and we are root (its parent must exist),
     // then opens it without following a symlink and checks that only root can
     // write into it; then the same for its locks/ (0700), which must be
     // closed to group and others as well.
-    static std::expected<RuntimeDir, Degraded> open(const std::string& path);
+    static std::expected<RuntimeDir, DirFault> open(const std::string& path);
 
     // locks/: where the lock files are.
     int fd() const { return fd_.get(); }
@@ -194,6 +201,7 @@ Decision decide(ModuleState state, const std::optional<Record>& previous, std::u
 struct GuardReport {
     std::optional<Degraded> degraded;  // no dedup, and why
     bool degraded_lock_file = false;   // the module's lock file was at fault, not the directory
+    bool degraded_locks_dir = false;   // the runtime directory's locks/ was at fault
     bool timed_out = false;            // waited past the bound, then loaded on our own (unless live_past_bound)
     bool live_past_bound = false;      // timed out, but live by then: not loaded
     bool by_other = false;             // answered by another process's load or failure

@@ -19,8 +19,8 @@ constexpr const char* kHeldVar = "KMODX_LOCKS_HELD";
 
 struct Process {
     Settings settings = settings_from(config());
-    std::expected<RuntimeDir, Degraded> dir =
-        settings.enabled ? RuntimeDir::open(settings.runtime_dir) : std::unexpected(Degraded::Other);
+    std::expected<RuntimeDir, DirFault> dir =
+        settings.enabled ? RuntimeDir::open(settings.runtime_dir) : std::unexpected(DirFault{});
 };
 
 Process& process() {
@@ -133,7 +133,8 @@ std::optional<ModuleLock> take(std::string_view module, GuardReport& report, con
         return std::nullopt;
     }
     if (!p.dir) {
-        report.degraded = p.dir.error();
+        report.degraded = p.dir.error().reason;
+        report.degraded_locks_dir = p.dir.error().locks_dir;
         return std::nullopt;
     }
     if (auto name = lock_name(module); name && held_by_parent(*name)) {

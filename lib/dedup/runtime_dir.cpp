@@ -92,34 +92,34 @@ Settings settings_from(const Config& c) {
     return Settings{c.dedup, c.runtime_dir, c.lock_wait_ms, c.fail_window_s};
 }
 
-std::expected<RuntimeDir, Degraded> RuntimeDir::open(const std::string& path) {
+std::expected<RuntimeDir, DirFault> RuntimeDir::open(const std::string& path) {
     struct stat st;
     bool created = false;
     if (::lstat(path.c_str(), &st) != 0) {
-        if (errno != ENOENT) return std::unexpected(reason_for(errno));
+        if (errno != ENOENT) return std::unexpected(DirFault{reason_for(errno)});
         // Only root creates it: anyone else's directory would fail the
         // ownership check below anyway. A missing parent (early initramfs
         // without /run) is not ours to create.
-        if (self::euid() != 0) return std::unexpected(Degraded::Missing);
-        if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return std::unexpected(reason_for(errno));
+        if (self::euid() != 0) return std::unexpected(DirFault{Degraded::Missing});
+        if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return std::unexpected(DirFault{reason_for(errno)});
         created = true;
     } else if (S_ISLNK(st.st_mode)) {
-        return std::unexpected(Degraded::Symlink);
+        return std::unexpected(DirFault{Degraded::Symlink});
     }
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) return std::unexpected(errno == ENOTDIR ? Degraded::Other : reason_for(errno));
+    if (!fd) return std::unexpected(DirFault{errno == ENOTDIR ? Degraded::Other : reason_for(errno)});
     // The checks run on what we opened, not on the path, so a swap between
     // them changes nothing.
-    if (::fstat(fd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::unexpected(Degraded::Other);
+    if (::fstat(fd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::unexpected(DirFault{Degraded::Other});
     // Our umask may have narrowed the mode; readers need 0755, no more.
     if (created && (st.st_mode & 07777) != 0755 && ::fchmod(fd.get(), 0755) == 0)
         st.st_mode = (st.st_mode & ~07777) | 0755;
-    if (st.st_uid != 0) return std::unexpected(Degraded::NotOwnedByRoot);
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) return std::unexpected(Degraded::Writable);
+    if (st.st_uid != 0) return std::unexpected(DirFault{Degraded::NotOwnedByRoot});
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) return std::unexpected(DirFault{Degraded::Writable});
     struct statvfs vfs;
-    if (::fstatvfs(fd.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) return std::unexpected(Degraded::ReadOnly);
+    if (::fstatvfs(fd.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) return std::unexpected(DirFault{Degraded::ReadOnly});
     auto locks = open_locks(fd.get());
-    if (!locks) return std::unexpected(locks.error());
+    if (!locks) return std::unexpected(DirFault{locks.error(), true});
     return RuntimeDir(std::move(*locks));
 }
 

@@ -10,25 +10,12 @@
 #include "stats/load_event.hpp"
 #include "stats/recorder.hpp"
 
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cerrno>
 #include <cstring>
 
 namespace kmodx::modprobe {
-namespace {
-
-// Whether the runtime directory's fault lies in its locks/: a locks/ open to
-// others is always there; "not owned by root" is found at either level, and
-// names locks/ when the directory above it is root's own.
-bool in_locks_dir(dedup::Degraded why, const std::string& dir) {
-    if (why == dedup::Degraded::OpenToOthers) return true;
-    struct stat st;
-    return why == dedup::Degraded::NotOwnedByRoot && ::lstat(dir.c_str(), &st) == 0 && st.st_uid == 0;
-}
-
-}  // namespace
 
 StepRunner::StepRunner(Kernel& kernel, StepSettings settings, InstallRunner install,
                        ModuleLoader loader, std::FILE* out)
@@ -144,7 +131,7 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
             // fault, so it is named unless the fault is known to be deeper.
             const std::string dir = config().runtime_dir;
             const std::string path = report.degraded_lock_file ? dir + "/locks/" + step.name
-                                     : in_locks_dir(*report.degraded, dir) ? dir + "/locks"
+                                     : report.degraded_locks_dir ? dir + "/locks"
                                                                           : dir;
             // A lock file's fault is this module's; a directory's, every module's.
             const std::string what = report.degraded_lock_file ? step.name + " " : std::string();

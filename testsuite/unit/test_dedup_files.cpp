@@ -151,7 +151,13 @@ static void runtime_dir_degraded_cases(void**) {
     test::ScratchDir s;
     auto reason = [](const std::string& p) {
         auto d = RuntimeDir::open(p);
-        return d ? static_cast<Degraded>(-1) : d.error();
+        return d ? static_cast<Degraded>(-1) : d.error().reason;
+    };
+    // At which level: the directory itself, or its locks/.
+    auto in_locks = [](const std::string& p) {
+        auto d = RuntimeDir::open(p);
+        assert_false(d.has_value());
+        return d.error().locks_dir;
     };
     assert_true(reason(s.str() + "/no/parent") == Degraded::Missing);
 
@@ -172,6 +178,8 @@ static void runtime_dir_degraded_cases(void**) {
     s.mkdir("nobody");
     assert_int_equal(::chown((s.path() / "nobody").c_str(), 65534, 65534), 0);
     assert_true(reason(s.str() + "/nobody") == Degraded::NotOwnedByRoot);
+    for (const char* d : {"/no/parent", "/link", "/open", "/group", "/file", "/nobody"})
+        assert_false(in_locks(s.str() + d));
 
     // locks/ that others may enter (they may hold a lock file open from
     // then on), that is not a directory, or that another user owns.
@@ -190,6 +198,7 @@ static void runtime_dir_degraded_cases(void**) {
     s.mkdir("linked");
     std::filesystem::create_symlink(s.path() / "real", s.path() / "linked/locks");
     assert_true(reason(s.str() + "/linked") != static_cast<Degraded>(-1));
+    for (const char* d : {"/readable", "/plainfile", "/foreign", "/linked"}) assert_true(in_locks(s.str() + d));
 }
 
 // A failure is remembered for the same file, options and force flags only.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Boot requests on a real Debian kernel's module tree: kmodx against Debian 12's
 kmod 30, Debian 13's kmod 34.2 and the floor.
 

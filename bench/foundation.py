@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Foundation benchmarks: kmodx versus Debian's kmod in the simulated kernel.
 
 Same machine root, alternating runs (kmod, kmodx, kmod, ...), medians of N

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Runs one command and prints "WALL_NS MAXRSS_KIB EXIT_STATUS MINOR_FAULTS".
 // Exists because a child spawned from a big process (the Python driver)
 // inherits that process's RSS high-water mark across exec, which would

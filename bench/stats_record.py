@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """What recording costs on the already-live fast path.
 
 `modprobe -q -- NAME` for a module that is already live, in the simulated

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """bench/stats_report.py BUILD [--records N] [--runs R]
 
 Report time of `modprobe --stats` (text, json, prometheus) over one boot's

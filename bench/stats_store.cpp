@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The stats store's figures, in a scratch directory under /tmp:
 //   1. reading and decoding a boot of 100,000 records (the report's budget
 //      for everything is 300 ms);

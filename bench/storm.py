@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Boot-storm benchmark: kmodx versus Debian's kmod in the simulated kernel.
 
 For N simulated CPUs, every CPU at once asks for every module of the seed report that exists

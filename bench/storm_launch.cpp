@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // storm_launch COPIES PROGRAM < REQUESTS
 // Starts COPIES x (lines of REQUESTS) processes as nearly at once as one
 // launcher can: every child is forked first and blocks reading a pipe; closing

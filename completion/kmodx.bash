@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bash completion for kmodx, modprobe, insmod, rmmod, lsmod and modinfo.
 # Installed under each command's name so bash-completion loads it on demand;
 # sourcing it directly works too. Needs nothing from bash-completion.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fish completion for kmodx, modprobe, insmod, rmmod, lsmod and modinfo.
 # fish loads a command's completions from a file named after it (and only
 # for a command it can find); this one file is installed under every name and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe's command line without loading anything: MODPROBE_OPTIONS
 // splitting, kmodx's --stats/--boot word stripping ahead of getopt, getopt
 // with kmod's table and the checks after it (lib/modprobe/options.cpp,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Shared by the harnesses: a failed property aborts with a message, which
 // libFuzzer reports as a crash and saves the input for.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // kmodx.conf parsing (lib/core/config.cpp): the file text and the KMODX_*
 // variables. Input: the file text, then optionally a NUL and NAME=VALUE
 // lines that stand for the environment.

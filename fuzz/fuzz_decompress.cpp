@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The userspace decompressors (lib/core/decompress.cpp) on arbitrary input.
 // Input: [mode byte][4-byte bound][payload].
 //   mode & 3 picks the format (0: by magic, as ModuleImage does; 1 gzip,

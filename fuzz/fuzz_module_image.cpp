@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A module file as kmodx reads it: ModuleImage (magic, read, decompression
 // under a bound), the declared decompressed size read from headers and
 // trailers (load/declared_size), the ELF reader (load/elf: sections,

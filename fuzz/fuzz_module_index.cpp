@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // depmod's binary index reader (lib/core/module_index.cpp), which modprobe's
 // answer to the kernel's call runs on modules.dep.bin and modules.alias.bin, and its reading of
 // the modules.dep line it finds (modprobe::parse_dep_line).

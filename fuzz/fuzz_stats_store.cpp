@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The stats store's reader: one record line (stats::decode, lib/stats/
 // event.cpp), a whole boot file (store::parse: header, torn tails, records
 // run together by a killed writer) and compaction of what was read.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes the seed corpora in fuzz/corpus/<target>/ (committed; rerun after
 changing a harness's input layout): small valid inputs of each format plus
 the edge cases the properties are about (bombs, torn records, bad values).

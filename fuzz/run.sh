@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh FUZZER SEED_DIR: one short libFuzzer run as a test. New inputs go to
 # a scratch directory (the committed seeds stay as they are); a crash leaves
 # its input in $FUZZ_ARTIFACTS (default ./fuzz-artifacts) and fails the test.

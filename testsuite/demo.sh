@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The main job, as a demo: a boot's storm of module requests, the kernel's
 # `modprobe -q -- NAME` fired once per CPU for each module, in two identical
 # simulated 6.1 machines (no merging of concurrent loads in the kernel), with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // insmod front end. Built against kmod 30 (Debian 12): kmod 30's options (-p
 // and -s accepted and ignored, -f), plus kmod 34's --force and -v/--verbose,
 // which cost nothing. Built against kmod 34 (Debian 13): kmod 34.2's table

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Multi-call binary: acts as the command it is installed as (modprobe,
 // insmod, rmmod, lsmod, modinfo), or as `kmodx COMMAND ARGS...`.
 #include "tools.hpp"

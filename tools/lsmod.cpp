@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // lsmod. Built against kmod 30 (Debian 12): no options at all (any argument
 // prints the usage line with argv[0], exit 1); -V/--version alone is accepted
 // as a kmodx extension. Built against kmod 34 (Debian 13): kmod 34.2's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modinfo front end: kmod 30's option table, then kmodx::modinfo::run.
 #include "option_loop.hpp"
 #include "tools.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe: argv (with MODPROBE_OPTIONS in front) to Options, then the
 // library. The kernel runs `modprobe -q -- NAME` with no fds open at all:
 // diagnostics then go to syslog, and fds 0-2 are pointed at /dev/null so no

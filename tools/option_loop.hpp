@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The option loop kmod 30's insmod, rmmod and modinfo share: getopt_long over
 // argv from the start, -h prints the usage, -V the version, and an option
 // getopt rejects (it has already said why) ends the run with failure.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // rmmod front end: kmod's option table (30's or 34.2's help text, as built),
 // then kmodx::rmmod::run.
 #include "option_loop.hpp"

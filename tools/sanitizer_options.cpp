@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Built into kmodx only in sanitizer builds (docs/sanitizers.md). The
 // end-to-end tests start kmodx with a scrubbed environment (env -i), so
 // ASAN_OPTIONS and the like never reach it: these defaults do. A finding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Entry points of the five commands. Each parses its own argv (argv[0] is the
 // command name) and returns the process exit status.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // `kmodx udev [status | on | off | preset] [--no-initramfs]`: whether udev's
 // device loads run kmodx, and the switch (docs/udev.md, kmodx(8)).
 #include "tools.hpp"

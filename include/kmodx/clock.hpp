@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The two clocks kmodx reads, in nanoseconds. CLOCK_MONOTONIC measures
 // waits and bounds (a clock set back must not stretch a wait);
 // CLOCK_REALTIME stamps what outlives the process (lock records, stats

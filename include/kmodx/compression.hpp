@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Module file compression: detection by magic bytes (never by file name, a
 // renamed .ko.xz must still load) and userspace decompression.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // kmodx's own settings (kmodx.conf(5)): built-in defaults, then
 // /etc/kmodx.conf, then /etc/kmodx.d/*.conf in name order, then the
 // environment; the command line (--no-dedup) is applied by its callers.

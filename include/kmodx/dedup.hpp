@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One load per module across processes (docs/dedup.md). Every module a process is
 // about to load is taken under an flock on a small file named after it in
 // the runtime directory's locks/; the holder loads and writes what happened

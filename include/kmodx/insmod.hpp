@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // insmod: insert one module file, no configuration, no dependencies, as
 // kmod 30's insmod does (but compressed files of every format kmodx knows).
 #pragma once

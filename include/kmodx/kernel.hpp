@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The kernel seam. What kmodx's loads and unloads ask of the running kernel
 // goes through this interface: the load/unload syscalls, module state in
 // /sys/module, /proc/modules, /proc/cmdline and /sys/module/compression.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Which kmod's behaviour kmodx reproduces byte for byte: the one whose
 // libkmod it was built against (meson.build sets KMODX_KMOD_COMPAT from
 // libkmod's pkg-config version). Debian 12 ships kmod 30, Debian 13 kmod

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // RAII owners for libkmod handles. libkmod hands out new references from most
 // getters (kmod_module_get_module, kmod_module_new_from_*); wrap them at once.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The one load path: a module file, its parameters and the --force flags in,
 // exactly one successful kernel load call out (two only when finit_module is
 // missing and init_module is tried after it).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Diagnostics in kmod's format: "PROG: LEVEL: message" on stderr, or
 // "LEVEL: message" to syslog (daemon facility) when asked to or when stderr is
 // not open, as for the kernel's autoload call which runs with no stdio.

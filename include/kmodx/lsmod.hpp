@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // lsmod: the loaded-module table exactly as kmod 30 prints it.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The one place that words insert/remove failures the way kmod 30's tools
 // do. Each function returns the message body that follows "PROG: ERROR: ",
 // newline included, ready for KMODX_ERR("%s", ...). Only these texts are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modinfo: module metadata printed exactly as kmod 30's modinfo prints it.
 #pragma once
 

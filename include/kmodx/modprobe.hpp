@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe's library side. tools/modprobe.cpp turns argv (with
 // MODPROBE_OPTIONS prepended) into Options and calls run(); each action
 // lives in its own file under lib/modprobe/.

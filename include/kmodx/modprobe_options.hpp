@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe's command line as kmod 30 reads it: MODPROBE_OPTIONS split and
 // put in front of argv, getopt_long with kmod's exact option table (so
 // getopt's own error lines match), then the checks kmod makes before it

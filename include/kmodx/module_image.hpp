@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A module file opened for loading: the fd (for finit_module), its format
 // by magic bytes, and on demand its bytes and decompressed image (for
 // init_module). Records the size and time facts a load report needs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Module names as the kernel and libkmod compare them: '-' and '_' are the
 // same character, so every component that keys on a name (plans, stats,
 // config matching) must spell it one way.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Errors as values. Every fallible call in kmodx returns Result<T>; the errno
 // is captured once, right where the C call failed, and travels with a short
 // context string ("open /lib/modules/x.ko") that front ends may print.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // rmmod: unload modules by name or path as kmod 30's rmmod does, the kernel
 // reached only through kmodx::Kernel.
 #pragma once

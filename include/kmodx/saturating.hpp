@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Addition (and multiplication) that stops at UINT64_MAX instead of wrapping. The stats reports
 // and compaction add up counts and byte sizes read from the store, whose CRC
 // tells a damaged record from a whole one but not a forged one from a true

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The stats store (docs/stats.md). Every kmodx invocation appends one Event per
 // module action to a per-boot store in the runtime directory; `modprobe
 // --stats` reads the events back and reports them. Three parts, one file each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The report side of the stats store (docs/stats.md): what `modprobe --stats`
 // prints from one boot's events. Four renderings of one Summary:
 //   text        the kernel's debugfs section (exact format), then kmodx's own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What -V prints for the kmod-compatible commands. The first line names kmodx
 // honestly (a script that keys on "kmod version" must not be fooled into
 // assuming kmod's bugs); the compatibility level and the feature line follow

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Whether udev's device loads run kmodx (docs/udev.md), and the switch.
 // udev loads a device's driver with its builtin `kmod load` (80-drivers.rules'
 // MODALIAS line), inside its own workers, where kmodx's locks never see it;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "core/bounded_flock.hpp"
 
 #include <kmodx/clock.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // flock() with a bound on the wait. The waiter sleeps in the kernel (a
 // blocking flock) rather than polling: with hundreds of waiters on a few
 // CPUs, polling took the CPU away from the one process they wait for. An

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // kmodx.conf: parsing, layering and the process-wide copy.
 #include <kmodx/config.hpp>
 #include <kmodx/fd.hpp>

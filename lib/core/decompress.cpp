@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Userspace decompression of module images (gzip, xz, zstd).
 //
 // The output buffer grows geometrically but never beyond max_output: once it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The names in a directory, read with getdents64() straight into a buffer on
 // the stack. opendir() also fstat()s the directory and mallocs 32 KiB; every
 // modprobe lists the modprobe.d directories, so a boot storm pays that once

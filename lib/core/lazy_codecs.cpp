@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The liblzma and libzstd functions kmodx calls, loaded on first use
 // (core/lazy_lib.hpp): only a compressed module needs them.
 #include "core/lazy_lib.hpp"

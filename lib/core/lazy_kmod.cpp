@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libkmod's functions as kmodx calls them, loaded on first use
 // (core/lazy_lib.hpp). One line per function kmodx uses; a new call to a
 // libkmod function needs its line here, or the link fails.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libkmod, liblzma and libzstd are dlopen()ed on their first call, not linked.
 // modprobe's commonest call at boot finds its module live and needs none of
 // them (modprobe/kernel_call.hpp), yet a linked libkmod drags libcrypto's

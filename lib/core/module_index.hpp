@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Exact-key lookups in depmod's binary indexes (modules.dep.bin and the
 // others: a trie of prefix strings, child tables and value lists, big-endian
 // offsets), answered as libkmod answers them, without libkmod.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "core/run_program.hpp"
 
 #include <spawn.h>

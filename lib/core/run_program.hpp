@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Runs another program and waits for it: kmodx's own commands that hand a
 // step to the system's tool (udevadm, update-initramfs). Module loading never
 // does; install commands go through system(3) as kmod's do.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // This process's own pid and effective uid, asked of the kernel once.
 // A request that finds its module live makes about seventy system calls,
 // and several parts (the stats record, the store's ownership checks, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // zlib, loaded on first use. Debian's kernels ship uncompressed or xz/zstd
 // modules, so gzip is rare, yet a linked libz would be mapped and relocated
 // by every modprobe start (the commonest call at boot finds its module live

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // load_once() and run_serialised(): the lock protocol around one module's
 // load or install command.
 #include <kmodx/clock.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Per-module flock, waited for with core/bounded_flock.hpp: waiters sleep in
 // the kernel until the holder is done or the bound passes; past the bound the
 // caller may extend the wait, told who the lock's record says is loading.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The lock file's record and the decision taken from it. The format is a few
 // fixed lines of text so an admin can cat a lock file:
 //     kmodx-dedup 2

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The runtime directory and its locks/, and the checks that make them safe
 // to trust: a directory an unprivileged user could write into (or swap for a
 // symlink) would let them fake every module load, and a lock file they could

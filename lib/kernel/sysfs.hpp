@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Readers for the kernel's module files under a given sysfs root, shared by
 // the production kernel and tests that point them at a scratch directory.
 #pragma once

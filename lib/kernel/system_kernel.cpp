@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The production Kernel: the module syscalls and the real /sys and /proc files.
 // Each call goes through the entry point kmod uses: glibc's init_module() and
 // delete_module() (exported, though no header declares them), and syscall(2)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "load/declared_size.hpp"
 
 #include "core/crc32.hpp"

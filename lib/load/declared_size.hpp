@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The decompressed size a compressed module file declares about itself,
 // read from its headers/trailers without decompressing: gzip's ISIZE
 // trailer (mod 2^32, last member only), xz's index, zstd's frame header.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Just enough ELF to do what modprobe --force does to a module image before
 // init_module(): find sections by name, clear a section's SHF_ALLOC flag and
 // blank the vermagic entry of .modinfo. ELF32 and ELF64, either byte order.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include <kmodx/module_image.hpp>
 
 #include "load/stopwatch.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Wall time spent in one step of a load, for LoadReport's timings: steady
 // clock, so a clock change during a load cannot make a step look negative.
 #pragma once

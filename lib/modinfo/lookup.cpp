@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modinfo's lookups through libkmod: by path, by name (-m) or by alias, as
 // kmod 30 chooses between them.
 #include "modinfo/render.hpp"

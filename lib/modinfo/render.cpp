@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The text side of modinfo, kept apart from libkmod so every quirk of kmod
 // 30's layout is unit-testable.
 #include "modinfo/render.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modinfo's output in two halves: what kmod prints before it reads the
 // module's metadata (name/filename) and what it prints from it, so a module
 // whose metadata cannot be read still shows its filename line first.

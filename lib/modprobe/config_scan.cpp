@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "modprobe/config_scan.hpp"
 
 #include "core/dir_entries.hpp"

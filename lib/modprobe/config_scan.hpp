@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What modprobe.d could change about one probe, read the way libkmod 30's
 // config parser reads it (continuation lines joined, '#' comments,
 // whitespace-separated words, fnmatch() of a line's module pattern), for the

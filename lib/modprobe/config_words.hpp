@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // How libkmod reads the words of a modprobe.d line, for kmodx's own readers
 // of the same lines (config_scan.cpp, softdep_config.cpp): each must split
 // and underscore exactly as libkmod does, or an answer made without libkmod

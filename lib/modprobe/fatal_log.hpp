@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // kmod's modprobe reports "cannot go on" conditions through one LOG() that is
 // FATAL (and exits at once) normally, but only a WARNING under -a, and that
 // exits only when the message was actually shown (not under -q). kmodx never

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe NAME [PARAMS...] / modprobe -a NAME...: kmod 30's insmod() and
 // insmod_insert(), with the insertion itself done by kmodx.
 #include "modprobe/fatal_log.hpp"

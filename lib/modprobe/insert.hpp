@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe's insert path, split so the decisions can be tested without
 // libkmod: libkmod computes the ordered plan of one probe (a dry run of
 // kmod_module_probe_insert_module, insert_plan.cpp), then kmodx carries out

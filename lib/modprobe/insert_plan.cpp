@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The ordered plan of one probe, computed by libkmod itself so the order,
 // option merging, softdep handling (loops included), blacklist and
 // already-loaded checks are exactly kmod's: a dry run whose print_action

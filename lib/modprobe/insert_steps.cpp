@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Carrying out a probe plan the way libkmod 30's kmod_module_probe_insert_module
 // does after its checks, but with kmodx's loader and kernel seam.
 #include "modprobe/insert.hpp"

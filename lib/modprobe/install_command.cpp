@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Install commands from modprobe.d, run as libkmod runs them: $CMDLINE_OPTS
 // replaced by the merged options, MODPROBE_MODULE in the environment, and
 // system(3) (so /bin/sh -c, SIGINT/SIGQUIT ignored while it runs).

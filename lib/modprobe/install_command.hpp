@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // install/remove commands from modprobe.d, run as libkmod runs them.
 #pragma once
 

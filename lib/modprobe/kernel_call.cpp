@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "modprobe/kernel_call.hpp"
 
 #include "core/module_index.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The kernel's autoload call, `modprobe -q -- NAME`, and udev's,
 // `modprobe -bq MODALIAS`, answered without libkmod
 // when the answer is certain to be kmod's. kmod answers it after loading

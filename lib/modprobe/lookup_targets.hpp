@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The frame kmod 30's modprobe puts around -R and -D (its insmod path): each
 // argument with -a, else the first one with the rest as module parameters,
 // looked up through aliases, complaining about names that match nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include <kmodx/modprobe_options.hpp>
 
 #include <kmodx/kmod_compat.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libkmod's probe list for one module, made without libkmod for the answers
 // of modprobe/kernel_call.hpp: the module's dependencies from modules.dep,
 // each with its softdeps around it, then the module with its own, softdeps

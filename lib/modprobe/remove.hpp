@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe -r: the removal decisions of kmod 30, separated from libkmod and
 // the kernel so unit tests can drive them with fakes.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe -r against libkmod's view of the module database.
 #include "modprobe/fatal_log.hpp"
 #include "modprobe/remove.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The delete_module(2) step of modprobe -r, with kmod 30's -w retry loop, and
 // the shell runner for remove commands.
 #include "modprobe/remove.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe -R: the module names an alias stands for, one per line.
 #include "modprobe/lookup_targets.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The libkmod context as kmod 30's modprobe builds it, and the dispatch to
 // the action the options chose (kmod's precedence: -c, --show-modversions,
 // --show-exports, -r, then the insert family where -R and -D live).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe -c: the merged configuration, then the alias and symbol indexes.
 #include <kmodx/kmod_handles.hpp>
 #include <kmodx/modprobe.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe -D: what loading a module would do, dependencies and softdeps
 // included, whether or not they are loaded already.
 #include "modprobe/insert.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe --show-exports and --show-modversions FILE: the symbols FILE
 // exports, or the symbol versions it needs, each with its CRC. Both read one
 // list of the module at that path and print it the same way.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "modprobe/softdep_config.hpp"
 
 #include "modprobe/config_words.hpp"

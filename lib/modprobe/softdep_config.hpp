@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The softdeps libkmod gives a module, read from modprobe.d and depmod's
 // modules.softdep the way libkmod's config parser reads `softdep` lines,
 // for the probes kmodx plans itself (modprobe/probe_list.hpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe --stats / --stats-reset / --stats-archive: the stats store
 // without a libkmod context. --stats only reads, so any user may
 // run it; reset and archive write, and the store refuses non-root writers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // kmodx's stats options on modprobe's command line: --stats[=FORMAT],
 // --boot=N, --explain, --stats-reset, --stats-archive. They are taken out of the words
 // before getopt sees them, and only when spelled in full: kept out of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What module loads cost the kernel, by the kernel's own byte rules
 // (CONFIG_MODULE_STATS, docs/stats.md "What a duplicate costs"), so that what kmodx
 // records adds up like /sys/kernel/debug/modules/stats.

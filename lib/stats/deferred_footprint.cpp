@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "stats/deferred_footprint.hpp"
 
 #include "core/module_index.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The footprint of a module the kernel decompressed, left for later.
 //
 // A module's kernel memory (footprint.hpp) is read from its ELF. When the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One event as one tab-separated text line:
 //   k1 TIME BOOT MODULE TOOL PID REQUESTER PPID PCOMM OUTCOME ERR HOLDER
 //      DEGRADED_REASON DEGRADED FORMAT PATH FILE IMAGE MODULE_B TEXT

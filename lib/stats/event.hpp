@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The store's line format, shared by event.cpp (records) and the store
 // (its header line). Internal to lib/stats.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A loaded module's kernel memory as CONFIG_MODULE_STATS counts it ("Total
 // module size" and "Total mod text size"), computed from the module's ELF the
 // way the kernel (6.4+) lays it out, so kmodx's debugfs-format figures agree

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The stats Event one module's load attempt becomes: what the loader did
 // (LoadReport), what the dedup guard answered instead (GuardReport), and
 // the costs the kernel paid or was spared (costs.hpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The per-process collector of stats events. Commands hand it one
 // Event per module action; it adds what the process knows (time, pid, who
 // asked, boot id) and appends the whole invocation's events to the store in

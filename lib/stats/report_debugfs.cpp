@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The kernel's /sys/kernel/debug/modules/stats, computed from what kmodx saw
 // and printed byte for byte as kernel/module/stats.c prints it, plus the
 // reader for the kernel's own file so both can be shown side by side.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // How each report format writes a string that came from the store. Module
 // names, parent comms, taint flags and degradation reasons are whatever the
 // writer recorded (a process names itself anything; a record can be forged),

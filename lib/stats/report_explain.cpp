@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // --stats --explain: findings in plain words, each from numbers the Summary
 // holds and shown with them, each with what would change it. A rule that
 // lacks its evidence says nothing (docs/stats.md, "Findings").

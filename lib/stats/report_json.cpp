@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // `modprobe --stats=json`: one object, schema docs/stats.schema.json
 // ("schema_version" 2). Byte counts and nanoseconds are integers; every
 // string is escaped here, module names and parent comms included, since a

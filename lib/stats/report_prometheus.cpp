@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // `modprobe --stats=prometheus`: the text exposition format that
 // node_exporter's textfile collector reads (a *.prom file, no timestamps).
 // Figures are totals for one boot, so cumulative ones are counters (they

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // `modprobe --stats` as text: the kernel's debugfs section first (exactly as
 // the kernel prints it, so tools that parse that file parse this), then
 // kmodx's own sections in the same right-aligned, TAB-separated style.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One pass over a boot's events into the figures every report format shows.
 // Hash maps keyed by views into the events keep 100,000 records well inside
 // the report's time budget.

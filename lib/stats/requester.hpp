@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Who asked for this invocation (docs/stats.md "Who asked"): the kernel's request_module(),
 // udev, systemd, a user at a terminal, or something else. Decided from facts
 // gathered once per process, and only when a record is written, so the

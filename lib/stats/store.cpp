@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Appending to a boot's store from hundreds of processes at once, and
 // emptying it. The one rule every writer follows: whole records go out in a
 // single write() on an O_APPEND descriptor while holding the boot's events

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Archiving boots: the runtime store lives on tmpfs and dies with the boot,
 // so archive() copies it under the state directory, named by the store's
 // creation time so that name order is boot order. The copy is written to a

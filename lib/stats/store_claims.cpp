@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Telling the load that formed a module from calls the kernel merged into it.
 // Since 6.5, concurrent finit_module() calls on one file wait for the first
 // and return its result: every caller sees 0, but one module was formed and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Compaction: when a boot's store would pass its size bound, old detail
 // becomes totals. Nothing is dropped: a total carries the number of events
 // it stands for and the sums of their costs, so every count and byte figure

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The checked filesystem steps of the stats store. Every check runs on what
 // was opened (fstat of the fd), never on a path, and everything below the
 // runtime directory is opened relative to a checked directory descriptor, so

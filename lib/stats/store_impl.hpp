@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Internals of the stats store shared by store*.cpp: the checked
 // filesystem steps, the file names, the lock files, parsing a store file and
 // compaction.

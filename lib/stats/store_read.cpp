@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Reading a boot's store back. Readers need no lock: compaction and reset
 // replace the file by rename(), so a reader holds either the old file or the
 // new one, each whole. Only a record still being written at the end can look

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Where the stats store lives and how big it may grow: kmodx.conf's
 // runtime_dir, state_dir, stats_max_bytes and stats_keep_boots, under the
 // KMODX_* variables (kmodx::config(), docs/dedup.md "Settings").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Making a switch of the udev override take effect (include/kmodx/udev_override.hpp).
 #include <kmodx/udev_override.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The udev override's switch (include/kmodx/udev_override.hpp).
 #include <kmodx/udev_override.hpp>
 

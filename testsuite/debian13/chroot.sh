@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # chroot.sh [root | run [MESON TEST ARGS] | probe | package | shell]: kmodx built and tested in
 # a Debian 13 (trixie) chroot, against Debian 13's own kmod 34.2 (docs/debian13.md).
 #   root   makes the chroot when it is missing or stale (make-chroot.sh:

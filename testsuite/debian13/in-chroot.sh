@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # in-chroot.sh DIR SCRIPT [ARGS]: SCRIPT run by `sh -eu` inside the chroot DIR
 # as root, with a clean environment, /proc and a /dev/shm mounted in a mount
 # namespace of its own (unshare), so nothing stays mounted on the host

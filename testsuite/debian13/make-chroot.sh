@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # make-chroot.sh CHROOT: the Debian 13 chroot chroot.sh builds and tests kmodx
 # in, made when missing or stale, then its path printed. It is
 # testsuite/fixtures/debian13-root.sh's trixie root (debootstrap minbase +

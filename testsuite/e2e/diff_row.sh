@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs one row of a differential table: the same setup and commands with
 # Debian's kmod in one fresh machine and kmodx in another; stdout, stderr,
 # exit status and the resulting kernel state must be identical.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared helpers for end-to-end tests: fresh simulated machines, running
 # kmodx or Debian's kmod inside them, and assertions.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Helpers for the security_* cases (sourced after lib.sh and stats_lib.sh):
 # an unprivileged local user (uid and gid 65534) acting beside root's calls
 # in the same simulated machine.

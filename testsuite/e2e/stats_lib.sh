@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Helpers for the stats_* cases (sourced after lib.sh): a machine with a boot
 # id, and the events kmodx appended to its stats store, one line each:
 #   MODULE OUTCOME REQUESTER ERR TAINT KERNEL_ALLOC_BYTES TOOL PARENT_COMM COUNT DEVICE SEQNUM MODALIAS

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # completion.sh SHELL SRCDIR TOOLSDIR: drives the real shell (bash, zsh or
 # fish) through kmodx's completion in SRCDIR/completion on a fake machine
 # (module trees of two kernels, /proc/modules) and compares what it offers

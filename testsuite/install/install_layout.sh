@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # install_layout.sh BUILDDIR SRCDIR MESON: `meson install --destdir` puts
 # exactly the files docs/install.md lists under "Installed files" (no more, no
 # fewer), the command names are links to kmodx, the installed program runs,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # man_config_keys.sh CONFIG_CPP PAGE: every key of kmodx.conf and its
 # environment variable, as the parser's table (lib/core/config.cpp) has them,
 # is documented in kmodx.conf(5), and the page documents no key the parser

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # man_options.sh KMODX COMMAND PAGE: every option the command's --help lists
 # (long and short) is documented in its man page. COMMAND "kmodx" means the
 # multi-call binary itself.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # man_page.sh PAGE: the page renders without a single groff/man warning,
 # lexgrog finds its NAME line (what mandb and apropos index) naming the page,
 # and it has the sections every kmodx page promises.

@@ -1,4 +1,5 @@
 #!/usr/bin/zsh -f
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Asks a real interactive zsh for the completions of command lines:
 #   zsh_complete.zsh FPATH_DIR OUTDIR LINE...
 # writes what zsh offers for the Nth LINE (cursor at its end), one a line,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # deb_boot_initramfs.sh SRCDIR WORKDIR: a Debian system with the kmodx
 # package boots its real kernel from the initramfs that Debian's own
 # update-initramfs made, and kmodx does the initramfs's module loading

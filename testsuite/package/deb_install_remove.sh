@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # deb_install_remove.sh SRCDIR WORKDIR: the Debian package, from the tree to
 # a Debian system of this machine's own release and back (docs/packaging.md):
 # Debian 12 here, Debian 13 in testsuite/debian13/'s chroot.

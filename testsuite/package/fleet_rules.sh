@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fleet_rules.sh FLEET_MD: docs/fleet.md's PromQL and alert rules as
 # Prometheus reads them: every ```promql query and the ```yaml rule group
 # parse (`promtool check rules`), and the alerts fire on the series the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # prometheus_textfile.sh UNITDIR: kmodx-stats-prometheus.service's own
 # ExecStart command line (from the built unit, systemd's $$ unescaped, the
 # installed kmodx swapped for the built one) run in a simulated machine after

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Internal interface of the simulated kernel (LD_PRELOAD shim). See README.md. */
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Module images: in-kernel decompression and the ELF checks the kernel does before allocating. */
 #include "shim.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Fault injection on the calls a loader makes around the module syscalls: a blocking flock()
  * interrupted by a signal (EINTR), and read()/pread() of module files that return EINTR or fewer
  * bytes than asked (what a network file system or a signal does). Off unless the config names a

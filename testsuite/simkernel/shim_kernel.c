@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* init_module / finit_module: the kernel's load path, step by step, shared across processes
  * through ROOT. See README.md for the order of checks and the accounting. */
 #include "shim.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Module parameters: the kernel's argument splitting and per-type validation. Unknown
  * parameters are ignored (the kernel only warns); a bad value for a known one is EINVAL. */
 #include "shim.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Path redirection: absolute paths under the kernel-facing prefixes are rewritten to ROOT+path
  * so unmodified binaries see the simulated machine. */
 #include "shim.h"

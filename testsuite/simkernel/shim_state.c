@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Shared state in ROOT: the global lock, /proc/modules (the module table), memory accounting,
  * config and small file helpers. Everything goes through the real libc functions. */
 #include "shim.h"

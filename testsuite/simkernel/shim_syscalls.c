@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The module syscalls as glibc functions and through syscall(2), and delete_module. */
 #include "shim.h"
 

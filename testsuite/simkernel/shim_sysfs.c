@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* /sys/module rendering, per-module loader locks, waiting for coming modules and cleaning up
  * after loaders that died. */
 #include "shim.h"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # check_formats.sh KMODX STATS_GEN SCHEMA: the report of a synthetic store in
 # every format, each through a real parser: JSON against the documented
 # schema (python3-jsonschema), Prometheus through `promtool check metrics`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // stats-gen: puts known events into a stats store through the store itself
 // (Store::append, so the records are the store's real encoding), for the
 // report's end-to-end tests and benchmark.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Fault-injection stress campaign for kmodx's modprobe, run in the simulated kernel.
 
     stress.py [--build DIR] [--scenario NAME,...] [--seeds N | --seeds A-B] [--procs N]

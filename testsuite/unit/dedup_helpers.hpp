@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What the dedup unit tests share (test_dedup*.cpp): a runtime directory
 // that must open, a child that holds a module's lock until told to go, and a
 // kernel whose module settles after a few looks.

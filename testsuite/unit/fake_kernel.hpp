@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A Kernel for unit tests: records every call and answers from tables the
 // test fills in. Load calls identify the module by the `name=` entry of
 // .modinfo in the image the kernel would see (decompressing it, like the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Builds depmod-format binary indexes (modules.dep.bin and the others) for
 // tests of kmodx's reader: unit tests and the module_index fuzz harness.
 #pragma once

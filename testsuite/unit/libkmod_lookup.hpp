@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libkmod's own answer to a lookup, for tests and fuzz targets that check
 // kmodx's index readers against it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What the loader's unit tests share (test_loader.cpp, test_declared_size.cpp):
 // a module made to order and a scratch directory with a fake kernel.
 #pragma once

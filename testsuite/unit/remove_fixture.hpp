@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What the modprobe -r unit tests share (test_modprobe_remove*.cpp): a module
 // catalog and a kernel whose refcounts and holders follow loads and removals,
 // and a recorder of remove commands. Include it last: it includes cmocka.

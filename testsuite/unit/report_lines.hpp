@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A report's text as lines, for the report tests.
 #pragma once
 

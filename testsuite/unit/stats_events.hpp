@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A boot's events made by hand, for the tests of what the reports say
 // (test_stats_summary, test_stats_explain).
 #pragma once

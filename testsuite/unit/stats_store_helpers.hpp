@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What the stats store's tests share: a store in a scratch directory, an
 // event made to order, a child process, raw appends, a storm of writers.
 #pragma once

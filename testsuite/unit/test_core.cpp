@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // lib/core's process helpers: directory listings without opendir(), the pid
 // and euid asked of the kernel once per process, and the bounded flock().
 #include "core/bounded_flock.hpp"

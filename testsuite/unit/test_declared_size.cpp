@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // declared_size(): the decompressed size a compressed module states, read by
 // hand (xz index, zstd frame header, gzip trailer), with no codec library.
 #include <kmodx/loader.hpp>

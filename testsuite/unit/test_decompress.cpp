@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Decompression: inputs are compressed here with the libraries' own
 // encoders, so every case is built from known bytes.
 #include <kmodx/compression.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One load per module, the locks themselves: taking, waiting with its bound,
 // holders that die or take long, waiters that look together.
 #include <kmodx/dedup.hpp>

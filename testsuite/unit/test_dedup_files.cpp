@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One load per module, what the locks rest on: lock file names, the records
 // holders leave, the decision they feed, the runtime directory and the lock
 // files it refuses, and the settings.

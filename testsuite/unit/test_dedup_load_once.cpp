@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One load per module through its entry points: load_once() and
 // run_serialised(), with real holders in other processes.
 #include <kmodx/dedup.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Relocatable ELF64 LE images built section by section, for tests that need
 // exact section sizes, alignments and symbol tables (the kernel's module
 // layout rules) rather than the fixture modules' compiler output.

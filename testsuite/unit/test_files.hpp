@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Module files for tests: bytes compressed with the libraries' own encoders
 // and written into a ScratchDir. Include it after every other header but
 // cmocka.hpp: its helpers assert with cmocka, which must come last.

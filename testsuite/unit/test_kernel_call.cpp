@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The pieces of modprobe's libkmod-free answer to the kernel's call: exact
 // lookups in depmod's binary index, modules.dep lines read as libkmod reads
 // them, and whether modprobe.d or the kernel command line can change a probe.

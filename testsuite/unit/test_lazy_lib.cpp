@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Libraries loaded on first call (core/lazy_lib.hpp): the forwarders reach
 // the library's own functions, and a missing symbol ends the process with
 // one line and status 1 instead of a call through a null pointer.

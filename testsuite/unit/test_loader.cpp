@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // load_module() through FakeKernel: which syscall, which flags, which bytes.
 #include <kmodx/loader.hpp>
 

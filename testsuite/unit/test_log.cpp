@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // kmodx::log against kmod's format: "PROG: LEVEL: message" on stderr, the
 // threshold, the switch to syslog when fd 2 is closed (the kernel's autoload
 // call), and libkmod's own messages with their source location.

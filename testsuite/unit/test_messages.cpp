@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Every row of the message table against the literal text kmod 30 prints
 // (tools/modprobe.c, tools/insmod.c, tools/rmmod.c; checked against Debian's
 // binaries where no kernel privilege is needed).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe -r decisions: which modules go, in which order, and when kmod 30
 // refuses or stops.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // modprobe -r around the unloads: softdeps and remove commands, dry runs and
 // -v, --force and --wait, aliases and the options that set it all.
 #include <fcntl.h>

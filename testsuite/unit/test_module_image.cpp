@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // ModuleImage: opening, refusing non-files and oversized inputs, format by
 // magic, and the size facts of the image.
 #include <kmodx/module_image.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // softdep lines read as libkmod's config parser reads them, and which line
 // gives a module its softdeps (the first that matches, when the order of
 // files cannot matter).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Compaction folds old events into totals; a forged record near 2^64 must
 // not wrap a total into a small figure that reads as true.
 #include <kmodx/stats.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A module the kernel decompressed is recorded without its footprint, which
 // the report and the archive fill in from the module file later: the same
 // figures the load would have computed, never on the load path.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // --stats --explain: each rule fires on its evidence and names the numbers,
 // and none fires without it.
 #include <kmodx/stats_report.hpp>

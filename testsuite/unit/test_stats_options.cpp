@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // kmodx's stats options on modprobe's command line: what they set, the
 // one-line refusals, and kmod's own words left as kmod reads them.
 #include <kmodx/modprobe_options.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The report side of the stats store: the kernel's debugfs section against
 // the real output in the module stats commit (8-CPU boot, padding collapsed
 // there), its averages and duplicate table, the errno-to-stage rules, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The reports and what the store's strings and counts may hold: JSON and
 // Prometheus escaping, control bytes in every string of every format, and
 // forged counts that saturate.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The stats store: appends, concurrent writers, torn and damaged records,
 // full disks and limits, compaction, the archive, reset and settings.
 #include "stats_store_helpers.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The stats store beside other users: unsafe directories, lock holders
 // that never let go, other users' locks, symlinks, and instance claims.
 #include "stats_store_helpers.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What the reports say about requests that failed or waited: every caller
 // that saw a failure counts, cached ones as a part of it; a failure says who
 // asked; names nothing answers are recorded and shown apart; the time

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include <kmodx/udev_override.hpp>
 
 #include <sys/stat.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # build-stats-kernel.sh: scenario 4's kernel (docs/vm.md): Debian's 6.12
 # source (package linux-source-6.12) built with CONFIG_MODULE_STATS=y, so
 # /sys/kernel/debug/modules/stats shows the kernel's own count of duplicate

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Scenario 1, real-kernel end to end (guest side; run by /init with the
 # result port as $1). The same commands run in two fresh boots, one with
 # Debian's kmod as the system's tools and one with kmodx; the host compares

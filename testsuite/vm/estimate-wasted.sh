@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # estimate-wasted.sh RESULTS KERNELDIR kernel|user: scenario 4's check of
 # kmodx's cost rules (lib/stats/costs.cpp, docs/stats.md "What a duplicate
 # costs") against a kernel built with CONFIG_MODULE_STATS, for a boot whose

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fetch-kernel.sh SERIES: a Debian cloud kernel, ready to boot. SERIES is 6.1
 # (Debian 12's default, uncompressed modules), 6.12 (bookworm's 6.12 line,
 # xz-compressed modules) or 6.12-trixie (Debian 13's own cloud kernel, which

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # mkinitramfs.sh KERNELDIR KMODX STORM OUT: the test VM's initramfs (newc cpio,
 # uncompressed: unpacking is cheaper than decompressing under emulation).
 # Holds busybox (without its own module tools), Debian's kmod and kmodx with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Diagnostic scenario (guest side; run by /init with the result port as $1):
 # how long one load of a module with many static calls (tracepoints) takes
 # with every other vCPU idle, and with every other vCPU kept busy. Written

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh: kmodx on Debian's real kernels under qemu (see docs/vm.md).
 #
 #   testsuite/vm/run.sh [-B BUILD] [-k 6.1|6.12|6.12-stats] [-c CPUS] [-o OUTDIR] [-t TOOL] SCENARIO...

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Sourced by storm.sh: what the modprobe processes and the kernel are doing,
 # sampled while the storm runs, as KMODX-SAMPLE lines. Written to explain the
 # standstills of the 32-vCPU boots (docs/vm.md), where the trace showed no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // kmodx-vm-storm: the boot storm inside the test VM. Reads one command per
 // line (words split on blanks, no quoting) from the file named by argv[1],
 // forks every command first and holds each child on one pipe, then closes

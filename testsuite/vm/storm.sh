@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Scenario 2, the boot storm (guest side; run by /init with the result port
 # as $1). For every CPU at once: `modprobe -q -- NAME` for each module of the
 # seed report plus xfs, btrfs, dm_mod and loop, and `modprobe -b -q` of the

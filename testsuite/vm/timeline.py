@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """timeline.py RESULTS...: one storm boot's loads in time order, from the
 result lines run.sh keeps (OUTDIR/NAME.txt or .results).
 

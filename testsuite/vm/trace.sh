@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Sourced by the guest scenarios: counts every load syscall and its return
 # value with the kernel's own syscall tracepoints, and every module that got
 # as far as its init function (module:module_load fires once the module is

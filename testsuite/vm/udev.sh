@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Scenario 3, real udev (guest side; run by /init with the result port as $1).
 # Debian's systemd-udevd coldplugs every device of the VM as
 # initramfs-tools does (trigger subsystems, then devices, then settle) with

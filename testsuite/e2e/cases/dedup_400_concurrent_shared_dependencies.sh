@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # 400 processes at once, spread over targets that share dependencies (nvme,
 # t10_pi and nvme_core share crc64*; btrfs and xfs share libcrc32c; the
 # chain and the diamond share their lower modules): every process exits 0,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # 64 processes ask for nvme (a 5-module chain) at once, each init taking
 # 20 ms: kmodx makes exactly one load syscall per module and every process
 # exits 0; stock kmod, the baseline, loads some module more than once.

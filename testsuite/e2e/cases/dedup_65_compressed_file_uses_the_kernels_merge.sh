@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # On the 6.5 model with a kernel that decompresses zstd, kmodx hands a
 # .ko.zst to finit_module with MODULE_INIT_COMPRESSED_FILE (flag 4), so the
 # kernel's same-inode merge works for loads kmodx does not dedup itself

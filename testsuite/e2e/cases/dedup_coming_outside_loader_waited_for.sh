@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A loader outside kmodx (stock kmod here, udev's builtin in real life) is in
 # the middle of loading evdev (its init hangs): a storm of kmodx requests
 # makes no load syscall while evdev is coming, waits under the lock, and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # kmodx.conf and its drop-ins drive dedup: `dedup = no` loads without locks,
 # KMODX_DEDUP=yes overrides the file, a drop-in moves the runtime directory
 # and turns the failure window off, the later drop-in wins. A bad line costs

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # An unusable runtime directory never costs a load: with /run/kmodx a
 # symlink, world-writable, or its parent missing (early initramfs), modprobe
 # loads without dedup. It says why once, except when the parent is missing

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A module that fails (evdev with ENODEV) under a storm of 16 requests: one
 # load syscall inside the failure window, every process exits 1 with kmod's
 # message; after the window (0 here: off) a new request tries again, and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # --first-time under a storm: the one process whose load did it exits 0;
 # every process that was answered by another's load fails as kmod fails for
 # a module already there (same message, exit 1). One syscall in all.

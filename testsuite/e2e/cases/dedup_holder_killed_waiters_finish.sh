@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The holder of evdev's lock is SIGKILLed during its (hanging) init: the lock
 # dies with it, the waiters go on, the module ends up loaded and exactly one
 # more load syscall is made (by the waiter that finds it coming; the kernel

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The lock holder stopped or killed outside its syscall (the killed-during
 # case is dedup_holder_killed_waiters_finish). strace stops the holder at an
 # exact point: just after it wrote its "pending" record (before the load), or

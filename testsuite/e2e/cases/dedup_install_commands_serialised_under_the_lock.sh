@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Install commands under a storm (docs/dedup.md, "Install commands"):
 #  - a command that loads the module (`modprobe --ignore-install evdev`) runs
 #    once: the others find evdev live when they get the lock. The nested

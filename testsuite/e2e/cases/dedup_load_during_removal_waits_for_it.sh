@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A load asked for while the module is being removed (its state `going`):
 # the kernel answers such a load EBUSY, so stock kmod fails; kmodx waits
 # under the lock until the removal is over, then loads it (-v says so).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Loads and removals of the same module chain at once: 24 `modprobe nvme`
 # and 8 `modprobe -r nvme` (kmodx), repeated over three rounds. Everyone
 # finishes (a load may lose a race against a removal of one of its

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A loader outside kmodx racing kmodx: 32 stock `modprobe -q -- nvme` and 32
 # kmodx ones at the same moment, each init taking 20 ms. Stock kmod knows
 # nothing of kmodx's locks; kmodx still makes at most one load syscall per

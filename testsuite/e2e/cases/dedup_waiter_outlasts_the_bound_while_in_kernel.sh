@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The wait bound is for holders stuck before the kernel (see
 # dedup_holder_stopped_or_killed_around_its_syscall). A holder in the kernel
 # is waited for past it (KMODX_LOCK_WAIT_MS=200), with no load syscall of the

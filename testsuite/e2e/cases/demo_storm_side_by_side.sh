@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ./dev demo's storm (testsuite/demo.sh) tells the truth it shows: kmodx's
 # column has one load syscall per module (9 loaded, serio_raw failing once)
 # and no EEXIST, both tools' callers got the same exit statuses, and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # What another user, or a stale hand-made file, can do to kmodx's runtime
 # files: nothing but make it load without dedup or without
 # recording. Every load still happens exactly as stock modprobe's would; no

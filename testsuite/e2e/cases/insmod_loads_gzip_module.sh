@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # kmodx decompresses .ko.gz itself; Debian 12's kmod 30 is built without zlib
 # and hands the raw gzip stream to the kernel (intended difference). Debian
 # 13's kmod 34.2, also without zlib, refuses a .ko.gz the kernel does not

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A FIFO named like a module: Debian's kmod blocks forever opening it; kmodx
 # refuses it at once with one line and never calls the kernel.
 . "$(dirname "$0")/../lib.sh"

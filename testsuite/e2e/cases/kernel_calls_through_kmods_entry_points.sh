@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The module calls reach the kernel through the entry points kmod uses:
 # glibc's init_module() and delete_module(), syscall(2) for finit_module. A
 # tool that interposes libc (a tracer, an LD_PRELOAD test shim) must see

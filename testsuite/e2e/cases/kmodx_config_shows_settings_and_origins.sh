@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # `kmodx config`: the settings in effect as kmodx.conf lines, each with where
 # its value came from (default, FILE:LINE, environment); a bad value warns on
 # stderr and changes nothing; the output read back as kmodx.conf gives the

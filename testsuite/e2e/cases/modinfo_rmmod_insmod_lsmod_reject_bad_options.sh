@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # getopt's messages carry argv[0] (a path that differs between the two
 # installations); apart from it they and the exit status match kmod 30's.
 . "$(dirname "$0")/../lib.sh"

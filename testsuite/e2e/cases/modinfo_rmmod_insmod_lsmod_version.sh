@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # -V names kmodx and its kmod compatibility level; exit 0, nothing on stderr.
 . "$(dirname "$0")/../lib.sh"
 ROOT=$(new_root)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The kernel's autoload call: `modprobe -q -- NAME` with fds 0-2 closed. The
 # exit status must be right, and kmodx must not let a file or socket it
 # opens take fd 0-2 (output would land in it): an install command lists the

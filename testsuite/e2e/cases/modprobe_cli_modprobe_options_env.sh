@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # MODPROBE_OPTIONS is split the way kmod splits it and put before argv;
 # -q/-v/-s/-C are handed on to install commands through it. Compared with
 # Debian's kmod (run_in passes MODPROBE_OPTIONS through).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # What differs from kmod by design on the command line: -V names kmodx, -h
 # lists kmodx's own options, --no-dedup is accepted. getopt's complaints name
 # argv[0], so they are compared with the program path taken out.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # With no stderr (the kernel's call has fds 0-2 closed), modprobe's messages go
 # to syslog, as kmod's do: the same text at the same priority, and nothing on
 # any fd. Runs in its own mount namespace with a private /dev whose /dev/log

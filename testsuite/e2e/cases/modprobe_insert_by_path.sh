@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # kmodx accepts a module file path as later kmod releases do ("/..." or
 # "./..."): the file is loaded (any compression kmodx reads) after the
 # dependencies modules.dep lists for its name. kmod 30 says "not found".

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The kernel's call (`modprobe -q -- NAME`) is answered without loading
 # libkmod (nor libcrypto with it) when nothing in the configuration concerns
 # NAME or its dependencies: for a live module, and for a cold load planned

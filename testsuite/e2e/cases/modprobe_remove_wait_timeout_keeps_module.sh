@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # modprobe -r -w MSEC on a module that stays in use: kmod 30 ends its retry
 # loop with the last sleep's success, so the module stays, nothing is printed
 # and the exit status is 0. (Stock kmod 30 can also spin forever there when

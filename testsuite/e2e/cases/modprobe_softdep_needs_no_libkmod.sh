@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A cold load whose modules have softdeps is planned without libkmod (nor
 # libcrypto with it): xfs needs libcrc32c, whose modinfo asks for crc32c
 # first (modules.softdep), an alias of crc32c_intel, the case of Debian's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # udev's call (`modprobe -bq MODALIAS`) is answered without loading libkmod
 # when every module the modalias's patterns give is live, when it names only
 # builtin modules, and when it names none (most devices). The stats store

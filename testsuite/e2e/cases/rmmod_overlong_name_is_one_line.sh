@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # libkmod 30's initstate overflows a stack buffer for names near PATH_MAX, so
 # Debian's rmmod aborts; kmodx answers with one line and exit 1.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # docs/security.md, attack 5: the lock wait is bounded by SIGALRM, and a signal mask
 # survives exec. A parent that runs modprobe with SIGALRM blocked (or
 # ignored) must not make the wait unbounded: behind a holder stuck without

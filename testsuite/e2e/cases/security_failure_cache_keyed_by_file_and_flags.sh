@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # docs/security.md, attack 4: the failure window reuses a failure only for the same
 # module file (device, inode, size, mtime), options and force flags, and
 # never a caller's own EPERM or EACCES. Each step ran into a cached failure

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # What stands where a lock file should be is named in the warning, with its
 # path and what to do (it was "lock directory unusable (unusable)" for all),
 # and the load goes on without dedup, as stock modprobe's would: a FIFO, a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A store whose records (written through the store's own encoder by
 # stats-gen, so their CRCs are right) carry terminal escape sequences in the
 # module, parent comm, taint and reason fields, and counts and sizes that add

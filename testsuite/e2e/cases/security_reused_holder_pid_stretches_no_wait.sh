@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # docs/security.md, attack 2: a holder killed inside its load call leaves a pending
 # record naming its pid. An unprivileged user who is handed that pid and
 # keeps it busy must not stretch a root wait: past the bound a waiter asks

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # docs/security.md: /run/kmodx a symlink. Dedup already refuses it and loads without
 # locks; the stats store is refused too, not written or read through the link:
 # everything below the runtime directory is opened relative to the checked

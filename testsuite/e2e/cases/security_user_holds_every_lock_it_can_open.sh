@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # docs/security.md, attack 1, and the storm beside it: an unprivileged user opens
 # every file and directory under /run it can and holds an flock on each
 # (flock works on a read-only descriptor). Lock files live in root's 0700

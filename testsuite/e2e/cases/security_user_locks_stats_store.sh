@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # docs/security.md, attack 3: an unprivileged user flocks every part of the stats store it can
 # open (the boot's events file, its dropped counter, the stats directory).
 # Root's calls neither wait on those locks nor lose their records, nothing is

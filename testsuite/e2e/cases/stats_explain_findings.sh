@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # modprobe --stats --explain: a module whose init fails, asked for three
 # times (one load, two cached failures), and a name nothing answers asked
 # for three times by the kernel, each become a finding with its numbers;

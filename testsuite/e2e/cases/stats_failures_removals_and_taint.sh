@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Failures and removals in the stats store: a module whose init fails
 # (FailedKernel with its errno, once per load syscall; the retry within the
 # failure window is a SuppressedFailure), a blacklisted alias under -b, a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A module the kernel decompresses (its .ko.xz handed over as it is, the
 # kernel's /sys/module/compression says xz) is recorded without its
 # footprint: the load does not decompress it only to size the event. The

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A kernel that merges concurrent finit_module() calls on one file (6.6+;
 # the simulated kernel's model 6.5) answers 0 to every caller but forms the
 # module once. 16 `modprobe --no-dedup` of one module at once: the store

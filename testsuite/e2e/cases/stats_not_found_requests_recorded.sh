@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Requests for names nothing answers are recorded (outcome not_found, the
 # name as asked, the requester): three kernel-style `modprobe -q -- net-pf-10`
 # (kmodx's own alias lookup) and a mistyped `modprobe nvmee` (libkmod's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The outcomes the other stats cases do not reach: a module file that cannot
 # be read (failed_read, ENOENT, no load syscall), a compressed file whose
 # stream is corrupt (failed_decompress, no load syscall), and the kernel

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A storm of kmodx modprobe (8 as udev runs them, 8 as systemd's
 # modprobe@.service does) in the simulated kernel, then `modprobe --stats`:
 # each module of nvme's chain loaded once, the other requests suppressed or

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # `modprobe --stats` over a store holding known events (written by stats-gen
 # through the store's own append): the kernel's debugfs figures computed by
 # its byte rules, then kmodx's sections; --boot=-1 after --stats-archive and a

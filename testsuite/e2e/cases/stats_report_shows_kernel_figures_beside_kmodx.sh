@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # When /sys/kernel/debug/modules/stats is readable, `modprobe --stats` shows
 # the kernel's own figures beside the ones kmodx computed. The simulated
 # kernel writes that file from its accounting (simkernel-report --debugfs)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Who asked: the kernel's call (argv {path, -q, --, NAME}, exactly its three
 # environment variables), a udev rule's (SEQNUM/ACTION/DEVPATH), a systemd
 # unit's (INVOCATION_ID), and anything else. A udev request keeps its device

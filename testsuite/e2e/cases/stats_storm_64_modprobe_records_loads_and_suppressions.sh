@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # 64 `modprobe -q -- nvme` at once (a 5-module chain, 20 ms per init): the
 # stats store holds exactly one Loaded event per module; every other module
 # request is recorded as already live or suppressed, and the suppressed ones

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # `stats = no` in kmodx.conf turns recording off (the load itself is
 # untouched); KMODX_STATS=yes in the environment overrides the file.
 . "$(dirname "$0")/../lib.sh"

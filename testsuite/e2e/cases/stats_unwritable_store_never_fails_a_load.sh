@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The stats store cannot be written (its directory read-only, a file in the
 # way, or no boot id to name it): every load still succeeds with exit 0 and
 # exactly kmod's output, and nothing is left half-written.

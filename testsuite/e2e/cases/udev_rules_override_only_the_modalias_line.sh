@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # data/udev/80-drivers.rules (docs/udev.md) is systemd's 80-drivers.rules with
 # exactly one line changed: the MODALIAS builtin `kmod load` becomes a run of
 # `kmodx modprobe -bq $env{MODALIAS}`. Compared with the system's copy

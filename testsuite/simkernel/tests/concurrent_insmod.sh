@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # 32 parallel insmod of one module: exactly one success, 31 EEXIST, 32 load syscalls logged.

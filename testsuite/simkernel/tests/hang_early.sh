@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # hang_early.NAME keeps a load call inside the kernel before the module is coming (a slow read or

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # Model 6.5: concurrent finit_module() on one inode read the file once and share the result.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # fail.NAME makes the module's init return an errno: modprobe reports it, nothing stays loaded.

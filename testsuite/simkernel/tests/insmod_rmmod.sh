@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # insmod PATH and rmmod NAME, including rmmod of a module that is not loaded.

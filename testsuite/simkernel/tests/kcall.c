@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Test helper: raw module syscalls and the path functions, run under simrun.
  *   kcall finit PATH PARAMS FLAGS | kcall init PATH PARAMS | kcall delete NAME FLAGS
  *   kcall paths KVER        (every redirected libc path call on the simulated tree)

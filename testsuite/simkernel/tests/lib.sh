@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared helpers for the simkernel tests: a fresh ROOT, a tiny module builder, runners.
 # Sourced by tests/*.sh; meson passes SIMKERNEL_LIB, SIMRUN, SIMKERNEL_REPORT.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # rmmod of a module held by another fails "in use"; a refcount held elsewhere gives EWOULDBLOCK.

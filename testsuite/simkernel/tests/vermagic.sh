@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # vermagic must match the (fake) uname -r unless MODULE_INIT_IGNORE_VERMAGIC; bad ELF is ENOEXEC.

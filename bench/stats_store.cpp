@@ -37,11 +37,12 @@ std::int64_t now_ns(clockid_t clock = CLOCK_MONOTONIC) {
 }
 
 Event sample(int i) {
-    static const char* modules[] = {"nvme_core", "nvme", "t10_pi", "crc64_rocksoft", "crc64", "kvm_intel", "kvm",
-                                    "snd_hda_intel", "i915", "e1000e", "xhci_pci", "usb_storage", "evdev",
-                                    "hid_generic", "btrfs", "xfs", "ext4", "dm_crypt", "aesni_intel", "iwlwifi"};
-    static const Outcome outcomes[] = {Outcome::Loaded, Outcome::AlreadyLive, Outcome::Suppressed,
-                                       Outcome::AlreadyLive, Outcome::DuplicateInKernel};
+    static const char* modules[] = {"nvme_core", "nvme",        "t10_pi",        "crc64_rocksoft", "crc64",
+                                    "kvm_intel", "kvm",         "snd_hda_intel", "i915",           "e1000e",
+                                    "xhci_pci",  "usb_storage", "evdev",         "hid_generic",    "btrfs",
+                                    "xfs",       "ext4",        "dm_crypt",      "aesni_intel",    "iwlwifi"};
+    static const Outcome outcomes[] = {Outcome::Loaded, Outcome::AlreadyLive, Outcome::Suppressed, Outcome::AlreadyLive,
+                                       Outcome::DuplicateInKernel};
     Event e;
     e.time_ns = 1'732'377'600'000'000'000 + i * 1000LL;
     e.module = modules[i % 20];
@@ -97,7 +98,7 @@ void bench_read(const std::string& dir, int records) {
             batch.clear();
         }
     }
-    struct stat sb{};
+    struct stat sb {};
     ::stat((s.runtime_dir + "/stats/" + kBoot + ".events").c_str(), &sb);
     std::vector<double> ms, cpu;
     std::size_t got = 0;
@@ -109,10 +110,11 @@ void bench_read(const std::string& dir, int records) {
         ms.push_back((now_ns() - t0) / 1e6);
         got = r ? r->events.size() : 0;
     }
-    std::printf("read+decode %d records: %zu read back, file %.1f MiB (%.0f bytes/record), median %.1f ms wall "
-                "(%.2f us/record), %.1f ms CPU\n",
-                records, got, sb.st_size / 1048576.0, double(sb.st_size) / records, median(ms),
-                median(ms) * 1000 / records, median(cpu));
+    std::printf(
+        "read+decode %d records: %zu read back, file %.1f MiB (%.0f bytes/record), median %.1f ms wall "
+        "(%.2f us/record), %.1f ms CPU\n",
+        records, got, sb.st_size / 1048576.0, double(sb.st_size) / records, median(ms), median(ms) * 1000 / records,
+        median(cpu));
 }
 
 // Returns records lost.
@@ -170,12 +172,13 @@ std::uint64_t bench_storm(const std::string& dir, const char* label, int writers
     double cpu_sum = 0;
     for (double c : cpu) cpu_sum += c;
     std::uint64_t lost = n > back ? n - back : 0;
-    std::printf("storm %s: %d writers x %d records: %llu counted back in %llu rows, lost %llu, skipped %llu, "
-                "failed writers %d;\n    append wall median %.1f us, p99 %.1f us, max %.1f us; append CPU mean %.1f us, "
-                "p99 %.1f us; storm wall %.0f ms (%.1f us/record)\n",
-                label, writers, per, (unsigned long long)back, (unsigned long long)rows,
-                (unsigned long long)lost, r ? (unsigned long long)r->skipped : 0ull, failed_writers, median(v),
-                pct(v, 0.99), pct(v, 1.0), cpu_sum / n, pct(cpu, 0.99), wall_ms, wall_ms * 1000 / n);
+    std::printf(
+        "storm %s: %d writers x %d records: %llu counted back in %llu rows, lost %llu, skipped %llu, "
+        "failed writers %d;\n    append wall median %.1f us, p99 %.1f us, max %.1f us; append CPU mean %.1f us, "
+        "p99 %.1f us; storm wall %.0f ms (%.1f us/record)\n",
+        label, writers, per, (unsigned long long)back, (unsigned long long)rows, (unsigned long long)lost,
+        r ? (unsigned long long)r->skipped : 0ull, failed_writers, median(v), pct(v, 0.99), pct(v, 1.0), cpu_sum / n,
+        pct(cpu, 0.99), wall_ms, wall_ms * 1000 / n);
     return lost + (back > n ? back - n : 0) + failed_writers;
 }
 

@@ -39,9 +39,21 @@ Summary parse(std::vector<std::string> words, const char* env) {
     argv.push_back(nullptr);
     auto r = kmodx::modprobe::parse_options(static_cast<int>(words.size()), argv.data(), env);
     const auto& o = r.opts;
-    return {r.run, r.status, r.version, r.output, r.error, r.modprobe_options_env,
-            static_cast<int>(o.action), o.verbosity, o.stats_boot, o.args, o.config_paths,
-            o.extra_options, o.dirname, o.kversion, o.wait_msec};
+    return {r.run,
+            r.status,
+            r.version,
+            r.output,
+            r.error,
+            r.modprobe_options_env,
+            static_cast<int>(o.action),
+            o.verbosity,
+            o.stats_boot,
+            o.args,
+            o.config_paths,
+            o.extra_options,
+            o.dirname,
+            o.kversion,
+            o.wait_msec};
 }
 
 }  // namespace
@@ -74,7 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto split = kmodx::modprobe::split_modprobe_options(env);
         // A word ends at a space or at the quote that closes a quoted word
         // (kmod makes the same extra empty word when a space follows it).
-        const auto ends = std::count_if(env.begin(), env.end(), [](char c) { return c == ' ' || c == '"' || c == '\''; });
+        const auto ends =
+            std::count_if(env.begin(), env.end(), [](char c) { return c == ' ' || c == '"' || c == '\''; });
         FUZZ_CHECK(split.size() <= static_cast<std::size_t>(ends) + 1);
         std::size_t chars = 0;
         for (const auto& w : split) chars += w.size();

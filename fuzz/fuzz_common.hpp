@@ -33,12 +33,8 @@ public:
         for (int i = 0; i < 4; ++i) v = v << 8 | byte();
         return v;
     }
-    std::span<const std::byte> rest() const {
-        return {reinterpret_cast<const std::byte*>(data_), size_};
-    }
-    std::string_view rest_text() const {
-        return {reinterpret_cast<const char*>(data_), size_};
-    }
+    std::span<const std::byte> rest() const { return {reinterpret_cast<const std::byte*>(data_), size_}; }
+    std::string_view rest_text() const { return {reinterpret_cast<const char*>(data_), size_}; }
 
 private:
     const std::uint8_t* data_;

@@ -75,10 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& w : warnings) FUZZ_CHECK(w.find('\n') == std::string::npos);
 
     warnings.clear();
-    kmodx::apply_config_env(c, [&](const char* name) -> const char* {
-        auto it = env.find(name);
-        return it == env.end() ? nullptr : it->second.c_str();
-    }, warn);
+    kmodx::apply_config_env(
+        c,
+        [&](const char* name) -> const char* {
+            auto it = env.find(name);
+            return it == env.end() ? nullptr : it->second.c_str();
+        },
+        warn);
     check_ranges(c);
     for (const auto& w : warnings) {
         FUZZ_CHECK(w.starts_with("KMODX_"));

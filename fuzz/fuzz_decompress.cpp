@@ -66,8 +66,7 @@ std::vector<std::byte> zstd_of(std::span<const std::byte> in, int level) {
     return out;
 }
 
-kmodx::Result<std::vector<std::byte>> run(kmodx::Compression c, std::span<const std::byte> in,
-                                          std::size_t bound) {
+kmodx::Result<std::vector<std::byte>> run(kmodx::Compression c, std::span<const std::byte> in, std::size_t bound) {
     g_largest = 0;
     g_watch = true;
     auto r = kmodx::decompress(c, in, bound);
@@ -102,10 +101,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     kmodx::Compression c = kmodx::Compression::None;
     switch (mode & 3) {
-    case 0: c = kmodx::detect_compression(payload); break;
-    case 1: c = kmodx::Compression::Gzip; break;
-    case 2: c = kmodx::Compression::Xz; break;
-    case 3: c = kmodx::Compression::Zstd; break;
+        case 0: c = kmodx::detect_compression(payload); break;
+        case 1: c = kmodx::Compression::Gzip; break;
+        case 2: c = kmodx::Compression::Xz; break;
+        case 3: c = kmodx::Compression::Zstd; break;
     }
 
     if (!(mode & 4) || c == kmodx::Compression::None) {
@@ -118,11 +117,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const int level = (mode >> 3) % 10;
     std::vector<std::byte> packed;
     switch (c) {
-    case kmodx::Compression::Gzip: packed = gzip_of(payload, std::max(level, 1)); break;
-    // xz's higher presets need up to 674 MiB to encode: only the fast ones.
-    case kmodx::Compression::Xz: packed = xz_of(payload, level % 4); break;
-    case kmodx::Compression::Zstd: packed = zstd_of(payload, level + 1); break;
-    case kmodx::Compression::None: break;
+        case kmodx::Compression::Gzip: packed = gzip_of(payload, std::max(level, 1)); break;
+        // xz's higher presets need up to 674 MiB to encode: only the fast ones.
+        case kmodx::Compression::Xz: packed = xz_of(payload, level % 4); break;
+        case kmodx::Compression::Zstd: packed = zstd_of(payload, level + 1); break;
+        case kmodx::Compression::None: break;
     }
     FUZZ_CHECK(kmodx::detect_compression(packed) == c);
     auto whole = run(c, packed, payload.size());

@@ -75,8 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint64_t bound = in.u32() % ((8u << 20) + 1);
     const auto file = in.rest();
     if (::ftruncate(g_fd, 0) != 0) std::abort();
-    if (!file.empty() && ::pwrite(g_fd, file.data(), file.size(), 0) != static_cast<ssize_t>(file.size()))
-        std::abort();
+    if (!file.empty() && ::pwrite(g_fd, file.data(), file.size(), 0) != static_cast<ssize_t>(file.size())) std::abort();
 
     kmodx::ImageLimits limits;
     limits.max_image_bytes = bound;

@@ -49,8 +49,7 @@ void raw(fuzz::Input& in) {
     // The alias lookup finds at least the exact key's values where both
     // answer (it may fail where the exact one does not: it reads more).
     auto all = kmodx::module_index::lookup_wild(image, key);
-    if (all && v && v->has_value())
-        FUZZ_CHECK(std::find(all->begin(), all->end(), **v) != all->end());
+    if (all && v && v->has_value()) FUZZ_CHECK(std::find(all->begin(), all->end(), **v) != all->end());
     auto again = kmodx::module_index::lookup_wild(image, key);
     FUZZ_CHECK(all.has_value() == again.has_value() && (!all || *all == *again));
     if (!v || !v->has_value()) return;
@@ -140,9 +139,7 @@ void built(fuzz::Input& in) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::Input in(data, size);
-    if (in.byte() % 2 == 0)
-        raw(in);
-    else
-        built(in);
+    if (in.byte() % 2 == 0) raw(in);
+    else built(in);
     return 0;
 }

@@ -24,8 +24,7 @@ constexpr option kLong30[] = {
 constexpr char kUsage30[] =
     "Usage:\n"
     "\t%s [options] filename [args]\n"
-    "Options:\n"
-    KMODX_HELP_VERSION_HELP;
+    "Options:\n" KMODX_HELP_VERSION_HELP;
 
 // kmod 34.2's tools/insmod.c.
 constexpr char kShort34[] = "fsvVh";
@@ -37,12 +36,10 @@ constexpr char kUsage34[] =
     "\t%s [options] filename [module options]\n"
     "Options:\n"
     "\t-f, --force       DANGEROUS: forces a module load, may cause\n"
-    "\t                  data corruption and crash your machine\n"
-    KMODX_HELP_SYSLOG_VERBOSE
-    KMODX_HELP_VERSION_HELP;
+    "\t                  data corruption and crash your machine\n" KMODX_HELP_SYSLOG_VERBOSE KMODX_HELP_VERSION_HELP;
 
-constexpr OptionTable kOptions = kmod34 ? OptionTable{kShort34, kLong34, kUsage34, true}
-                                        : OptionTable{kShort30, kLong30, kUsage30, true};
+constexpr OptionTable kOptions =
+    kmod34 ? OptionTable{kShort34, kLong34, kUsage34, true} : OptionTable{kShort30, kLong30, kUsage30, true};
 
 }  // namespace
 
@@ -51,12 +48,12 @@ int insmod_main(int argc, char** argv) {
     bool use_syslog = false;
     auto done = parse_options(argc, argv, kOptions, [&](int c) {
         switch (c) {
-        case 'p': return !kmod34;  // kmod 30 ignores it (module-init-tools); 34 has no 'p'
-        case 's':
-            use_syslog = kmod34;  // kmod 30 ignores it too
-            return true;
-        case 'f': opts.force = true; return true;
-        case 'v': ++opts.verbose; return true;
+            case 'p': return !kmod34;  // kmod 30 ignores it (module-init-tools); 34 has no 'p'
+            case 's':
+                use_syslog = kmod34;  // kmod 30 ignores it too
+                return true;
+            case 'f': opts.force = true; return true;
+            case 'v': ++opts.verbose; return true;
         }
         return false;
     });

@@ -31,9 +31,7 @@ constexpr option kLong34[] = {
 constexpr char kUsage34[] =
     "Usage:\n"
     "\t%s [options]\n"
-    "Options:\n"
-    KMODX_HELP_SYSLOG_VERBOSE
-    KMODX_HELP_VERSION_HELP;
+    "Options:\n" KMODX_HELP_SYSLOG_VERBOSE KMODX_HELP_VERSION_HELP;
 constexpr OptionTable kOptions34{kShort34, kLong34, kUsage34, true};
 
 int lsmod30(int argc, char** argv) {
@@ -72,8 +70,8 @@ int lsmod_main(int argc, char** argv) {
     int verbose = LOG_ERR;
     auto done = parse_options(argc, argv, kOptions34, [&](int c) {
         switch (c) {
-        case 's': use_syslog = true; return true;
-        case 'v': ++verbose; return true;
+            case 's': use_syslog = true; return true;
+            case 'v': ++verbose; return true;
         }
         return false;
     });

@@ -21,7 +21,9 @@ constexpr option kLong[] = {
     {"field", required_argument, nullptr, 'F'},
     {"set-version", required_argument, nullptr, 'k'},
     {"basedir", required_argument, nullptr, 'b'},
-    kVersionOption, kHelpOption, kOptionsEnd,
+    kVersionOption,
+    kHelpOption,
+    kOptionsEnd,
 };
 
 constexpr char kUsage[] =
@@ -49,16 +51,16 @@ int modinfo_main(int argc, char** argv) {
     modinfo::Options opts;
     auto done = parse_options(argc, argv, kOptions, [&](int c) {
         switch (c) {
-        case 'a': opts.field = "author"; return true;
-        case 'd': opts.field = "description"; return true;
-        case 'l': opts.field = "license"; return true;
-        case 'p': opts.field = "parm"; return true;
-        case 'n': opts.field = "filename"; return true;
-        case '0': opts.separator = '\0'; return true;
-        case 'm': opts.by_name = true; return true;
-        case 'F': opts.field = optarg; return true;
-        case 'k': opts.kversion = optarg; return true;
-        case 'b': opts.basedir = optarg; return true;
+            case 'a': opts.field = "author"; return true;
+            case 'd': opts.field = "description"; return true;
+            case 'l': opts.field = "license"; return true;
+            case 'p': opts.field = "parm"; return true;
+            case 'n': opts.field = "filename"; return true;
+            case '0': opts.separator = '\0'; return true;
+            case 'm': opts.by_name = true; return true;
+            case 'F': opts.field = optarg; return true;
+            case 'k': opts.kversion = optarg; return true;
+            case 'b': opts.basedir = optarg; return true;
         }
         return false;
     });

@@ -59,15 +59,12 @@ int modprobe_main(int argc, char** argv) {
     }
     if (!parsed.run && parsed.error.empty()) return parsed.status;
 
-    if (parsed.modprobe_options_env)
-        ::setenv("MODPROBE_OPTIONS", parsed.modprobe_options_env->c_str(), 1);
+    if (parsed.modprobe_options_env) ::setenv("MODPROBE_OPTIONS", parsed.modprobe_options_env->c_str(), 1);
 
     log::open(parsed.opts.use_syslog || no_stderr);
     int status = parsed.status;
-    if (!parsed.error.empty())
-        KMODX_ERR("%s", parsed.error.c_str());
-    else
-        status = modprobe::run(parsed.opts, system_kernel());
+    if (!parsed.error.empty()) KMODX_ERR("%s", parsed.error.c_str());
+    else status = modprobe::run(parsed.opts, system_kernel());
     log::close();
     return status;
 }

@@ -27,18 +27,18 @@ constexpr option kSyslogOption{"syslog", no_argument, nullptr, 's'};
 constexpr option kVerboseOption{"verbose", no_argument, nullptr, 'v'};
 
 // Help lines kmod's insmod, rmmod and lsmod spell alike.
-#define KMODX_HELP_SYSLOG_VERBOSE             \
+#define KMODX_HELP_SYSLOG_VERBOSE                       \
     "\t-s, --syslog      print to syslog, not stderr\n" \
     "\t-v, --verbose     enables more messages\n"
-#define KMODX_HELP_VERSION_HELP       \
+#define KMODX_HELP_VERSION_HELP          \
     "\t-V, --version     show version\n" \
     "\t-h, --help        show this help\n"
 
 struct OptionTable {
     const char* short_options;
     const option* long_options;
-    const char* usage;        // printf format; its one %s is the program name
-    bool version_features;    // whether -V lists the compiled-in features
+    const char* usage;      // printf format; its one %s is the program name
+    bool version_features;  // whether -V lists the compiled-in features
 };
 
 // on_option(c) handles every other option and returns false for one it does

@@ -22,9 +22,7 @@ constexpr char kUsage30[] =
     "Options:\n"
     "\t-f, --force       forces a module unload and may crash your\n"
     "\t                  machine. This requires Forced Module Removal\n"
-    "\t                  option in your kernel. DANGEROUS\n"
-    KMODX_HELP_SYSLOG_VERBOSE
-    KMODX_HELP_VERSION_HELP;
+    "\t                  option in your kernel. DANGEROUS\n" KMODX_HELP_SYSLOG_VERBOSE KMODX_HELP_VERSION_HELP;
 
 // kmod 34.2's (commits 38641ee, 9d2cb67); its -V also lists the features.
 constexpr char kUsage34[] =
@@ -32,9 +30,7 @@ constexpr char kUsage34[] =
     "\t%s [options] [list of modulenames]\n"
     "Options:\n"
     "\t-f, --force       DANGEROUS: forces a module unload and may\n"
-    "\t                  crash your machine\n"
-    KMODX_HELP_SYSLOG_VERBOSE
-    KMODX_HELP_VERSION_HELP;
+    "\t                  crash your machine\n" KMODX_HELP_SYSLOG_VERBOSE KMODX_HELP_VERSION_HELP;
 
 constexpr OptionTable kOptions{kShort, kLong, kmod34 ? kUsage34 : kUsage30, kmod34};
 
@@ -44,9 +40,9 @@ int rmmod_main(int argc, char** argv) {
     rmmod::Options opts;
     auto done = parse_options(argc, argv, kOptions, [&](int c) {
         switch (c) {
-        case 'f': opts.force = true; return true;
-        case 's': opts.syslog = true; return true;
-        case 'v': ++opts.verbose; return true;
+            case 'f': opts.force = true; return true;
+            case 's': opts.syslog = true; return true;
+            case 'v': ++opts.verbose; return true;
         }
         return false;
     });

@@ -51,7 +51,8 @@ KMODX_UNINSTRUMENTED bool traced() {
         long k = 0;
         while (kKey[k] && buf[i + k] == kKey[k]) ++k;
         if (kKey[k]) continue;
-        for (i += k; i < n && (buf[i] == ' ' || buf[i] == '\t'); ++i) {}
+        for (i += k; i < n && (buf[i] == ' ' || buf[i] == '\t'); ++i) {
+        }
         return i < n && buf[i] != '0';
     }
     return false;

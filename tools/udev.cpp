@@ -61,7 +61,8 @@ int apply(bool initramfs) {
     std::fflush(stdout);
     if (auto r = udev::rebuild_initramfs(); !r) {
         if (r.error().code == ENOENT) {
-            std::printf("kmodx: no update-initramfs here: make the initramfs again yourself for early boot to follow\n");
+            std::printf(
+                "kmodx: no update-initramfs here: make the initramfs again yourself for early boot to follow\n");
             return 0;
         }
         return fail("initramfs", r.error());

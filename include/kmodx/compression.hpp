@@ -25,7 +25,6 @@ Compression detect_compression(std::span<const std::byte> head);
 // Decompresses a whole image. Output larger than max_output fails with EFBIG
 // before it is allocated (decompression bombs); corrupt or truncated input
 // fails with EBADMSG (or ENOMEM when the library runs out of memory).
-Result<std::vector<std::byte>> decompress(Compression c, std::span<const std::byte> input,
-                                          std::size_t max_output);
+Result<std::vector<std::byte>> decompress(Compression c, std::span<const std::byte> input, std::size_t max_output);
 
 }  // namespace kmodx

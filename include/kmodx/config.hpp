@@ -22,14 +22,14 @@
 namespace kmodx {
 
 struct Config {
-    std::string runtime_dir = KMODX_DEFAULT_RUNTIME_DIR;     // runtime_dir, KMODX_RUNTIME_DIR
-    bool dedup = true;                          // dedup, KMODX_DEDUP
-    std::int64_t lock_wait_ms = 120'000;        // lock_wait_ms, KMODX_LOCK_WAIT_MS
-    std::int64_t fail_window_s = 60;            // fail_window_s, KMODX_FAIL_WINDOW_S; 0: off
-    std::string state_dir = "/var/lib/kmodx";   // state_dir, KMODX_STATE_DIR
-    bool stats = true;                          // stats, KMODX_STATS: recording on/off
-    unsigned stats_keep_boots = 10;             // stats_keep_boots, KMODX_STATS_KEEP_BOOTS
-    std::uint64_t stats_max_bytes = 4u << 20;   // stats_max_bytes, KMODX_STATS_MAX_BYTES
+    std::string runtime_dir = KMODX_DEFAULT_RUNTIME_DIR;  // runtime_dir, KMODX_RUNTIME_DIR
+    bool dedup = true;                                    // dedup, KMODX_DEDUP
+    std::int64_t lock_wait_ms = 120'000;                  // lock_wait_ms, KMODX_LOCK_WAIT_MS
+    std::int64_t fail_window_s = 60;                      // fail_window_s, KMODX_FAIL_WINDOW_S; 0: off
+    std::string state_dir = "/var/lib/kmodx";             // state_dir, KMODX_STATE_DIR
+    bool stats = true;                                    // stats, KMODX_STATS: recording on/off
+    unsigned stats_keep_boots = 10;                       // stats_keep_boots, KMODX_STATS_KEEP_BOOTS
+    std::uint64_t stats_max_bytes = 4u << 20;             // stats_max_bytes, KMODX_STATS_MAX_BYTES
 };
 
 inline constexpr const char* kConfigPath = "/etc/kmodx.conf";

@@ -32,7 +32,14 @@
 namespace kmodx::dedup {
 
 enum class Degraded {
-    Missing, ReadOnly, NoSpace, NotOwnedByRoot, Writable, Symlink, BadName, UntrustedLock,
+    Missing,
+    ReadOnly,
+    NoSpace,
+    NotOwnedByRoot,
+    Writable,
+    Symlink,
+    BadName,
+    UntrustedLock,
     OpenToOthers,  // locks/ or a lock file that users other than root may open
     NoAccess,      // we may not open it (an unprivileged caller)
     NotRegular,    // a FIFO, device or directory where a lock file should be
@@ -84,9 +91,9 @@ std::optional<std::string> lock_name(std::string_view module);
 // What the last holder did, as it left it in the lock file.
 struct Record {
     pid_t pid = 0;
-    std::int64_t time_ns = 0;        // CLOCK_REALTIME: means something across a reboot
-    int err = 0;                     // 0: loaded; else the positive errno the load gave
-    std::uint64_t key = 0;           // request_key() of the load it made
+    std::int64_t time_ns = 0;  // CLOCK_REALTIME: means something across a reboot
+    int err = 0;               // 0: loaded; else the positive errno the load gave
+    std::uint64_t key = 0;     // request_key() of the load it made
     // Written before the syscall, replaced after it: a pending record found by
     // the next holder means its writer died mid-load ("err pending").
     bool pending = false;
@@ -109,10 +116,10 @@ std::string format_record(const Record& r);
 std::optional<Record> parse_record(std::string_view text);
 
 struct LockFailure {
-    bool timed_out = false;          // false: degraded for `reason`
+    bool timed_out = false;  // false: degraded for `reason`
     Degraded reason = Degraded::Other;
     std::int64_t waited_ns = 0;
-    bool lock_file = false;          // the module's lock file is at fault, not the directory
+    bool lock_file = false;  // the module's lock file is at fault, not the directory
 };
 
 // Asked past the bound whether to wait on, with the pid and start time the
@@ -163,8 +170,13 @@ public:
 private:
     ModuleLock(UniqueFd fd, bool contended, bool exclusive, std::int64_t waited, bool extended,
                std::optional<Record> prev, std::uint64_t file_bytes)
-        : fd_(std::move(fd)), longer_than_a_record_(file_bytes > kRecordBytes), contended_(contended),
-          exclusive_(exclusive), extended_(extended), waited_ns_(waited), previous_(prev) {}
+        : fd_(std::move(fd)),
+          longer_than_a_record_(file_bytes > kRecordBytes),
+          contended_(contended),
+          exclusive_(exclusive),
+          extended_(extended),
+          waited_ns_(waited),
+          previous_(prev) {}
     UniqueFd fd_;
     // Only a file kmodx did not write can be: our first record truncates it.
     bool longer_than_a_record_ = false;
@@ -197,7 +209,6 @@ struct Decision {
 Decision decide(ModuleState state, const std::optional<Record>& previous, std::uint64_t request_key,
                 std::int64_t now_ns, std::int64_t fail_window_s);
 
-
 // What load_once() did, for -v and stats.
 struct GuardReport {
     std::optional<Degraded> degraded;  // no dedup, and why
@@ -212,8 +223,8 @@ struct GuardReport {
     bool held_by_parent = false;       // an install command's parent holds the lock
     // Found coming or going (a loader outside kmodx) and waited under the lock.
     bool settled = false;
-    bool settled_from_going = false;   // it was being removed, not loaded
-    bool settle_timed_out = false;     // still coming after the bound: loaded anyway
+    bool settled_from_going = false;  // it was being removed, not loaded
+    bool settle_timed_out = false;    // still coming after the bound: loaded anyway
     // Waited for the lock past the bound: the holder was alive and in the
     // kernel with the module (in its load call, or the module coming), so a
     // load of our own would only have waited there too.

@@ -45,8 +45,6 @@ using DependencySymbolsList = std::unique_ptr<kmod_list, DependencySymbolsListFr
 using ConfigIter = std::unique_ptr<kmod_config_iter, ConfigIterFree>;
 
 // A new reference to the module stored in a list entry.
-inline ModulePtr module_of(kmod_list* entry) {
-    return ModulePtr(kmod_module_get_module(entry));
-}
+inline ModulePtr module_of(kmod_list* entry) { return ModulePtr(kmod_module_get_module(entry)); }
 
 }  // namespace kmodx

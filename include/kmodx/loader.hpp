@@ -67,7 +67,6 @@ unsigned force_flags(const LoadRequest& req);
 // kernel's errno with context "finit_module"/"init_module".
 // `facts`, when given, receives the report on failure too (sizes, format and
 // timings known up to the failing step), for statistics of failed loads.
-Result<LoadReport> load_module(Kernel& kernel, const LoadRequest& req,
-                               LoadReport* facts = nullptr);
+Result<LoadReport> load_module(Kernel& kernel, const LoadRequest& req, LoadReport* facts = nullptr);
 
 }  // namespace kmodx

@@ -13,9 +13,9 @@
 namespace kmodx::modinfo {
 
 struct Options {
-    std::optional<std::string> field;  // -F, or -a/-d/-l/-p/-n
-    char separator = '\n';             // -0 makes it '\0'
-    bool by_name = false;              // -m: module name only, no alias or path lookup
+    std::optional<std::string> field;     // -F, or -a/-d/-l/-p/-n
+    char separator = '\n';                // -0 makes it '\0'
+    bool by_name = false;                 // -m: module name only, no alias or path lookup
     std::optional<std::string> basedir;   // -b
     std::optional<std::string> kversion;  // -k
     std::vector<std::string> targets;
@@ -59,8 +59,7 @@ struct InfoField {
 // builtin. errors receives the "Found invalid ..." diagnostics (text only,
 // newline included) that kmod prints on stderr while it goes.
 std::string render(std::string_view name, const std::optional<std::string>& filename,
-                   const std::vector<InfoField>& info, const Options& opts,
-                   std::vector<std::string>& errors);
+                   const std::vector<InfoField>& info, const Options& opts, std::vector<std::string>& errors);
 
 // Looks every target up and prints it; diagnostics go through kmodx::log.
 // Returns the process exit status.

@@ -21,9 +21,9 @@ struct ParseOutcome {
     // `error` through the ERROR log, each when not empty).
     bool run = false;
     int status = 0;
-    std::string output;  // -h text
+    std::string output;    // -h text
     bool version = false;  // -V: print kmodx's version (tool_version.hpp)
-    std::string error;   // "missing parameters. See -h.\n" and the like
+    std::string error;     // "missing parameters. See -h.\n" and the like
     // kmod prints this error before it opens its log: always on stderr.
     bool error_before_log = false;
     Options opts;

@@ -12,8 +12,8 @@
 namespace kmodx {
 
 struct Error {
-    int code = 0;          // positive errno value
-    std::string context;   // what was being attempted; may be empty
+    int code = 0;         // positive errno value
+    std::string context;  // what was being attempted; may be empty
 
     std::string message() const;  // strerror(code), prefixed by context when set
 };
@@ -28,8 +28,6 @@ inline std::unexpected<Error> failure(int code, std::string context = {}) {
 }
 
 // Captures errno at the call site: use immediately after the failing C call.
-inline std::unexpected<Error> failure_errno(std::string context = {}) {
-    return failure(errno, std::move(context));
-}
+inline std::unexpected<Error> failure_errno(std::string context = {}) { return failure(errno, std::move(context)); }
 
 }  // namespace kmodx

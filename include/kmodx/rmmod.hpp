@@ -25,10 +25,10 @@ struct Verdict {
         Removable,
         Builtin,
         NotLoaded,
-        HeldBy,             // holders non-empty
-        InUse,              // refcount > 0
-        UnloadUnsupported,  // no refcnt file: a kernel without module unloading
-        RefcountUnreadable, // refused without a word, as kmod does
+        HeldBy,              // holders non-empty
+        InUse,               // refcount > 0
+        UnloadUnsupported,   // no refcnt file: a kernel without module unloading
+        RefcountUnreadable,  // refused without a word, as kmod does
     };
     Kind kind = Kind::Removable;
     std::vector<std::string> holders;  // with HeldBy
@@ -41,8 +41,7 @@ using HoldersFn = std::function<std::vector<std::string>(std::string_view name)>
 // holders, then the refcount. Holders come from `holders` when given (kmod
 // prints them in directory order, which the production caller reads through
 // libkmod), else from the kernel seam; unreadable holders count as none.
-Verdict check_removable(Kernel& kernel, std::string_view name, bool builtin,
-                        const HoldersFn& holders = {});
+Verdict check_removable(Kernel& kernel, std::string_view name, bool builtin, const HoldersFn& holders = {});
 
 // The diagnostic for a refusal, newline included; empty when kmod says nothing.
 std::string refusal_text(const Verdict& v, std::string_view name);

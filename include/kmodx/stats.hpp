@@ -33,17 +33,17 @@ namespace kmodx::stats {
 
 // What happened to one module in one invocation.
 enum class Outcome : std::uint8_t {
-    Loaded,              // this process's load syscall succeeded
-    AlreadyLive,         // live before we asked: no syscall
-    Suppressed,          // another process loaded it while we waited: no syscall
-    SuppressedFailure,   // another process's recent failure reused: no syscall
-    FailedRead,          // could not open/read the file
-    FailedDecompress,    // userspace decompression failed
-    FailedKernel,        // the load syscall failed with `err` (not EEXIST/EBUSY)
-    DuplicateInKernel,   // the syscall reached the kernel and got EEXIST/EBUSY
-    Removed,             // unloaded by rmmod / modprobe -r
-    FailedRemove,        // delete_module failed with `err`
-    Blacklisted,         // not loaded because of a blacklist (modprobe -b)
+    Loaded,             // this process's load syscall succeeded
+    AlreadyLive,        // live before we asked: no syscall
+    Suppressed,         // another process loaded it while we waited: no syscall
+    SuppressedFailure,  // another process's recent failure reused: no syscall
+    FailedRead,         // could not open/read the file
+    FailedDecompress,   // userspace decompression failed
+    FailedKernel,       // the load syscall failed with `err` (not EEXIST/EBUSY)
+    DuplicateInKernel,  // the syscall reached the kernel and got EEXIST/EBUSY
+    Removed,            // unloaded by rmmod / modprobe -r
+    FailedRemove,       // delete_module failed with `err`
+    Blacklisted,        // not loaded because of a blacklist (modprobe -b)
     // The load syscall returned 0, but the module it found had already been
     // formed by a concurrent finit_module() of the same file that the kernel
     // merged this call into (6.5+ idempotent_init_module()): nothing was read
@@ -71,27 +71,27 @@ enum DegradedBits : std::uint32_t {
 };
 
 struct Event {
-    std::int64_t time_ns = 0;         // CLOCK_REALTIME
-    std::string boot_id;              // /proc/sys/kernel/random/boot_id, 36 chars
-    std::string module;               // canonical name ('_' not '-')
-    std::string tool;                 // "modprobe", "insmod", "rmmod"
-    pid_t pid = 0;                    // the kmodx process
+    std::int64_t time_ns = 0;  // CLOCK_REALTIME
+    std::string boot_id;       // /proc/sys/kernel/random/boot_id, 36 chars
+    std::string module;        // canonical name ('_' not '-')
+    std::string tool;          // "modprobe", "insmod", "rmmod"
+    pid_t pid = 0;             // the kmodx process
     Requester requester = Requester::Other;
     pid_t parent_pid = 0;
-    std::string parent_comm;          // /proc/PPID/comm
+    std::string parent_comm;  // /proc/PPID/comm
     Outcome outcome = Outcome::Loaded;
-    int err = 0;                      // positive errno, 0 when none
-    pid_t holder_pid = 0;             // Suppressed*: who did the load
-    std::string degraded_reason;      // dedup::degraded_name() when kNoDedup
+    int err = 0;                  // positive errno, 0 when none
+    pid_t holder_pid = 0;         // Suppressed*: who did the load
+    std::string degraded_reason;  // dedup::degraded_name() when kNoDedup
     std::uint32_t degraded = kDegradedNone;
 
     // Costs.
     Compression format = Compression::None;
     DecompressPath path = DecompressPath::None;
-    std::uint64_t file_bytes = 0;     // the module file as stored
-    std::uint64_t image_bytes = 0;    // decompressed ELF
-    std::uint64_t module_bytes = 0;   // kernel memory of a loaded module (its page-rounded regions)
-    std::uint64_t text_bytes = 0;     // its text + init text
+    std::uint64_t file_bytes = 0;    // the module file as stored
+    std::uint64_t image_bytes = 0;   // decompressed ELF
+    std::uint64_t module_bytes = 0;  // kernel memory of a loaded module (its page-rounded regions)
+    std::uint64_t text_bytes = 0;    // its text + init text
     std::uint64_t wait_ns = 0, read_ns = 0, decompress_ns = 0, syscall_ns = 0;
     // For Suppressed*: what the duplicate would have cost the kernel had it
     // reached it (costs.hpp); for DuplicateInKernel: what it did cost.
@@ -135,11 +135,11 @@ std::optional<Event> decode(std::string_view line);
 const std::string& current_boot_id();
 
 struct StoreSettings {
-    std::string runtime_dir = KMODX_DEFAULT_RUNTIME_DIR;   // KMODX_RUNTIME_DIR; the store is <dir>/stats/
-    std::string state_dir = "/var/lib/kmodx"; // KMODX_STATE_DIR; archived boots in <dir>/boots/
-    std::uint64_t max_bytes = 4u << 20;       // one boot's store; past it old detail is compacted
-    unsigned keep_boots = 10;                 // archived boots kept besides the current one
-    std::string boot_id;                      // empty: current_boot_id() (tests set another)
+    std::string runtime_dir = KMODX_DEFAULT_RUNTIME_DIR;  // KMODX_RUNTIME_DIR; the store is <dir>/stats/
+    std::string state_dir = "/var/lib/kmodx";             // KMODX_STATE_DIR; archived boots in <dir>/boots/
+    std::uint64_t max_bytes = 4u << 20;                   // one boot's store; past it old detail is compacted
+    unsigned keep_boots = 10;                             // archived boots kept besides the current one
+    std::string boot_id;                                  // empty: current_boot_id() (tests set another)
     // This boot's module directory, where archive() sizes the loads recorded
     // without a footprint; empty: the running kernel's (tests set another).
     std::string module_dir;
@@ -150,10 +150,10 @@ StoreSettings store_settings_from_env();
 struct BootEvents {
     std::string boot_id;
     std::vector<Event> events;
-    std::uint64_t skipped = 0;     // records that were torn or corrupt, not counted anywhere else
-    bool torn_tail = false;        // the last record was cut short (a writer died mid-write)
-    std::uint64_t dropped = 0;     // records writers could not append (full disk, EFBIG) but counted
-    std::int64_t created_ns = 0;   // CLOCK_REALTIME when this boot's store was created; 0 unknown
+    std::uint64_t skipped = 0;    // records that were torn or corrupt, not counted anywhere else
+    bool torn_tail = false;       // the last record was cut short (a writer died mid-write)
+    std::uint64_t dropped = 0;    // records writers could not append (full disk, EFBIG) but counted
+    std::int64_t created_ns = 0;  // CLOCK_REALTIME when this boot's store was created; 0 unknown
 };
 
 class Store {

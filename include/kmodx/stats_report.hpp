@@ -31,17 +31,17 @@ constexpr std::uint64_t request_ns(std::uint64_t wait, std::uint64_t read, std::
 
 // The kernel's CONFIG_MODULE_STATS counters (kernel/module/stats.c).
 struct DebugfsStats {
-    std::uint64_t loaded = 0;             // Mods ever loaded
+    std::uint64_t loaded = 0;  // Mods ever loaded
     std::uint64_t failed_kread = 0;
     std::uint64_t failed_decompress = 0;
     std::uint64_t failed_becoming = 0;
     std::uint64_t failed_load = 0;
-    std::uint64_t total_size = 0;         // Total module size
-    std::uint64_t text_size = 0;          // Total mod text size
+    std::uint64_t total_size = 0;  // Total module size
+    std::uint64_t text_size = 0;   // Total mod text size
     std::uint64_t kread_bytes = 0;
     std::uint64_t decompress_bytes = 0;
     std::uint64_t becoming_bytes = 0;
-    std::uint64_t load_bytes = 0;         // "Failed kmod bytes"
+    std::uint64_t load_bytes = 0;  // "Failed kmod bytes"
 
     struct Duplicate {
         std::string module;
@@ -49,7 +49,7 @@ struct DebugfsStats {
         bool becoming = false;
         bool load = false;
     };
-    std::vector<Duplicate> duplicates;   // newest first, as the kernel lists them
+    std::vector<Duplicate> duplicates;  // newest first, as the kernel lists them
 
     std::uint64_t wasted_bytes() const {
         return saturating_add(saturating_add(kread_bytes, decompress_bytes),
@@ -88,26 +88,26 @@ Result<DebugfsStats> read_kernel_debugfs(const std::string& path = "/sys/kernel/
 // Everything kmodx's own sections show, computed once from one boot.
 struct Summary {
     std::string boot_id;
-    int boot = 0;                        // 0 this boot, -1 the one before, ...
-    std::uint64_t records = 0;           // records read
-    std::uint64_t events = 0;            // events they stand for (sum of count): module actions
+    int boot = 0;               // 0 this boot, -1 the one before, ...
+    std::uint64_t records = 0;  // records read
+    std::uint64_t events = 0;   // events they stand for (sum of count): module actions
     // kmodx processes that asked for a load (distinct pids among the request
     // records; a compacted record, which keeps one pid, counts once).
     std::uint64_t commands = 0;
-    std::uint64_t skipped = 0;           // torn or corrupt records the store skipped
+    std::uint64_t skipped = 0;  // torn or corrupt records the store skipped
     bool torn_tail = false;
-    std::uint64_t dropped = 0;           // records writers could not append
-    std::int64_t created_ns = 0;         // when the boot's store was created; 0 unknown
+    std::uint64_t dropped = 0;    // records writers could not append
+    std::int64_t created_ns = 0;  // when the boot's store was created; 0 unknown
     static constexpr std::size_t kOutcomes = kOutcomeCount;
     std::uint64_t by_outcome[kOutcomes] = {};  // events, indexed by Outcome
 
-    struct Saved {                       // Suppressed / SuppressedFailure
+    struct Saved {  // Suppressed / SuppressedFailure
         std::string module;
         std::uint64_t suppressed = 0, suppressed_failure = 0;
-        std::uint64_t read_bytes = 0;    // kernel_read_bytes: what the kernel would have read
-        std::uint64_t alloc_bytes = 0;   // kernel_alloc_bytes: what its stats would count as wasted
+        std::uint64_t read_bytes = 0;   // kernel_read_bytes: what the kernel would have read
+        std::uint64_t alloc_bytes = 0;  // kernel_alloc_bytes: what its stats would count as wasted
     };
-    std::vector<Saved> saved;            // most bytes saved first
+    std::vector<Saved> saved;  // most bytes saved first
 
     struct Parent {
         std::string comm;
@@ -115,20 +115,20 @@ struct Summary {
     };
     struct ByRequester {
         Requester requester = Requester::Other;
-        std::uint64_t requests = 0;      // load requests: every outcome but Removed/FailedRemove
+        std::uint64_t requests = 0;  // load requests: every outcome but Removed/FailedRemove
         std::uint64_t loaded = 0;
         std::uint64_t already_live = 0;
-        std::uint64_t suppressed = 0;    // Suppressed: another process loaded it
+        std::uint64_t suppressed = 0;         // Suppressed: another process loaded it
         std::uint64_t kernel_duplicates = 0;  // DuplicateInKernel + MergedInKernel
         // What callers saw fail: FailedRead, FailedDecompress, FailedKernel and
         // SuppressedFailure (another process's failure handed on, no syscall),
         // which cached_failures counts apart as a part of failed.
         std::uint64_t failed = 0;
         std::uint64_t cached_failures = 0;
-        std::uint64_t not_found = 0;     // NotFound: no module answers the name
-        std::vector<Parent> parents;     // most requests first
+        std::uint64_t not_found = 0;  // NotFound: no module answers the name
+        std::vector<Parent> parents;  // most requests first
     };
-    std::vector<ByRequester> requesters; // in Requester order, only those seen
+    std::vector<ByRequester> requesters;  // in Requester order, only those seen
 
     struct Decompression {
         Compression format = Compression::None;
@@ -147,7 +147,7 @@ struct Summary {
         std::uint64_t wait_ns = 0, read_ns = 0, decompress_ns = 0, syscall_ns = 0;
         std::uint64_t total_ns() const { return request_ns(wait_ns, read_ns, decompress_ns, syscall_ns); }
     };
-    std::vector<SlowLoad> slowest;       // loads (Loaded), at most kSlowest, slowest first
+    std::vector<SlowLoad> slowest;  // loads (Loaded), at most kSlowest, slowest first
     static constexpr std::size_t kSlowest = 10;
     // Every load request, whatever its outcome, by how long its process spent
     // on it (a waiter's wait included): systemd-analyze blame for modules.
@@ -160,10 +160,10 @@ struct Summary {
     struct ModuleLoads {
         std::string module;
         std::uint64_t loads = 0;
-        std::uint64_t total_ns = 0;      // all its loads
+        std::uint64_t total_ns = 0;  // all its loads
         std::uint64_t worst_ns = 0;
     };
-    std::vector<ModuleLoads> loads;      // by module name
+    std::vector<ModuleLoads> loads;  // by module name
 
     // Time requests spent waiting (for the module's lock, or for a loader
     // outside kmodx), per module, over the requests that waited 1 ms or more
@@ -177,29 +177,29 @@ struct Summary {
         // sum, its mean.
         std::uint64_t worst_ns = 0;
     };
-    std::vector<Wait> waits;             // most total wait first
+    std::vector<Wait> waits;  // most total wait first
 
     // Requests that failed, one row per module, outcome and errno. A cached
     // failure (SuppressedFailure) joins the row of the failure it handed on
     // (same module and errno); without one in this boot's store it has a row
     // of its own, outcome SuppressedFailure.
     struct Failure {
-        std::string module;              // for NotFound the name as asked
+        std::string module;  // for NotFound the name as asked
         Outcome outcome = Outcome::FailedKernel;
         int err = 0;
-        std::uint64_t count = 0;         // every caller that saw it, cached included
-        std::uint64_t cached = 0;        // of count: handed on without a syscall
+        std::uint64_t count = 0;   // every caller that saw it, cached included
+        std::uint64_t cached = 0;  // of count: handed on without a syscall
         std::int64_t last_ns = 0;
         std::uint64_t by_requester[kRequesterCount] = {};  // of count, indexed by Requester
     };
-    std::vector<Failure> failures;       // most frequent first
-    std::vector<Failure> not_found;      // NotFound requests by name, most frequent first
+    std::vector<Failure> failures;   // most frequent first
+    std::vector<Failure> not_found;  // NotFound requests by name, most frequent first
 
     // What udev's requests were for, by device (Event::device): those that
     // did something, every outcome but AlreadyLive (most device events at
     // boot find their modules live), in udev's event order (SEQNUM).
     struct DeviceRequest {
-        std::string device;              // DEVPATH
+        std::string device;  // DEVPATH
         std::uint64_t seqnum = 0;
         std::string modalias;
         std::string module;
@@ -207,7 +207,7 @@ struct Summary {
         std::uint64_t count = 1;
     };
     std::vector<DeviceRequest> device_requests;
-    std::uint64_t devices = 0;           // distinct devices udev asked for, any outcome
+    std::uint64_t devices = 0;  // distinct devices udev asked for, any outcome
 
     struct TaintedUnload {
         std::string module, taint;
@@ -220,17 +220,17 @@ struct Summary {
         std::string reason;
         std::uint64_t count = 0;
     };
-    std::vector<Degraded> degraded;      // most frequent first
+    std::vector<Degraded> degraded;  // most frequent first
 
-    DebugfsStats debugfs;                      // computed from the events
-    std::optional<DebugfsStats> kernel;        // the kernel's own, when readable
+    DebugfsStats debugfs;                // computed from the events
+    std::optional<DebugfsStats> kernel;  // the kernel's own, when readable
 };
 
 Summary summarize(const BootEvents& boot, int boot_index);
 
 // Names used in all three formats.
-const char* decompress_path_name(DecompressPath p);   // "none", "kernel", "userspace"
-std::string degraded_names(std::uint32_t bits);       // "no_dedup,lock_timed_out"; "" for none
+const char* decompress_path_name(DecompressPath p);  // "none", "kernel", "userspace"
+std::string degraded_names(std::uint32_t bits);      // "no_dedup,lock_timed_out"; "" for none
 // errno's symbolic name ("ENOENT"), or its number when unknown.
 std::string errno_name(int err);
 // The message kmodx's tools print for this failure (messages.hpp, else strerror).

@@ -5,10 +5,10 @@ namespace kmodx {
 
 std::string_view compression_name(Compression c) {
     switch (c) {
-    case Compression::Gzip: return "gzip";
-    case Compression::Xz: return "xz";
-    case Compression::Zstd: return "zstd";
-    case Compression::None: break;
+        case Compression::Gzip: return "gzip";
+        case Compression::Xz: return "xz";
+        case Compression::Zstd: return "zstd";
+        case Compression::None: break;
     }
     return "none";
 }

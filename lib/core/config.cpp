@@ -52,9 +52,12 @@ std::optional<std::uint64_t> parse_number(std::string_view v, std::uint64_t max,
         if (!size_suffix || rest.size() != 1) return std::nullopt;
         unsigned shift = 0;
         switch (rest.front()) {
-            case 'k': case 'K': shift = 10; break;
-            case 'm': case 'M': shift = 20; break;
-            case 'g': case 'G': shift = 30; break;
+            case 'k':
+            case 'K': shift = 10; break;
+            case 'm':
+            case 'M': shift = 20; break;
+            case 'g':
+            case 'G': shift = 30; break;
             default: return std::nullopt;
         }
         if (n > (max >> shift)) return std::nullopt;
@@ -144,8 +147,7 @@ std::string bad_value(std::string_view where, std::string_view value, const Key&
            "), ignored";
 }
 
-void apply_text(Config& c, std::string_view text, const std::string& origin, const ConfigWarn& warn,
-                Origins* origins) {
+void apply_text(Config& c, std::string_view text, const std::string& origin, const ConfigWarn& warn, Origins* origins) {
     unsigned lineno = 0;
     while (!text.empty()) {
         const std::size_t nl = text.find('\n');

@@ -29,8 +29,7 @@ namespace {
 constexpr std::byte kGzipMagic[] = {std::byte{0x1f}, std::byte{0x8b}};
 constexpr std::byte kXzMagic[] = {std::byte{0xfd}, std::byte{'7'}, std::byte{'z'},
                                   std::byte{'X'},  std::byte{'Z'}, std::byte{0x00}};
-constexpr std::byte kZstdMagic[] = {std::byte{0x28}, std::byte{0xb5}, std::byte{0x2f},
-                                    std::byte{0xfd}};
+constexpr std::byte kZstdMagic[] = {std::byte{0x28}, std::byte{0xb5}, std::byte{0x2f}, std::byte{0xfd}};
 
 // xz as used for modules has dictionaries of a few MiB (the kernel's own
 // decoder cannot handle more); anything demanding more is not a module.
@@ -76,8 +75,7 @@ private:
 };
 
 std::unexpected<Error> too_big(std::string_view fmt, std::size_t max_output) {
-    return failure(EFBIG, std::string(fmt) + ": output exceeds " + std::to_string(max_output) +
-                              " bytes");
+    return failure(EFBIG, std::string(fmt) + ": output exceeds " + std::to_string(max_output) + " bytes");
 }
 
 Result<std::vector<std::byte>> gunzip(std::span<const std::byte> in, std::size_t max_output) {
@@ -130,8 +128,7 @@ Result<std::vector<std::byte>> gunzip(std::span<const std::byte> in, std::size_t
             return failure(EBADMSG, std::string("gzip: ") + (zs.msg ? zs.msg : "corrupt input"));
         // The stream has not ended: without new input or fresh output space
         // nothing will ever change.
-        if (made == 0 && used == 0)
-            return failure(EBADMSG, "gzip: truncated input");
+        if (made == 0 && used == 0) return failure(EBADMSG, "gzip: truncated input");
     }
 }
 
@@ -141,15 +138,15 @@ Result<std::vector<std::byte>> gunzip(std::span<const std::byte> in, std::size_t
 std::unexpected<Error> xz_failure(lzma_ret rc) {
     const char* text = "xz: Internal error (bug)";
     switch (rc) {
-    case LZMA_MEM_ERROR: text = "xz: Cannot allocate memory"; break;
-    case LZMA_FORMAT_ERROR: text = "xz: File format not recognized"; break;
-    case LZMA_OPTIONS_ERROR: text = "xz: Unsupported compression options"; break;
-    case LZMA_DATA_ERROR: text = "xz: File is corrupt"; break;
-    case LZMA_BUF_ERROR: text = "xz: Unexpected end of input"; break;
-    case LZMA_MEMLIMIT_ERROR:  // kmodx's limit; libkmod sets none
-        return failure(EBADMSG, "xz: stream needs more than " +
-                                    std::to_string(kXzMemlimit >> 20) + " MiB to decode");
-    default: break;
+        case LZMA_MEM_ERROR: text = "xz: Cannot allocate memory"; break;
+        case LZMA_FORMAT_ERROR: text = "xz: File format not recognized"; break;
+        case LZMA_OPTIONS_ERROR: text = "xz: Unsupported compression options"; break;
+        case LZMA_DATA_ERROR: text = "xz: File is corrupt"; break;
+        case LZMA_BUF_ERROR: text = "xz: Unexpected end of input"; break;
+        case LZMA_MEMLIMIT_ERROR:  // kmodx's limit; libkmod sets none
+            return failure(EBADMSG,
+                           "xz: stream needs more than " + std::to_string(kXzMemlimit >> 20) + " MiB to decode");
+        default: break;
     }
     return failure(EBADMSG, text);
 }
@@ -188,19 +185,15 @@ Result<std::vector<std::byte>> unxz(std::span<const std::byte> in, std::size_t m
             if (rc != LZMA_OK && rc != LZMA_STREAM_END) return xz_failure(rc);
         }
         switch (rc) {
-        case LZMA_OK:
-            continue;
-        case LZMA_STREAM_END:
-            return sink.take();
-        case LZMA_MEM_ERROR:
-            return failure(ENOMEM, "xz");
-        case LZMA_MEMLIMIT_ERROR:
-            return failure(ENOMEM, "xz: stream needs more than " +
-                                       std::to_string(kXzMemlimit >> 20) + " MiB to decode");
-        case LZMA_BUF_ERROR:  // no progress twice in a row with all input given
-            return failure(EBADMSG, "xz: truncated input");
-        default:
-            return failure(EBADMSG, "xz: corrupt input");
+            case LZMA_OK: continue;
+            case LZMA_STREAM_END: return sink.take();
+            case LZMA_MEM_ERROR: return failure(ENOMEM, "xz");
+            case LZMA_MEMLIMIT_ERROR:
+                return failure(ENOMEM,
+                               "xz: stream needs more than " + std::to_string(kXzMemlimit >> 20) + " MiB to decode");
+            case LZMA_BUF_ERROR:  // no progress twice in a row with all input given
+                return failure(EBADMSG, "xz: truncated input");
+            default: return failure(EBADMSG, "xz: corrupt input");
         }
     }
 }
@@ -236,8 +229,7 @@ Result<std::vector<std::byte>> unzstd(std::span<const std::byte> in, std::size_t
     std::size_t hint = in.size() * 4;
     unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
     if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR)
-        hint = static_cast<std::size_t>(
-            std::min<unsigned long long>(declared, std::max(in.size() * 16, kMinChunk)));
+        hint = static_cast<std::size_t>(std::min<unsigned long long>(declared, std::max(in.size() * 16, kMinChunk)));
 
     Sink sink(max_output, hint);
     ZSTD_inBuffer ib{in.data(), in.size(), 0};
@@ -252,8 +244,7 @@ Result<std::vector<std::byte>> unzstd(std::span<const std::byte> in, std::size_t
 
         last = ZSTD_decompressStream(dctx.get(), &ob, &ib);
         if (ZSTD_isError(last)) {
-            if (ZSTD_getErrorCode(last) == ZSTD_error_memory_allocation)
-                return failure(ENOMEM, "zstd");
+            if (ZSTD_getErrorCode(last) == ZSTD_error_memory_allocation) return failure(ENOMEM, "zstd");
             return failure(EBADMSG, std::string("zstd: ") + ZSTD_getErrorName(last));
         }
         if (probing && ob.pos > 0) return too_big("zstd", max_output);
@@ -275,17 +266,16 @@ Compression detect_compression(std::span<const std::byte> head) {
     return Compression::None;
 }
 
-Result<std::vector<std::byte>> decompress(Compression c, std::span<const std::byte> input,
-                                          std::size_t max_output) {
+Result<std::vector<std::byte>> decompress(Compression c, std::span<const std::byte> input, std::size_t max_output) {
     switch (c) {
-    case Compression::Gzip: return gunzip(input, max_output);
-    case Compression::Xz:
-        if (!lazy::available(lazy::Lib::Lzma)) return failure(ENOTSUP, "xz: cannot load liblzma.so.5");
-        return unxz(input, max_output);
-    case Compression::Zstd:
-        if (!lazy::available(lazy::Lib::Zstd)) return failure(ENOTSUP, "zstd: cannot load libzstd.so.1");
-        return unzstd(input, max_output);
-    case Compression::None: break;
+        case Compression::Gzip: return gunzip(input, max_output);
+        case Compression::Xz:
+            if (!lazy::available(lazy::Lib::Lzma)) return failure(ENOTSUP, "xz: cannot load liblzma.so.5");
+            return unxz(input, max_output);
+        case Compression::Zstd:
+            if (!lazy::available(lazy::Lib::Zstd)) return failure(ENOTSUP, "zstd: cannot load libzstd.so.1");
+            return unzstd(input, max_output);
+        case Compression::None: break;
     }
     if (input.size() > max_output) return too_big("image", max_output);
     return std::vector<std::byte>(input.begin(), input.end());

@@ -9,6 +9,9 @@
 
 using kmodx::lazy::Lib;
 
+// One line per function, its signature as the library's header declares it.
+// clang-format off
+
 KMODX_LAZY(Lib::Lzma, lzma_ret, lzma_code, (lzma_stream *strm, lzma_action action), (strm, action), noexcept)
 KMODX_LAZY(Lib::Lzma, void, lzma_end, (lzma_stream *strm), (strm), noexcept)
 KMODX_LAZY(Lib::Lzma, lzma_ret, lzma_stream_decoder, (lzma_stream *strm, uint64_t memlimit, uint32_t flags), (strm, memlimit, flags), noexcept)

@@ -8,6 +8,9 @@
 
 using kmodx::lazy::Lib;
 
+// One line per function, its signature as the library's header declares it.
+// clang-format off
+
 KMODX_LAZY(Lib::Kmod, struct kmod_ctx *, kmod_new, (const char *dirname, const char * const *config_paths), (dirname, config_paths))
 KMODX_LAZY(Lib::Kmod, struct kmod_ctx *, kmod_unref, (struct kmod_ctx *ctx), (ctx))
 KMODX_LAZY(Lib::Kmod, void, kmod_set_log_fn, (struct kmod_ctx *ctx, void (*log_fn)(void *log_data, int priority, const char *file, int line, const char *fn, const char *format, va_list args), const void *data), (ctx, log_fn, data))

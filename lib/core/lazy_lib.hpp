@@ -27,9 +27,9 @@ bool available(Lib lib) noexcept;
 // Defines NAME with C linkage as a forwarder to LIB's NAME. PARAMS is the
 // parenthesised parameter list as the library's header declares it (the
 // compiler checks it against that declaration), ARGS the names passed on.
-#define KMODX_LAZY(lib, ret, name, params, args, ...)                                        \
-    extern "C" ret name params __VA_ARGS__ {                                               \
-        using Fn = ret(*) params;                                                          \
-        static const Fn fn = reinterpret_cast<Fn>(::kmodx::lazy::symbol(lib, #name));      \
-        return fn args;                                                                    \
+#define KMODX_LAZY(lib, ret, name, params, args, ...)                                 \
+    extern "C" ret name params __VA_ARGS__ {                                          \
+        using Fn = ret(*) params;                                                     \
+        static const Fn fn = reinterpret_cast<Fn>(::kmodx::lazy::symbol(lib, #name)); \
+        return fn args;                                                               \
     }

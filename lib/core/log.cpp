@@ -19,17 +19,17 @@ int g_priority = LOG_WARNING;
 
 std::string prio_name(int prio) {
     switch (prio) {
-    case LOG_CRIT: return "FATAL";
-    case LOG_ERR: return "ERROR";
-    case LOG_WARNING: return "WARNING";
-    case LOG_NOTICE: return "NOTICE";
-    case LOG_INFO: return "INFO";
-    case LOG_DEBUG: return "DEBUG";
-    default: {
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "LOG-%03d", prio);
-        return buf;
-    }
+        case LOG_CRIT: return "FATAL";
+        case LOG_ERR: return "ERROR";
+        case LOG_WARNING: return "WARNING";
+        case LOG_NOTICE: return "NOTICE";
+        case LOG_INFO: return "INFO";
+        case LOG_DEBUG: return "DEBUG";
+        default: {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "LOG-%03d", prio);
+            return buf;
+        }
     }
 }
 
@@ -37,10 +37,8 @@ void emit(int prio, const char* fmt, va_list ap) {
     char* msg = nullptr;
     if (vasprintf(&msg, fmt, ap) < 0) return;
     const std::string name = prio_name(prio);
-    if (g_syslog)
-        syslog(prio, "%s: %s", name.c_str(), msg);
-    else
-        std::fprintf(stderr, "%s: %s: %s", program_invocation_short_name, name.c_str(), msg);
+    if (g_syslog) syslog(prio, "%s: %s", name.c_str(), msg);
+    else std::fprintf(stderr, "%s: %s: %s", program_invocation_short_name, name.c_str(), msg);
     std::free(msg);
 }
 
@@ -48,8 +46,7 @@ void emit(int prio, const char* fmt, va_list ap) {
 // with where they came from only when kmod is built with debug messages.
 // Debian 12 builds kmod 30 with them (--enable-debug), Debian 13 builds 34.2
 // without (meson's debug-messages=false): "PROG: ERROR: MESSAGE" alone.
-void kmod_sink(void*, int prio, const char* file, int line, const char* fn, const char* fmt,
-               va_list ap) {
+void kmod_sink(void*, int prio, const char* file, int line, const char* fn, const char* fmt, va_list ap) {
     if constexpr (kmod34) {
         emit(prio, fmt, ap);
         return;
@@ -57,11 +54,9 @@ void kmod_sink(void*, int prio, const char* file, int line, const char* fn, cons
     char* msg = nullptr;
     if (vasprintf(&msg, fmt, ap) < 0) return;
     const std::string name = prio_name(prio);
-    if (g_syslog)
-        syslog(prio, "%s: %s:%d %s() %s", name.c_str(), file, line, fn, msg);
+    if (g_syslog) syslog(prio, "%s: %s:%d %s() %s", name.c_str(), file, line, fn, msg);
     else
-        std::fprintf(stderr, "%s: %s: %s:%d %s() %s", program_invocation_short_name, name.c_str(),
-                     file, line, fn, msg);
+        std::fprintf(stderr, "%s: %s: %s:%d %s() %s", program_invocation_short_name, name.c_str(), file, line, fn, msg);
     std::free(msg);
 }
 

@@ -9,21 +9,21 @@ namespace kmodx::messages {
 
 std::string insert_reason(Tool tool, int err) {
     switch (tool) {
-    case Tool::Modprobe:
-        switch (err) {
-        case EEXIST: return "Module already in kernel";
-        case ENOENT: return "Unknown symbol in module, or unknown parameter (see dmesg)";
-        }
-        break;
-    case Tool::Insmod:
-        switch (err) {
-        case ENOEXEC: return "Invalid module format";
-        case ENOENT: return "Unknown symbol in module";
-        case ESRCH: return "Module has wrong symbol version";
-        case EINVAL: return "Invalid parameters";
-        }
-        break;
-    case Tool::Rmmod: break;
+        case Tool::Modprobe:
+            switch (err) {
+                case EEXIST: return "Module already in kernel";
+                case ENOENT: return "Unknown symbol in module, or unknown parameter (see dmesg)";
+            }
+            break;
+        case Tool::Insmod:
+            switch (err) {
+                case ENOEXEC: return "Invalid module format";
+                case ENOENT: return "Unknown symbol in module";
+                case ESRCH: return "Module has wrong symbol version";
+                case EINVAL: return "Invalid parameters";
+            }
+            break;
+        case Tool::Rmmod: break;
     }
     return std::strerror(err);
 }
@@ -42,20 +42,18 @@ std::string remove_failed(Tool tool, std::string_view module, int err) {
     return "could not remove '" + m + "': " + remove_reason(tool, err) + "\n";
 }
 
-std::string removal_refused(Tool tool, Refusal why, std::string_view module,
-                            const std::vector<std::string>& holders) {
+std::string removal_refused(Tool tool, Refusal why, std::string_view module, const std::vector<std::string>& holders) {
     std::string text = "Module " + std::string(module);
     bool rmmod = tool == Tool::Rmmod;
     switch (why) {
-    case Refusal::Builtin: return text + " is builtin.\n";
-    case Refusal::NotLoaded:
-        return text + (rmmod ? " is not currently loaded\n" : " is not in kernel.\n");
-    case Refusal::InUse:
-        if (!rmmod) return text + " is in use.\n";
-        if (holders.empty()) return text + " is in use\n";
-        text += " is in use by:";
-        for (const auto& h : holders) text += " " + h;
-        return text + "\n";
+        case Refusal::Builtin: return text + " is builtin.\n";
+        case Refusal::NotLoaded: return text + (rmmod ? " is not currently loaded\n" : " is not in kernel.\n");
+        case Refusal::InUse:
+            if (!rmmod) return text + " is in use.\n";
+            if (holders.empty()) return text + " is in use\n";
+            text += " is in use by:";
+            for (const auto& h : holders) text += " " + h;
+            return text + "\n";
     }
     return text + "\n";
 }
@@ -65,8 +63,7 @@ namespace {
 // Debian 13 is built without debug messages and prints no location.
 constexpr std::string_view kRemoveModuleOrigin =
     kmod34 ? "" : "../libkmod/libkmod-module.c:856 kmod_module_remove_module() ";
-constexpr std::string_view kCommandDoOrigin =
-    kmod34 ? "" : "../libkmod/libkmod-module.c:1047 command_do() ";
+constexpr std::string_view kCommandDoOrigin = kmod34 ? "" : "../libkmod/libkmod-module.c:1047 command_do() ";
 }  // namespace
 
 std::string libkmod_remove_failed(std::string_view module, int err) {
@@ -82,9 +79,7 @@ int load_errno(const Error& e, Compression format) {
     return format == Compression::Xz ? EINVAL : ENOEXEC;
 }
 
-std::string module_not_found(std::string_view name) {
-    return "Module " + std::string(name) + " not found.\n";
-}
+std::string module_not_found(std::string_view name) { return "Module " + std::string(name) + " not found.\n"; }
 
 std::string module_not_found_in(std::string_view name, std::string_view dir) {
     return "Module " + std::string(name) + " not found in directory " + std::string(dir) + "\n";
@@ -108,9 +103,9 @@ std::string fact_unavailable(ModuleFact what, std::string_view module, int err) 
     const std::string m(module);
     const std::string why = std::string(": ") + std::strerror(err) + "\n";
     switch (what) {
-    case ModuleFact::Softdeps: return "could not get softdeps of '" + m + "'" + why;
-    case ModuleFact::Modversions: return "could not get modversions of " + m + why;
-    case ModuleFact::Symbols: return "could not get symbols of " + m + why;
+        case ModuleFact::Softdeps: return "could not get softdeps of '" + m + "'" + why;
+        case ModuleFact::Modversions: return "could not get modversions of " + m + why;
+        case ModuleFact::Symbols: return "could not get symbols of " + m + why;
     }
     return m + why;
 }

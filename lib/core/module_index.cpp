@@ -32,8 +32,8 @@ public:
 
     std::optional<std::uint32_t> u32(std::size_t at) const {
         if (at > img_.size() || img_.size() - at < 4) return std::nullopt;
-        return std::uint32_t{img_[at]} << 24 | std::uint32_t{img_[at + 1]} << 16 |
-               std::uint32_t{img_[at + 2]} << 8 | std::uint32_t{img_[at + 3]};
+        return std::uint32_t{img_[at]} << 24 | std::uint32_t{img_[at + 1]} << 16 | std::uint32_t{img_[at + 2]} << 8 |
+               std::uint32_t{img_[at + 3]};
     }
     std::optional<unsigned char> u8(std::size_t at) const {
         if (at >= img_.size()) return std::nullopt;
@@ -159,9 +159,7 @@ Result<IndexFile> IndexFile::open(const std::string& path) {
     return f;
 }
 
-std::span<const unsigned char> IndexFile::image() const {
-    return {static_cast<const unsigned char*>(addr_), size_};
-}
+std::span<const unsigned char> IndexFile::image() const { return {static_cast<const unsigned char*>(addr_), size_}; }
 
 Result<std::optional<std::string>> lookup(std::span<const unsigned char> image, std::string_view key) {
     using Found = std::optional<std::string>;

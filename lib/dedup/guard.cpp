@@ -64,7 +64,8 @@ ModuleState settle(Kernel& kernel, std::string_view module, std::int64_t bound_m
         }
         const std::int64_t ns = std::min(pause, bound - waited);
         timespec ts{ns / 1'000'000'000, long(ns % 1'000'000'000)};
-        while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
         pause = std::min<std::int64_t>(pause * 2, 10'000'000);
         s = kernel.module_state(module);
     }
@@ -82,10 +83,8 @@ public:
         ::setenv(kHeldVar, now.c_str(), 1);
     }
     ~HeldForChildren() {
-        if (old_)
-            ::setenv(kHeldVar, old_->c_str(), 1);
-        else
-            ::unsetenv(kHeldVar);
+        if (old_) ::setenv(kHeldVar, old_->c_str(), 1);
+        else ::unsetenv(kHeldVar);
     }
     HeldForChildren(const HeldForChildren&) = delete;
     HeldForChildren& operator=(const HeldForChildren&) = delete;
@@ -114,10 +113,8 @@ PastBound while_in_kernel(Kernel& kernel, std::string_view module, GuardReport& 
     return [&kernel, module, &report](pid_t holder, std::uint64_t start) {
         TaskActivity a = TaskActivity::Other;
         if (holder > 0 && start != 0) {
-            if (kernel.task_start_time(holder) == start)
-                a = kernel.task_activity(holder);
-            else
-                report.holder_pid_reused = true;
+            if (kernel.task_start_time(holder) == start) a = kernel.task_activity(holder);
+            else report.holder_pid_reused = true;
         }
         if (a == TaskActivity::Other && kernel.module_state(module) != ModuleState::Coming) return false;
         report.waited_for_kernel = true;
@@ -165,10 +162,8 @@ bool go_exclusive(ModuleLock& lock, GuardReport& report, const PastBound& past_b
     auto ex = lock.make_exclusive(left_ms, past_bound);
     report.waited_ns = lock.waited_ns();
     if (ex) return true;
-    if (ex.error().timed_out)
-        report.timed_out = true;
-    else
-        report.degraded = ex.error().reason;
+    if (ex.error().timed_out) report.timed_out = true;
+    else report.degraded = ex.error().reason;
     return false;
 }
 

@@ -45,12 +45,12 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
     // O_NONBLOCK: a FIFO planted under the name must not stall the open.
     UniqueFd fd(::openat(dir.fd(), name->c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
     if (!fd) {
-        Degraded why = errno == ELOOP ? Degraded::Symlink
-                       : errno == EROFS ? Degraded::ReadOnly
+        Degraded why = errno == ELOOP                         ? Degraded::Symlink
+                       : errno == EROFS                       ? Degraded::ReadOnly
                        : (errno == ENOSPC || errno == EDQUOT) ? Degraded::NoSpace
-                       : errno == EISDIR ? Degraded::NotRegular
-                       : (errno == EACCES || errno == EPERM) ? Degraded::NoAccess
-                                                             : Degraded::Other;
+                       : errno == EISDIR                      ? Degraded::NotRegular
+                       : (errno == EACCES || errno == EPERM)  ? Degraded::NoAccess
+                                                              : Degraded::Other;
         return std::unexpected(LockFailure{false, why, 0, true});
     }
     struct stat st;
@@ -77,7 +77,8 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
         on_wait(current && current->pending ? current->pid : 0);
     }
     bool extended = false;
-    const int err = bounded_flock::until(fd.get(), LOCK_SH, start + wait_bound_ms * 1'000'000, ask(fd.get(), past_bound), extended);
+    const int err =
+        bounded_flock::until(fd.get(), LOCK_SH, start + wait_bound_ms * 1'000'000, ask(fd.get(), past_bound), extended);
     const std::int64_t waited = monotonic_ns() - start;
     if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited});
     auto prev = read_record(fd.get());
@@ -87,7 +88,8 @@ std::expected<ModuleLock, LockFailure> ModuleLock::acquire(const RuntimeDir& dir
 std::expected<void, LockFailure> ModuleLock::make_exclusive(std::int64_t wait_bound_ms, const PastBound& past_bound) {
     if (exclusive_) return {};
     const std::int64_t start = monotonic_ns();
-    const int err = bounded_flock::until(fd_.get(), LOCK_EX, start + wait_bound_ms * 1'000'000, ask(fd_.get(), past_bound), extended_);
+    const int err = bounded_flock::until(fd_.get(), LOCK_EX, start + wait_bound_ms * 1'000'000,
+                                         ask(fd_.get(), past_bound), extended_);
     waited_ns_ += monotonic_ns() - start;
     if (err) return std::unexpected(LockFailure{err == ETIMEDOUT, Degraded::Other, waited_ns_});
     exclusive_ = true;

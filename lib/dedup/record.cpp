@@ -49,11 +49,16 @@ bool take(std::string_view& text, std::string_view key, T& out, int base = 10) {
 // on this machine whenever they are tried (ENODEV, EOPNOTSUPP, bad files).
 bool transient(int err) {
     switch (err) {
-        case ENOENT: case EBUSY: case EAGAIN: case EINTR: case ENOMEM: case ETIMEDOUT: case EEXIST:
-        case EPERM: case EACCES:
-            return true;
-        default:
-            return false;
+        case ENOENT:
+        case EBUSY:
+        case EAGAIN:
+        case EINTR:
+        case ENOMEM:
+        case ETIMEDOUT:
+        case EEXIST:
+        case EPERM:
+        case EACCES: return true;
+        default: return false;
     }
 }
 
@@ -92,10 +97,8 @@ std::uint64_t request_key(std::string_view params, unsigned force_flags, const s
 std::string format_record(const Record& r) {
     char buf[kMaxRecord];
     char err[16];
-    if (r.pending)
-        std::snprintf(err, sizeof err, "pending");
-    else
-        std::snprintf(err, sizeof err, "%d", r.err);
+    if (r.pending) std::snprintf(err, sizeof err, "pending");
+    else std::snprintf(err, sizeof err, "%d", r.err);
     int n = std::snprintf(buf, sizeof buf, "%.*spid %d\nstart %llu\ntime %lld\nerr %s\nkey %016llx\n",
                           int(kMagic.size()), kMagic.data(), int(r.pid), static_cast<unsigned long long>(r.start),
                           static_cast<long long>(r.time_ns), err, static_cast<unsigned long long>(r.key));
@@ -109,8 +112,7 @@ std::optional<Record> parse_record(std::string_view text) {
     text.remove_prefix(kMagic.size());
     Record r;
     int pid = 0;
-    if (!take(text, "pid", pid) || !take(text, "start", r.start) || !take(text, "time", r.time_ns))
-        return std::nullopt;
+    if (!take(text, "pid", pid) || !take(text, "start", r.start) || !take(text, "time", r.time_ns)) return std::nullopt;
     constexpr std::string_view kPending = "err pending\n";
     if (text.starts_with(kPending)) {
         r.pending = true;
@@ -118,8 +120,7 @@ std::optional<Record> parse_record(std::string_view text) {
     } else if (!take(text, "err", r.err)) {
         return std::nullopt;
     }
-    if (!take(text, "key", r.key, 16) || text.find_first_not_of('\n') != std::string_view::npos)
-        return std::nullopt;
+    if (!take(text, "key", r.key, 16) || text.find_first_not_of('\n') != std::string_view::npos) return std::nullopt;
     if (pid <= 0 || r.err < 0 || r.time_ns < 0) return std::nullopt;
     r.pid = pid;
     return r;
@@ -135,8 +136,7 @@ Decision decide(ModuleState state, const std::optional<Record>& previous, std::u
         if (age >= 0 && age < fail_window_s * 1'000'000'000) return {Action::ReuseFailure, previous->err};
     }
     const bool dead_holders_init = state == ModuleState::Coming && previous && previous->pending;
-    if ((state == ModuleState::Coming || state == ModuleState::Going) && !dead_holders_init)
-        return {Action::Settle, 0};
+    if ((state == ModuleState::Coming || state == ModuleState::Going) && !dead_holders_init) return {Action::Settle, 0};
     return {Action::Load, 0};
 }
 

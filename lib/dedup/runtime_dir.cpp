@@ -19,11 +19,14 @@ namespace {
 
 Degraded reason_for(int err) {
     switch (err) {
-        case ENOENT: case ENOTDIR: return Degraded::Missing;
+        case ENOENT:
+        case ENOTDIR: return Degraded::Missing;
         case EROFS: return Degraded::ReadOnly;
-        case ENOSPC: case EDQUOT: return Degraded::NoSpace;
+        case ENOSPC:
+        case EDQUOT: return Degraded::NoSpace;
         case ELOOP: return Degraded::Symlink;
-        case EACCES: case EPERM: return Degraded::NoAccess;
+        case EACCES:
+        case EPERM: return Degraded::NoAccess;
         default: return Degraded::Other;
     }
 }
@@ -89,9 +92,7 @@ const char* degraded_fix(Degraded reason) {
     return "remove it; root's next modprobe makes it again";
 }
 
-Settings settings_from(const Config& c) {
-    return Settings{c.dedup, c.runtime_dir, c.lock_wait_ms, c.fail_window_s};
-}
+Settings settings_from(const Config& c) { return Settings{c.dedup, c.runtime_dir, c.lock_wait_ms, c.fail_window_s}; }
 
 std::expected<RuntimeDir, DirFault> RuntimeDir::open(const std::string& path) {
     struct stat st;
@@ -118,7 +119,8 @@ std::expected<RuntimeDir, DirFault> RuntimeDir::open(const std::string& path) {
     if (st.st_uid != 0) return std::unexpected(DirFault{Degraded::NotOwnedByRoot});
     if (st.st_mode & (S_IWGRP | S_IWOTH)) return std::unexpected(DirFault{Degraded::Writable});
     struct statvfs vfs;
-    if (::fstatvfs(fd.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) return std::unexpected(DirFault{Degraded::ReadOnly});
+    if (::fstatvfs(fd.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+        return std::unexpected(DirFault{Degraded::ReadOnly});
     auto locks = open_locks(fd.get());
     if (!locks) return std::unexpected(DirFault{locks.error(), true});
     return RuntimeDir(std::move(*locks));

@@ -26,29 +26,22 @@ namespace {
 class SystemKernel final : public Kernel {
 public:
     Status finit_module(int fd, const std::string& params, unsigned flags) override {
-        if (::syscall(SYS_finit_module, fd, params.c_str(), flags) != 0)
-            return failure_errno("finit_module");
+        if (::syscall(SYS_finit_module, fd, params.c_str(), flags) != 0) return failure_errno("finit_module");
         return {};
     }
 
     Status init_module(std::span<const std::byte> image, const std::string& params) override {
-        if (::init_module(image.data(), image.size(), params.c_str()) != 0)
-            return failure_errno("init_module");
+        if (::init_module(image.data(), image.size(), params.c_str()) != 0) return failure_errno("init_module");
         return {};
     }
 
     Status delete_module(const std::string& name, unsigned flags) override {
-        if (::delete_module(name.c_str(), flags) != 0)
-            return failure_errno("delete_module");
+        if (::delete_module(name.c_str(), flags) != 0) return failure_errno("delete_module");
         return {};
     }
 
-    ModuleState module_state(std::string_view name) override {
-        return sysfs::module_state("/sys/module", name);
-    }
-    Result<int> refcount(std::string_view name) override {
-        return sysfs::refcount("/sys/module", name);
-    }
+    ModuleState module_state(std::string_view name) override { return sysfs::module_state("/sys/module", name); }
+    Result<int> refcount(std::string_view name) override { return sysfs::refcount("/sys/module", name); }
     Result<std::uint64_t> module_instance(std::string_view name) override {
         return sysfs::module_instance("/sys/module", name);
     }

@@ -26,8 +26,7 @@ bool pread_exact(int fd, void* buf, std::size_t n, std::uint64_t off) {
 std::optional<std::uint64_t> gzip_size(int fd, std::uint64_t size) {
     unsigned char t[4];
     if (size < 18 || !pread_exact(fd, t, 4, size - 4)) return std::nullopt;
-    return std::uint64_t{t[0]} | std::uint64_t{t[1]} << 8 | std::uint64_t{t[2]} << 16 |
-           std::uint64_t{t[3]} << 24;
+    return std::uint64_t{t[0]} | std::uint64_t{t[1]} << 8 | std::uint64_t{t[2]} << 16 | std::uint64_t{t[3]} << 24;
 }
 
 // Read by hand, not with liblzma or libzstd: a module the kernel
@@ -121,10 +120,10 @@ std::optional<std::uint64_t> zstd_size(int fd, std::uint64_t size) {
 
 std::optional<std::uint64_t> declared_size(int fd, std::uint64_t file_bytes, Compression format) {
     switch (format) {
-    case Compression::Gzip: return gzip_size(fd, file_bytes);
-    case Compression::Xz: return xz_size(fd, file_bytes);
-    case Compression::Zstd: return zstd_size(fd, file_bytes);
-    case Compression::None: break;
+        case Compression::Gzip: return gzip_size(fd, file_bytes);
+        case Compression::Xz: return xz_size(fd, file_bytes);
+        case Compression::Zstd: return zstd_size(fd, file_bytes);
+        case Compression::None: break;
     }
     return file_bytes;
 }

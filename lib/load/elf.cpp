@@ -19,16 +19,11 @@ struct ShdrLayout {
 constexpr ShdrLayout kShdr32{0, 4, 8, 16, 20, 24, 32, 4, 4};
 constexpr ShdrLayout kShdr64{0, 4, 8, 24, 32, 40, 48, 8, 8};
 
-bool fits(std::uint64_t off, std::uint64_t len, std::uint64_t total) {
-    return off <= total && len <= total - off;
-}
+bool fits(std::uint64_t off, std::uint64_t len, std::uint64_t total) { return off <= total && len <= total - off; }
 
-std::unexpected<Error> corrupt(const char* what) {
-    return failure(ENOEXEC, std::string("ELF: ") + what);
-}
+std::unexpected<Error> corrupt(const char* what) { return failure(ENOEXEC, std::string("ELF: ") + what); }
 
-void write_uint(std::span<std::byte> bytes, std::size_t off, std::size_t width, bool lsb,
-                std::uint64_t v) {
+void write_uint(std::span<std::byte> bytes, std::size_t off, std::size_t width, bool lsb, std::uint64_t v) {
     for (std::size_t i = 0; i < width; ++i) {
         std::size_t pos = lsb ? off + i : off + width - 1 - i;
         bytes[pos] = static_cast<std::byte>(v >> (8 * i));
@@ -49,7 +44,10 @@ std::uint64_t Image::read_uint(std::size_t off, std::size_t width) const {
 Result<Image> Image::parse(std::span<const std::byte> bytes) {
     Image img;
     img.bytes_ = bytes;
-    if (bytes.size() < 16 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0)
+    if (bytes.size() < 16 || std::memcmp(bytes.data(),
+                                         "\x7f"
+                                         "ELF",
+                                         4) != 0)
         return corrupt("not an ELF file");
     auto cls = std::to_integer<int>(bytes[kEiClass]);
     auto data = std::to_integer<int>(bytes[kEiData]);
@@ -81,8 +79,7 @@ Result<Image> Image::parse(std::span<const std::byte> bytes) {
 
     auto strtab = img.section(shstrndx);
     if (!strtab) return std::unexpected(strtab.error());
-    if (!fits(strtab->offset, strtab->size, bytes.size()))
-        return corrupt("section name table beyond end of file");
+    if (!fits(strtab->offset, strtab->size, bytes.size())) return corrupt("section name table beyond end of file");
     img.strtab_off_ = strtab->offset;
     img.strtab_size_ = strtab->size;
     return img;
@@ -130,9 +127,8 @@ Result<std::span<const std::byte>> Image::data(const Section& s) const {
 namespace {
 
 // Offset (in the image) and length of the first .modinfo entry with this key.
-Result<std::pair<std::size_t, std::size_t>> find_modinfo(const Image& img,
-                                                        std::span<const std::byte> bytes,
-                                                        std::string_view key) {
+Result<std::pair<std::size_t, std::size_t>> find_modinfo(const Image& img, std::span<const std::byte> bytes,
+                                                         std::string_view key) {
     auto sec = img.find(".modinfo");
     if (!sec) return std::unexpected(sec.error());
     auto data = img.data(*sec);

@@ -16,11 +16,8 @@ namespace {
 // missing __versions or vermagic is fine (nothing to strip, as in kmod, which
 // only logs it); an image that is not valid ELF is refused before the kernel
 // sees it.
-Status apply_force_edits(std::span<std::byte> image, const LoadRequest& req,
-                         const std::string& path) {
-    auto refuse = [&](const Error& e) {
-        return failure(ENOEXEC, path + ": " + e.context);
-    };
+Status apply_force_edits(std::span<std::byte> image, const LoadRequest& req, const std::string& path) {
+    auto refuse = [&](const Error& e) { return failure(ENOEXEC, path + ": " + e.context); };
     if (req.force_modversion) {
         auto r = elf::clear_alloc_flag(image, "__versions");
         if (!r && r.error().code != ENOENT) return refuse(r.error());
@@ -89,8 +86,7 @@ private:
             return std::unexpected(image.error());
         }
         rep_.image_bytes = image->size();
-        if (auto st = apply_force_edits(*image, req_, req_.path); !st)
-            return std::unexpected(st.error());
+        if (auto st = apply_force_edits(*image, req_, req_.path); !st) return std::unexpected(st.error());
         rep_.syscall = LoadSyscall::InitModule;
         return finish(timed([&] { return k_.init_module(*image, req_.params); }));
     }

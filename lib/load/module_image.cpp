@@ -45,8 +45,7 @@ Result<ModuleImage> ModuleImage::open(const std::string& path, ImageLimits limit
     if (::fcntl(m.fd_.get(), F_SETFL, 0) != 0) return failure_errno("fcntl " + path);
     m.file_bytes_ = static_cast<std::uint64_t>(st.st_size);
     if (m.file_bytes_ > limits.max_file_bytes)
-        return failure(EFBIG, path + " is larger than " + std::to_string(limits.max_file_bytes) +
-                                  " bytes");
+        return failure(EFBIG, path + " is larger than " + std::to_string(limits.max_file_bytes) + " bytes");
 
     std::array<std::byte, 8> head{};
     auto got = pread_full(m.fd_.get(), head, 0);
@@ -83,8 +82,7 @@ Result<std::span<std::byte>> ModuleImage::image() {
         decompress_ns_ = watch.elapsed_ns();
         if (!out) {
             decode_error_ = out.error().context;
-            return failure(out.error().code,
-                           "could not decompress " + path_ + " (" + out.error().context + ")");
+            return failure(out.error().code, "could not decompress " + path_ + " (" + out.error().context + ")");
         }
         image_ = std::move(*out);
         image_ready_ = true;

@@ -89,8 +89,7 @@ int by_name(kmod_ctx* ctx, const std::string& name, const Options& opts) {
     // PATH_MAX; a name longer than the kernel's limit is never builtin.
     const bool found = err >= 0 && mod &&
                        (kmod_module_get_path(mod.get()) != nullptr ||
-                        (name.size() <= kMaxModuleName &&
-                         kmod_module_get_initstate(mod.get()) == KMOD_MODULE_BUILTIN));
+                        (name.size() <= kMaxModuleName && kmod_module_get_initstate(mod.get()) == KMOD_MODULE_BUILTIN));
     if (!found) {
         KMODX_ERR("Module name %s not found.\n", name.c_str());
         return err < 0 ? err : -ENOENT;
@@ -151,12 +150,9 @@ int run(const Options& opts) {
     int err = 0;
     for (const auto& target : opts.targets) {
         int r;
-        if (opts.by_name)
-            r = by_name(ctx.get(), target, opts);
-        else if (is_module_file(target))
-            r = by_path(ctx.get(), target, opts);
-        else
-            r = by_alias(ctx.get(), target, opts);
+        if (opts.by_name) r = by_name(ctx.get(), target, opts);
+        else if (is_module_file(target)) r = by_path(ctx.get(), target, opts);
+        else r = by_alias(ctx.get(), target, opts);
         if (r < 0) err = r;
     }
     return err >= 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -37,16 +37,13 @@ bool ParamList::add(std::string_view key, std::string_view value) {
     if (colon == std::string_view::npos) return false;
     const std::string_view name = value.substr(0, colon);
     const std::string_view rest = value.substr(colon + 1);
-    auto it = std::find_if(params_.begin(), params_.end(),
-                           [&](const Param& p) { return p.name == name; });
+    auto it = std::find_if(params_.begin(), params_.end(), [&](const Param& p) { return p.name == name; });
     if (it == params_.end()) {
         params_.insert(params_.begin(), Param{std::string(name), std::nullopt, std::nullopt});
         it = params_.begin();
     }
-    if (key == "parm")
-        it->desc = std::string(rest);
-    else
-        it->type = std::string(rest);
+    if (key == "parm") it->desc = std::string(rest);
+    else it->type = std::string(rest);
     return true;
 }
 
@@ -66,17 +63,15 @@ std::string parm_line(const Param& p, char sep, bool with_label) {
     return out;
 }
 
-std::string render_head(std::string_view name, const std::optional<std::string>& filename,
-                        const Options& opts, bool& wants_info) {
+std::string render_head(std::string_view name, const std::optional<std::string>& filename, const Options& opts,
+                        bool& wants_info) {
     std::string out;
     const char sep = opts.separator;
     const auto& field = opts.field;
     std::string shown = filename.value_or("(builtin)");
     if (!filename) {
-        if (!field)
-            out += label_line("name:", name, sep);
-        else if (*field == "name")
-            (out += name) += sep;
+        if (!field) out += label_line("name:", name, sep);
+        else if (*field == "name") (out += name) += sep;
     }
     wants_info = true;
     if (field && *field == "filename") {
@@ -88,8 +83,7 @@ std::string render_head(std::string_view name, const std::optional<std::string>&
     return out;
 }
 
-std::string render_body(const std::vector<InfoField>& info, const Options& opts,
-                        std::vector<std::string>& errors) {
+std::string render_body(const std::vector<InfoField>& info, const Options& opts, std::vector<std::string>& errors) {
     std::string out;
     const char sep = opts.separator;
     const auto& field = opts.field;
@@ -122,8 +116,7 @@ std::string render_body(const std::vector<InfoField>& info, const Options& opts,
 }
 
 std::string render(std::string_view name, const std::optional<std::string>& filename,
-                   const std::vector<InfoField>& info, const Options& opts,
-                   std::vector<std::string>& errors) {
+                   const std::vector<InfoField>& info, const Options& opts, std::vector<std::string>& errors) {
     bool wants_info = false;
     std::string out = render_head(name, filename, opts, wants_info);
     if (wants_info) out += render_body(info, opts, errors);

@@ -9,9 +9,8 @@
 namespace kmodx::modinfo {
 
 // wants_info turns false when the head is all there is (-F filename).
-std::string render_head(std::string_view name, const std::optional<std::string>& filename,
-                        const Options& opts, bool& wants_info);
-std::string render_body(const std::vector<InfoField>& info, const Options& opts,
-                        std::vector<std::string>& errors);
+std::string render_head(std::string_view name, const std::optional<std::string>& filename, const Options& opts,
+                        bool& wants_info);
+std::string render_body(const std::vector<InfoField>& info, const Options& opts, std::vector<std::string>& errors);
 
 }  // namespace kmodx::modinfo

@@ -59,7 +59,8 @@ bool line_affects(std::string_view l, const ConfigQuery& q) {
     if ((cmd == "install" || cmd == "remove") && q.through_commands && pattern_matches(pattern, q.target)) return true;
     // Otherwise "remove" only acts on -r; anything else libkmod ignores.
     if (cmd != "options" && cmd != "install" && cmd != "softdep" && cmd != "blacklist") return false;
-    return std::any_of(q.modules.begin(), q.modules.end(), [&](const std::string& m) { return pattern_matches(pattern, m); });
+    return std::any_of(q.modules.begin(), q.modules.end(),
+                       [&](const std::string& m) { return pattern_matches(pattern, m); });
 }
 
 // A line libkmod's config parser reports as an error when it builds its

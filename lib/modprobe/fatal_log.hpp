@@ -17,8 +17,7 @@ namespace kmodx::modprobe {
 inline int action_log_priority(bool all) { return all ? LOG_WARNING : LOG_CRIT; }
 
 // Prints like kmod's LOG(); true when kmod would have exited right there.
-__attribute__((format(printf, 2, 3)))
-inline bool action_log(int prio, const char* fmt, ...) {
+__attribute__((format(printf, 2, 3))) inline bool action_log(int prio, const char* fmt, ...) {
     char* msg = nullptr;
     va_list ap;
     va_start(ap, fmt);

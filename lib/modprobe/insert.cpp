@@ -62,8 +62,7 @@ NameResult insert_name(kmod_ctx* ctx, const std::string& name, const Options& op
         kmod_module* raw = nullptr;
         int err = kmod_module_new_from_path(ctx, name.c_str(), &raw);
         if (err < 0) {
-            bool stop = action_log(prio, "Failed to get module from path %s: %s\n", name.c_str(),
-                                   std::strerror(-err));
+            bool stop = action_log(prio, "Failed to get module from path %s: %s\n", name.c_str(), std::strerror(-err));
             return {-ENOENT, stop};
         }
         ModulePtr mod(raw);

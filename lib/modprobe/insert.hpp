@@ -28,8 +28,8 @@ namespace kmodx::modprobe {
 // line, then the extra arguments for the target).
 struct Step {
     std::string name;
-    std::string path;                        // empty: no file (builtin)
-    std::optional<std::string> install;      // the raw install command, when it runs
+    std::string path;                    // empty: no file (builtin)
+    std::optional<std::string> install;  // the raw install command, when it runs
     std::string options;
     bool required = false;  // the target and its hard dependencies
     bool target = false;
@@ -75,9 +75,9 @@ struct StepSettings {
     bool first_time = false;
     bool force_vermagic = false;
     bool force_modversion = false;
-    bool show = false;  // print "insmod PATH OPTS" / "install CMD OPTS" (-v)
-    bool dedup = false;  // one load per module across processes (kmodx::dedup); off in unit tests
-    bool quiet = false;  // -q: no note about an unusable runtime directory
+    bool show = false;    // print "insmod PATH OPTS" / "install CMD OPTS" (-v)
+    bool dedup = false;   // one load per module across processes (kmodx::dedup); off in unit tests
+    bool quiet = false;   // -q: no note about an unusable runtime directory
     bool record = false;  // one stats event per step (kmodx::stats); off in unit tests
 };
 

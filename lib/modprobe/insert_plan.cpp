@@ -49,8 +49,8 @@ Plan plan_probe(kmod_ctx* ctx, kmod_module* mod, int flags, const std::string& e
     Plan plan;
     t_steps = &plan.steps;
     plan.status = kmod_module_probe_insert_module(mod, static_cast<unsigned>(flags) | KMOD_PROBE_DRY_RUN,
-                                                  extra_options.empty() ? nullptr : extra_options.c_str(),
-                                                  nullptr, nullptr, record_action);
+                                                  extra_options.empty() ? nullptr : extra_options.c_str(), nullptr,
+                                                  nullptr, record_action);
     t_steps = nullptr;
     if (plan.steps.empty()) return plan;
 

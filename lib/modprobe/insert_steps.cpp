@@ -18,12 +18,10 @@
 
 namespace kmodx::modprobe {
 
-StepRunner::StepRunner(Kernel& kernel, StepSettings settings, InstallRunner install,
-                       ModuleLoader loader, std::FILE* out)
-    : kernel_(kernel), settings_(settings), install_(std::move(install)),
-      loader_(std::move(loader)), out_(out) {
-    if (!loader_)
-        loader_ = [](Kernel& k, const LoadRequest& r, LoadReport* f) { return load_module(k, r, f); };
+StepRunner::StepRunner(Kernel& kernel, StepSettings settings, InstallRunner install, ModuleLoader loader,
+                       std::FILE* out)
+    : kernel_(kernel), settings_(settings), install_(std::move(install)), loader_(std::move(loader)), out_(out) {
+    if (!loader_) loader_ = [](Kernel& k, const LoadRequest& r, LoadReport* f) { return load_module(k, r, f); };
 }
 
 std::string StepRunner::action_line(const Step& step) {
@@ -92,7 +90,8 @@ int StepRunner::load(const Step& step) {
         return err;
     }
     dedup::GuardReport report;
-    const unsigned force = (req.force_vermagic ? kInitIgnoreVermagic : 0) | (req.force_modversion ? kInitIgnoreModversions : 0);
+    const unsigned force =
+        (req.force_vermagic ? kInitIgnoreVermagic : 0) | (req.force_modversion ? kInitIgnoreModversions : 0);
     const std::uint64_t key = dedup::request_key(step.options, force, step.path);
     const int err = dedup::load_once(kernel_, step.name, key, insert, report, waiting_note(step));
     facts.guard = &report;
@@ -112,10 +111,8 @@ std::function<void(pid_t)> StepRunner::waiting_note(const Step& step) {
     if (!settings_.show) return {};
     return [name = step.name](pid_t holder) {
         // A person is watching a command that seems stuck: say why now.
-        if (holder > 0)
-            KMODX_NOTICE("%s is being loaded by pid %d: waiting for it\n", name.c_str(), int(holder));
-        else
-            KMODX_NOTICE("%s is being loaded by another process: waiting for it\n", name.c_str());
+        if (holder > 0) KMODX_NOTICE("%s is being loaded by pid %d: waiting for it\n", name.c_str(), int(holder));
+        else KMODX_NOTICE("%s is being loaded by another process: waiting for it\n", name.c_str());
     };
 }
 
@@ -126,14 +123,15 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
     static bool degraded_noted = false;
     if (report.degraded && !degraded_noted) {
         degraded_noted = true;
-        const bool normal = *report.degraded == dedup::Degraded::Missing || *report.degraded == dedup::Degraded::NoAccess;
+        const bool normal =
+            *report.degraded == dedup::Degraded::Missing || *report.degraded == dedup::Degraded::NoAccess;
         if (!normal && !settings_.quiet) {
             // Removing the runtime directory mends whatever inside it is at
             // fault, so it is named unless the fault is known to be deeper.
             const std::string dir = config().runtime_dir;
-            const std::string path = report.degraded_lock_file ? dir + "/locks/" + step.name
+            const std::string path = report.degraded_lock_file   ? dir + "/locks/" + step.name
                                      : report.degraded_locks_dir ? dir + "/locks"
-                                                                          : dir;
+                                                                 : dir;
             // A lock file's fault is this module's; a directory's, every module's.
             const std::string what = report.degraded_lock_file ? step.name + " " : std::string();
             KMODX_WRN("%s: %s: loading %swithout dedup (%s)\n", path.c_str(), dedup::degraded_name(*report.degraded),
@@ -144,39 +142,36 @@ void StepRunner::note(const Step& step, int err, const dedup::GuardReport& repor
     const long long ms = report.waited_ns / 1'000'000;
     const long long settle_ms = report.settle_ns / 1'000'000;
     if (report.settle_timed_out)
-        KMODX_NOTICE("%s still loading outside kmodx after %lld ms, loading it anyway\n",
-                     step.name.c_str(), settle_ms);
+        KMODX_NOTICE("%s still loading outside kmodx after %lld ms, loading it anyway\n", step.name.c_str(), settle_ms);
     else if (report.settled && report.by_other)
         KMODX_NOTICE("%s loaded outside kmodx, waited %lld ms\n", step.name.c_str(), ms + settle_ms);
     else if (report.settled && report.settled_from_going)
-        KMODX_NOTICE("%s was being removed, waited %lld ms, loading it\n", step.name.c_str(),
-                     settle_ms);
+        KMODX_NOTICE("%s was being removed, waited %lld ms, loading it\n", step.name.c_str(), settle_ms);
     else if (report.settled)
-        KMODX_NOTICE("%s was not loaded outside kmodx after all (waited %lld ms), loading it\n",
-                     step.name.c_str(), settle_ms);
+        KMODX_NOTICE("%s was not loaded outside kmodx after all (waited %lld ms), loading it\n", step.name.c_str(),
+                     settle_ms);
     if (report.settled) return;
     if (report.waited_for_kernel)
-        KMODX_NOTICE("%s was still loading in the kernel when the wait bound passed: waited on, as the "
-                           "kernel would make a second load wait too\n",
-                     step.name.c_str());
+        KMODX_NOTICE(
+            "%s was still loading in the kernel when the wait bound passed: waited on, as the "
+            "kernel would make a second load wait too\n",
+            step.name.c_str());
     if (report.holder_pid_reused)
-        KMODX_NOTICE("%s's lock record names a pid that another process has taken since: not waited "
-                           "for on its account\n",
-                     step.name.c_str());
+        KMODX_NOTICE(
+            "%s's lock record names a pid that another process has taken since: not waited "
+            "for on its account\n",
+            step.name.c_str());
     if (report.live_past_bound)
-        KMODX_NOTICE("%s still locked after %lld ms, but live by then: not loaded again\n",
-                     step.name.c_str(), ms);
+        KMODX_NOTICE("%s still locked after %lld ms, but live by then: not loaded again\n", step.name.c_str(), ms);
     else if (report.timed_out)
-        KMODX_NOTICE("%s still locked after %lld ms, loaded without waiting longer\n",
-                     step.name.c_str(), ms);
+        KMODX_NOTICE("%s still locked after %lld ms, loaded without waiting longer\n", step.name.c_str(), ms);
     else if (report.by_other && err < 0 && err != -EEXIST)
-        KMODX_NOTICE("%s failed in pid %d (%s), waited %lld ms\n", step.name.c_str(),
-                     int(report.holder_pid), std::strerror(-err), ms);
+        KMODX_NOTICE("%s failed in pid %d (%s), waited %lld ms\n", step.name.c_str(), int(report.holder_pid),
+                     std::strerror(-err), ms);
     else if (report.by_other && report.holder_pid == 0)
         KMODX_NOTICE("%s loaded by another process, waited %lld ms\n", step.name.c_str(), ms);
     else if (report.by_other)
-        KMODX_NOTICE("%s loaded by pid %d, waited %lld ms\n", step.name.c_str(),
-                     int(report.holder_pid), ms);
+        KMODX_NOTICE("%s loaded by pid %d, waited %lld ms\n", step.name.c_str(), int(report.holder_pid), ms);
 }
 
 // Printed only by the process that goes on to load (or run the command), so
@@ -203,10 +198,8 @@ int StepRunner::run(const std::vector<Step>& steps) {
     for (const Step& s : steps) {
         err = run_step(s);
         if (err == -EEXIST && s.target && settings_.first_time) break;
-        if (err == -EEXIST || !s.required)
-            err = 0;
-        else if (err < 0)
-            break;
+        if (err == -EEXIST || !s.required) err = 0;
+        else if (err < 0) break;
     }
     return err;
 }

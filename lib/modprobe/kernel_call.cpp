@@ -50,8 +50,7 @@ bool plain_load(const Options& o) { return !o.use_blacklist && plain_load_but_bl
 
 // Whether modprobe.d (or modules.softdep) or the kernel command line could
 // change a probe of Q.modules; BLACKLISTS: `modprobe.blacklist=` too.
-bool settings_may_affect(const ConfigQuery& q, const std::vector<ConfigFile>& config, Kernel& kernel,
-                         bool blacklists) {
+bool settings_may_affect(const ConfigQuery& q, const std::vector<ConfigFile>& config, Kernel& kernel, bool blacklists) {
     if (!q.modules.empty()) {
         auto cmdline = kernel.cmdline();
         if (!cmdline || cmdline_may_affect(*cmdline, q.modules)) return true;
@@ -140,8 +139,8 @@ struct Listed {
 // exactly as kmodx's normal path would have probed them at that point; the
 // modules before stay probed once, as kmod probes them.
 std::optional<int> answer_listed(const std::string& given, const std::string& name,
-                                 const std::vector<std::string>& modules, const std::string& module_dir,
-                                 Kernel& kernel, const Options& opts) {
+                                 const std::vector<std::string>& modules, const std::string& module_dir, Kernel& kernel,
+                                 const Options& opts) {
     auto deps = module_index::IndexFile::open(module_dir + "/modules.dep.bin");  // once for the list
     if (!deps) return std::nullopt;
     std::vector<Listed> list;
@@ -163,7 +162,8 @@ std::optional<int> answer_listed(const std::string& given, const std::string& na
     }
     if (!any_cold) {  // all live: no probe goes further
         if (config_may_affect(ConfigQuery{name, {}, true}, module_dir)) return std::nullopt;
-        for (const Listed& e : list) stats::record(stats::simple_event("modprobe", e.name, stats::Outcome::AlreadyLive));
+        for (const Listed& e : list)
+            stats::record(stats::simple_event("modprobe", e.name, stats::Outcome::AlreadyLive));
         return 0;
     }
     auto src = ProbeSources::open(module_dir, std::move(*deps));

@@ -27,8 +27,7 @@ int for_each_target(kmod_ctx* ctx, const Options& opts, Fn fn) {
         const int err = kmod_module_new_from_lookup(ctx, name.c_str(), &raw);
         ModuleList list(raw);
         if (!list || err < 0) {
-            stopped = action_log(prio, "%s",
-                                 messages::module_not_found_in(name, kmod_get_dirname(ctx)).c_str());
+            stopped = action_log(prio, "%s", messages::module_not_found_in(name, kmod_get_dirname(ctx)).c_str());
             return -ENOENT;
         }
         int result = 0;
@@ -49,8 +48,7 @@ int for_each_target(kmod_ctx* ctx, const Options& opts, Fn fn) {
             if (stopped) return 1;
         }
     } else {
-        err = one(opts.args.front(),
-                  opts.extra_options.empty() ? nullptr : opts.extra_options.c_str());
+        err = one(opts.args.front(), opts.extra_options.empty() ? nullptr : opts.extra_options.c_str());
     }
     return err < 0 ? 1 : 0;
 }

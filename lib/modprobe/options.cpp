@@ -131,8 +131,8 @@ std::string join_module_params(std::span<const std::string> words) {
         bool quote = false;
         if (eq != std::string::npos) {
             std::string_view value(w.data() + eq + 1, w.size() - eq - 1);
-            quote = (value.empty() || (value[0] != '"' && value[0] != '\'')) &&
-                    value.find(' ') != std::string_view::npos;
+            quote =
+                (value.empty() || (value[0] != '"' && value[0] != '\'')) && value.find(' ') != std::string_view::npos;
         }
         if (!quote) {
             out += w;
@@ -242,57 +242,56 @@ ParseOutcome& refuse_early(ParseOutcome& r, std::string msg) {
 bool apply_option(int c, ParseOutcome& r, Requested& want, EnvForCommands& env) {
     Options& o = r.opts;
     switch (c) {
-    case 'a': o.all = true; break;
-    case 'r': want.remove = true; break;
-    case kRemoveHolders: o.remove_holders = true; o.remove_dependencies = true; break;
-    case 'w':
-        if (!parse_wait(optarg, o.wait_msec)) {
-            refuse_early(r, std::string("unexpected wait value '") + optarg + "'.\n");
+        case 'a': o.all = true; break;
+        case 'r': want.remove = true; break;
+        case kRemoveHolders:
+            o.remove_holders = true;
+            o.remove_dependencies = true;
+            break;
+        case 'w':
+            if (!parse_wait(optarg, o.wait_msec)) {
+                refuse_early(r, std::string("unexpected wait value '") + optarg + "'.\n");
+                return false;
+            }
+            break;
+        case kFirstTime: o.first_time = true; break;
+        case 'i': o.ignore_install = o.ignore_remove = true; break;
+        case 'b': o.use_blacklist = true; break;
+        case 'f': o.force = o.force_vermagic = o.force_modversion = true; break;
+        case kForceModversion: o.force_modversion = true; break;
+        case kForceVermagic: o.force_vermagic = true; break;
+        case 'D': want.show_depends = o.ignore_loaded = o.dry_run = o.show = true; break;
+        case 'R': want.resolve = true; break;
+        case 'c': want.show_config = true; break;
+        case kShowModversions: want.modversions = true; break;
+        case kShowExports: want.exports = true; break;
+        case 'n': o.dry_run = true; break;
+        case 'C':
+            o.config_paths.emplace_back(optarg);
+            env.add("-C");
+            env.add(optarg);
+            break;
+        case 'd': o.dirname = optarg; break;
+        case 'S': o.kversion = optarg; break;
+        case 's':
+            env.add("-s");
+            o.use_syslog = true;
+            break;
+        case 'q':
+            env.add("-q");
+            o.quiet = true;
+            o.verbosity = LOG_EMERG;
+            break;
+        case 'v':
+            env.add("-v");
+            o.verbosity++;
+            break;
+        case 'V': r.version = true; return false;
+        case 'h': r.output = usage_text(program_invocation_short_name); return false;
+        case kNoDedup: o.no_dedup = true; break;
+        default:  // '?': getopt already said why
+            r.status = 1;
             return false;
-        }
-        break;
-    case kFirstTime: o.first_time = true; break;
-    case 'i': o.ignore_install = o.ignore_remove = true; break;
-    case 'b': o.use_blacklist = true; break;
-    case 'f': o.force = o.force_vermagic = o.force_modversion = true; break;
-    case kForceModversion: o.force_modversion = true; break;
-    case kForceVermagic: o.force_vermagic = true; break;
-    case 'D': want.show_depends = o.ignore_loaded = o.dry_run = o.show = true; break;
-    case 'R': want.resolve = true; break;
-    case 'c': want.show_config = true; break;
-    case kShowModversions: want.modversions = true; break;
-    case kShowExports: want.exports = true; break;
-    case 'n': o.dry_run = true; break;
-    case 'C':
-        o.config_paths.emplace_back(optarg);
-        env.add("-C");
-        env.add(optarg);
-        break;
-    case 'd': o.dirname = optarg; break;
-    case 'S': o.kversion = optarg; break;
-    case 's':
-        env.add("-s");
-        o.use_syslog = true;
-        break;
-    case 'q':
-        env.add("-q");
-        o.quiet = true;
-        o.verbosity = LOG_EMERG;
-        break;
-    case 'v':
-        env.add("-v");
-        o.verbosity++;
-        break;
-    case 'V':
-        r.version = true;
-        return false;
-    case 'h':
-        r.output = usage_text(program_invocation_short_name);
-        return false;
-    case kNoDedup: o.no_dedup = true; break;
-    default:  // '?': getopt already said why
-        r.status = 1;
-        return false;
     }
     return true;
 }

@@ -97,10 +97,9 @@ private:
 }  // namespace
 
 bool request_name(std::string_view s) {
-    return !s.empty() && s.find('/') == std::string_view::npos &&
-           std::all_of(s.begin(), s.end(), [](char c) {
-               return c > ' ' && c < 0x7f && c != '*' && c != '?' && c != '[' && c != ']' && c != '\\';
-           });
+    return !s.empty() && s.find('/') == std::string_view::npos && std::all_of(s.begin(), s.end(), [](char c) {
+        return c > ' ' && c < 0x7f && c != '*' && c != '?' && c != '[' && c != ']' && c != '\\';
+    });
 }
 
 std::optional<ProbeSources> ProbeSources::open(const std::string& module_dir, module_index::IndexFile deps) {

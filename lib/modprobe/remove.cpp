@@ -15,10 +15,8 @@ namespace kmodx::modprobe {
 
 namespace msg = kmodx::messages;
 
-Remover::Remover(ModuleCatalog& catalog, Kernel& kernel, RemoveSettings settings,
-                 CommandRunner runner, std::FILE* out)
-    : catalog_(catalog), kernel_(kernel), settings_(settings), runner_(std::move(runner)),
-      out_(out) {}
+Remover::Remover(ModuleCatalog& catalog, Kernel& kernel, RemoveSettings settings, CommandRunner runner, std::FILE* out)
+    : catalog_(catalog), kernel_(kernel), settings_(settings), runner_(std::move(runner)), out_(out) {}
 
 bool Remover::log(const std::string& message) {
     if (action_log(settings_.log_priority, "%s", message.c_str())) stopped_ = true;
@@ -46,8 +44,7 @@ Status Remover::remove_name(const std::string& name) {
     return {};
 }
 
-Status Remover::remove_list_reversed(const std::vector<std::string>& modules,
-                                     bool stop_on_errors) {
+Status Remover::remove_list_reversed(const std::vector<std::string>& modules, bool stop_on_errors) {
     for (auto it = modules.rbegin(); it != modules.rend(); ++it) {
         auto st = remove_module(*it, false, true);
         if (stopped_) return st;
@@ -56,15 +53,13 @@ Status Remover::remove_list_reversed(const std::vector<std::string>& modules,
     return {};
 }
 
-Status Remover::remove_module(const std::string& module, bool with_holders,
-                              bool ignore_builtin) {
+Status Remover::remove_module(const std::string& module, bool with_holders, bool ignore_builtin) {
     ModuleCatalog::Softdeps softdeps;
     std::optional<std::string> cmd;
     if (!settings_.ignore_commands) {
         auto sd = catalog_.softdeps(module);
         if (!sd) {
-            KMODX_WRN("%s", msg::fact_unavailable(msg::ModuleFact::Softdeps, module,
-                                                  sd.error().code).c_str());
+            KMODX_WRN("%s", msg::fact_unavailable(msg::ModuleFact::Softdeps, module, sd.error().code).c_str());
             return std::unexpected(sd.error());
         }
         softdeps = std::move(*sd);

@@ -49,11 +49,11 @@ struct RemoveSettings {
     bool ignore_loaded = false;    // skip the loaded/refcount checks
     bool first_time = false;
     bool dry_run = false;
-    bool force = false;            // O_TRUNC
-    bool show = false;             // print "rmmod NAME" / "remove CMD" (-v)
+    bool force = false;  // O_TRUNC
+    bool show = false;   // print "rmmod NAME" / "remove CMD" (-v)
     unsigned long long wait_msec = 0;
-    int log_priority = 2;          // LOG_CRIT, LOG_WARNING with -a
-    bool record = false;           // stats events for delete_module (kmodx::stats); off in unit tests
+    int log_priority = 2;  // LOG_CRIT, LOG_WARNING with -a
+    bool record = false;   // stats events for delete_module (kmodx::stats); off in unit tests
 };
 
 // kmod 30's removal switches as set by the command line.
@@ -64,8 +64,8 @@ using CommandRunner = std::function<int(const std::string& command, const std::s
 
 class Remover {
 public:
-    Remover(ModuleCatalog& catalog, Kernel& kernel, RemoveSettings settings,
-            CommandRunner runner = run_shell_command, std::FILE* out = stdout);
+    Remover(ModuleCatalog& catalog, Kernel& kernel, RemoveSettings settings, CommandRunner runner = run_shell_command,
+            std::FILE* out = stdout);
 
     // kmod's rmmod(): every module NAME resolves to, stopping at the first
     // failure.

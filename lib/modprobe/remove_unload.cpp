@@ -37,8 +37,8 @@ void sleep_msec(unsigned long long ms) {
 void Remover::record_removal(const std::string& module, int kernel_err, std::string taint) {
     // EEXIST from delete_module is kmod's "not loaded" answer, not a removal.
     if (kernel_err == EEXIST) return;
-    stats::Event e = stats::simple_event("modprobe", module,
-                                         kernel_err ? stats::Outcome::FailedRemove : stats::Outcome::Removed, kernel_err);
+    stats::Event e = stats::simple_event(
+        "modprobe", module, kernel_err ? stats::Outcome::FailedRemove : stats::Outcome::Removed, kernel_err);
     e.taint = std::move(taint);
     stats::record(std::move(e));
 }
@@ -70,13 +70,11 @@ Status Remover::unload(const std::string& module) {
         // Under -w the retries make a single failure uninteresting. Otherwise
         // kmod lets libkmod report it, whose messages Debian's debug-enabled
         // build prefixes with their source location.
-        if (!waiting)
-            KMODX_ERR("%s", messages::libkmod_remove_failed(module, err).c_str());
+        if (!waiting) KMODX_ERR("%s", messages::libkmod_remove_failed(module, err).c_str());
         if (err == EEXIST) {
             if (!settings_.first_time) {
                 st = {};
-            } else if (log(messages::removal_refused(messages::Tool::Modprobe,
-                                                     messages::Refusal::NotLoaded, module))) {
+            } else if (log(messages::removal_refused(messages::Tool::Modprobe, messages::Refusal::NotLoaded, module))) {
                 return st;
             }
             break;
@@ -98,8 +96,7 @@ Status Remover::unload(const std::string& module) {
 
     if (settings_.record) record_removal(module, kernel_err, std::move(taint));
     if (!st && waiting)
-        KMODX_ERR("%s",
-                  messages::remove_failed(messages::Tool::Modprobe, module, st.error().code).c_str());
+        KMODX_ERR("%s", messages::remove_failed(messages::Tool::Modprobe, module, st.error().code).c_str());
     return st;
 }
 

@@ -35,8 +35,8 @@ Result<CtxPtr> make_context(const Options& opts) {
     for (const auto& c : opts.config_paths) configs.push_back(c.c_str());
     configs.push_back(nullptr);
 
-    CtxPtr ctx(kmod_new(dirname.empty() ? nullptr : dirname.c_str(),
-                        opts.config_paths.empty() ? nullptr : configs.data()));
+    CtxPtr ctx(
+        kmod_new(dirname.empty() ? nullptr : dirname.c_str(), opts.config_paths.empty() ? nullptr : configs.data()));
     if (!ctx) {
         KMODX_ERR("kmod_new() failed!\n");
         return failure(ENOMEM, "kmod_new");
@@ -55,26 +55,26 @@ int run(const Options& opts, Kernel& kernel) {
     // answers below as from libkmod's path, and -q silences it on both.
     log::set_priority(opts.verbosity);
     switch (opts.action) {
-    case Action::Stats:
-    case Action::StatsReset:
-    case Action::StatsArchive: return stats_command(opts);
-    default: break;
+        case Action::Stats:
+        case Action::StatsReset:
+        case Action::StatsArchive: return stats_command(opts);
+        default: break;
     }
     if (auto status = answer_kernel_call(opts, kernel)) return *status;
     auto ctx = make_context(opts);
     if (!ctx) return 1;
     kmod_ctx* c = ctx->get();
     switch (opts.action) {
-    case Action::ShowConfig: return show_config(c);
-    case Action::ShowModversions: return show_modversions(c, opts);
-    case Action::ShowExports: return show_exports(c, opts);
-    case Action::Remove: return remove_modules(c, opts, kernel);
-    case Action::ResolveAlias: return resolve_alias(c, opts);
-    case Action::ShowDepends: return show_depends(c, opts);
-    case Action::Insert:
-    case Action::Stats:
-    case Action::StatsReset:
-    case Action::StatsArchive: break;
+        case Action::ShowConfig: return show_config(c);
+        case Action::ShowModversions: return show_modversions(c, opts);
+        case Action::ShowExports: return show_exports(c, opts);
+        case Action::Remove: return remove_modules(c, opts, kernel);
+        case Action::ResolveAlias: return resolve_alias(c, opts);
+        case Action::ShowDepends: return show_depends(c, opts);
+        case Action::Insert:
+        case Action::Stats:
+        case Action::StatsReset:
+        case Action::StatsArchive: break;
     }
     return insert_modules(c, opts, kernel);
 }

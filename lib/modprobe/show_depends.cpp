@@ -35,13 +35,10 @@ int show_depends(kmod_ctx* ctx, const Options& opts) {
     // loaded modules too, as kmod's -D does.
     const int flags = probe_flags(opts) | KMOD_PROBE_IGNORE_LOADED | KMOD_PROBE_DRY_RUN;
     return for_each_target(ctx, opts, [flags](kmod_module* mod, const char* extra) {
-        const int err = kmod_module_probe_insert_module(mod, flags, extra, nullptr, nullptr,
-                                                        print_action);
+        const int err = kmod_module_probe_insert_module(mod, flags, extra, nullptr, nullptr, print_action);
         // Positive values only say why nothing happened (blacklisted...).
         if (err >= 0) return 0;
-        KMODX_ERR("%s", messages::insert_failed(messages::Tool::Modprobe,
-                                                kmod_module_get_name(mod), -err)
-                            .c_str());
+        KMODX_ERR("%s", messages::insert_failed(messages::Tool::Modprobe, kmod_module_get_name(mod), -err).c_str());
         return err;
     });
 }

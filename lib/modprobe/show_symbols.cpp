@@ -43,25 +43,23 @@ int show_symbol_list(kmod_ctx* ctx, const Options& opts, const SymbolListKind& k
         return 1;
     }
     kmod_list* l;
-    kmod_list_foreach(l, owned.get()) {
-        std::printf("0x%08" PRIx64 "\t%s\n", kind.crc(l), kind.symbol(l));
-    }
+    kmod_list_foreach(l, owned.get()) { std::printf("0x%08" PRIx64 "\t%s\n", kind.crc(l), kind.symbol(l)); }
     return 0;
 }
 
 }  // namespace
 
 int show_exports(kmod_ctx* ctx, const Options& opts) {
-    static constexpr SymbolListKind kExports{
-        messages::ModuleFact::Symbols, kmod_module_get_symbols, kmod_module_symbol_get_crc,
-        kmod_module_symbol_get_symbol, kmod_module_symbols_free_list};
+    static constexpr SymbolListKind kExports{messages::ModuleFact::Symbols, kmod_module_get_symbols,
+                                             kmod_module_symbol_get_crc, kmod_module_symbol_get_symbol,
+                                             kmod_module_symbols_free_list};
     return show_symbol_list(ctx, opts, kExports);
 }
 
 int show_modversions(kmod_ctx* ctx, const Options& opts) {
-    static constexpr SymbolListKind kModversions{
-        messages::ModuleFact::Modversions, kmod_module_get_versions, kmod_module_version_get_crc,
-        kmod_module_version_get_symbol, kmod_module_versions_free_list};
+    static constexpr SymbolListKind kModversions{messages::ModuleFact::Modversions, kmod_module_get_versions,
+                                                 kmod_module_version_get_crc, kmod_module_version_get_symbol,
+                                                 kmod_module_versions_free_list};
     return show_symbol_list(ctx, opts, kModversions);
 }
 

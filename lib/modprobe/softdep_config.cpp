@@ -35,12 +35,9 @@ std::optional<SoftdepLine> parse_softdep_line(std::string_view line) {
         const std::string_view word = line.substr(at, end - at);
         at = end;
         if (word.empty()) break;
-        if (word == "pre:")
-            into = &out.pre;
-        else if (word == "post:")
-            into = &out.post;
-        else if (into)
-            into->emplace_back(word);
+        if (word == "pre:") into = &out.pre;
+        else if (word == "post:") into = &out.post;
+        else if (into) into->emplace_back(word);
     }
     return out;
 }

@@ -23,11 +23,11 @@ int report(const stats::Store& store, const Options& opts) {
         // Earlier boots exist only where the archive service kept them:
         // say so, rather than leave the admin with a missing directory.
         if (boot.error().code == ENOENT && opts.stats_boot < 0)
-            KMODX_ERR("no stats for boot %d: %s (earlier boots are kept by kmodx-stats-archive.service: "
-                      "systemctl enable --now kmodx-stats-archive.service)\n",
-                      opts.stats_boot, boot.error().message().c_str());
-        else
-            KMODX_ERR("could not read the stats of boot %d: %s\n", opts.stats_boot, boot.error().message().c_str());
+            KMODX_ERR(
+                "no stats for boot %d: %s (earlier boots are kept by kmodx-stats-archive.service: "
+                "systemctl enable --now kmodx-stats-archive.service)\n",
+                opts.stats_boot, boot.error().message().c_str());
+        else KMODX_ERR("could not read the stats of boot %d: %s\n", opts.stats_boot, boot.error().message().c_str());
         return 1;
     }
     // This boot's loads of files the kernel decompressed were recorded
@@ -40,10 +40,10 @@ int report(const stats::Store& store, const Options& opts) {
 
     std::string out;
     switch (opts.stats_format) {
-    case StatsFormat::Text: out = stats::render_text(s); break;
-    case StatsFormat::Json: out = stats::render_json(s); break;
-    case StatsFormat::Prometheus: out = stats::render_prometheus(s); break;
-    case StatsFormat::Explain: out = stats::render_explain(s); break;
+        case StatsFormat::Text: out = stats::render_text(s); break;
+        case StatsFormat::Json: out = stats::render_json(s); break;
+        case StatsFormat::Prometheus: out = stats::render_prometheus(s); break;
+        case StatsFormat::Explain: out = stats::render_explain(s); break;
     }
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
         KMODX_ERR("could not write the stats: %m\n");
@@ -63,20 +63,19 @@ int stats_command(const Options& opts) {
     }
     stats::Store store(stats::store_settings_from_env());
     switch (opts.action) {
-    case Action::StatsReset:
-        if (auto st = store.reset(); !st) {
-            KMODX_ERR("could not reset the stats store: %s\n", st.error().message().c_str());
-            return 1;
-        }
-        return 0;
-    case Action::StatsArchive:
-        if (auto st = store.archive(); !st) {
-            KMODX_ERR("could not archive this boot's stats: %s\n", st.error().message().c_str());
-            return 1;
-        }
-        return 0;
-    default:
-        return report(store, opts);
+        case Action::StatsReset:
+            if (auto st = store.reset(); !st) {
+                KMODX_ERR("could not reset the stats store: %s\n", st.error().message().c_str());
+                return 1;
+            }
+            return 0;
+        case Action::StatsArchive:
+            if (auto st = store.archive(); !st) {
+                KMODX_ERR("could not archive this boot's stats: %s\n", st.error().message().c_str());
+                return 1;
+            }
+            return 0;
+        default: return report(store, opts);
     }
 }
 

@@ -16,13 +16,13 @@
 namespace kmodx::modprobe {
 
 struct StatsWords {
-    int actions = 0;                 // how many of --stats, --stats-reset, --stats-archive
-    Action action = Action::Stats;   // the last of them
+    int actions = 0;                // how many of --stats, --stats-reset, --stats-archive
+    Action action = Action::Stats;  // the last of them
     StatsFormat format = StatsFormat::Text;
     bool boot_given = false;
-    bool explain = false;            // --explain: findings instead of tables (with --stats)
+    bool explain = false;  // --explain: findings instead of tables (with --stats)
     int boot = 0;
-    std::string error;               // one line ending in '\n'; empty when fine
+    std::string error;  // one line ending in '\n'; empty when fine
 };
 
 // Removes the stats options from words[1..]. Words that are the value of an

@@ -16,8 +16,7 @@
 
 namespace kmodx::rmmod {
 
-Verdict check_removable(Kernel& kernel, std::string_view name, bool builtin,
-                        const HoldersFn& holders) {
+Verdict check_removable(Kernel& kernel, std::string_view name, bool builtin, const HoldersFn& holders) {
     using Kind = Verdict::Kind;
     if (builtin) return {Kind::Builtin, {}};
     if (kernel.module_state(name) == ModuleState::Absent) return {Kind::NotLoaded, {}};
@@ -38,14 +37,13 @@ std::string refusal_text(const Verdict& v, std::string_view name) {
     using Kind = Verdict::Kind;
     using messages::Refusal;
     switch (v.kind) {
-    case Kind::Builtin: return messages::removal_refused(messages::Tool::Rmmod, Refusal::Builtin, name);
-    case Kind::NotLoaded: return messages::removal_refused(messages::Tool::Rmmod, Refusal::NotLoaded, name);
-    case Kind::HeldBy:
-        return messages::removal_refused(messages::Tool::Rmmod, Refusal::InUse, name, v.holders);
-    case Kind::InUse: return messages::removal_refused(messages::Tool::Rmmod, Refusal::InUse, name);
-    case Kind::UnloadUnsupported: return "Module unloading is not supported\n";
-    case Kind::Removable:
-    case Kind::RefcountUnreadable: break;
+        case Kind::Builtin: return messages::removal_refused(messages::Tool::Rmmod, Refusal::Builtin, name);
+        case Kind::NotLoaded: return messages::removal_refused(messages::Tool::Rmmod, Refusal::NotLoaded, name);
+        case Kind::HeldBy: return messages::removal_refused(messages::Tool::Rmmod, Refusal::InUse, name, v.holders);
+        case Kind::InUse: return messages::removal_refused(messages::Tool::Rmmod, Refusal::InUse, name);
+        case Kind::UnloadUnsupported: return "Module unloading is not supported\n";
+        case Kind::Removable:
+        case Kind::RefcountUnreadable: break;
     }
     return {};
 }
@@ -110,10 +108,10 @@ int remove_one(Kernel& kernel, kmod_ctx* ctx, const std::string& arg, bool force
         // Builtins are libkmod's to know (modules.builtin), the rest the
         // kernel's. libkmod 30's initstate overflows a stack buffer for names
         // near PATH_MAX (stock rmmod aborts); no such name can be builtin.
-        const bool builtin = name.size() <= kMaxModuleName &&
-                             kmod_module_get_initstate(mod.get()) == KMOD_MODULE_BUILTIN;
-        Verdict v = check_removable(kernel, name, builtin,
-                                    [&](std::string_view) { return libkmod_holders(mod.get()); });
+        const bool builtin =
+            name.size() <= kMaxModuleName && kmod_module_get_initstate(mod.get()) == KMOD_MODULE_BUILTIN;
+        Verdict v =
+            check_removable(kernel, name, builtin, [&](std::string_view) { return libkmod_holders(mod.get()); });
         if (v.kind != Verdict::Kind::Removable) {
             report_refusal(v, name);
             return 1;

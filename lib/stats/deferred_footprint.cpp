@@ -15,8 +15,7 @@
 namespace kmodx::stats {
 
 bool footprint_deferred(const Event& e) {
-    return e.outcome == Outcome::Loaded && e.path == DecompressPath::Kernel && e.module_bytes == 0 &&
-           e.text_bytes == 0;
+    return e.outcome == Outcome::Loaded && e.path == DecompressPath::Kernel && e.module_bytes == 0 && e.text_bytes == 0;
 }
 
 namespace {

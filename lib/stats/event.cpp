@@ -275,8 +275,8 @@ std::optional<Event> decode(std::string_view l) {
               unescape(f[4], e.tool) && get_num(f[5], e.pid) && get_num(f[7], e.parent_pid) &&
               unescape(f[8], e.parent_comm) && get_num(f[10], e.err) && get_num(f[11], e.holder_pid) &&
               unescape(f[12], e.degraded_reason) && get_num(f[13], e.degraded);
-    std::uint64_t* costs[] = {&e.file_bytes, &e.image_bytes, &e.module_bytes, &e.text_bytes,
-                              &e.wait_ns, &e.read_ns, &e.decompress_ns, &e.syscall_ns,
+    std::uint64_t* costs[] = {&e.file_bytes,        &e.image_bytes,       &e.module_bytes,  &e.text_bytes,
+                              &e.wait_ns,           &e.read_ns,           &e.decompress_ns, &e.syscall_ns,
                               &e.kernel_read_bytes, &e.kernel_alloc_bytes};
     for (std::size_t i = 0; ok && i < std::size(costs); ++i) ok = get_num(f[16 + i], *costs[i]);
     ok = ok && unescape(f[26], e.taint) && get_num(f[27], e.count) && e.count > 0;

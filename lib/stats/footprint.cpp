@@ -41,13 +41,9 @@ constexpr std::array<Mask, 5> kMasks{{
 // int), and sums of hostile NOBITS sizes cannot overflow.
 constexpr std::uint64_t kMaxRegion = std::uint64_t{1} << 32;
 
-std::unexpected<Error> corrupt(const char* what) {
-    return failure(ENOEXEC, std::string("ELF: ") + what);
-}
+std::unexpected<Error> corrupt(const char* what) { return failure(ENOEXEC, std::string("ELF: ") + what); }
 
-std::uint64_t align_up(std::uint64_t v, std::uint64_t a) {
-    return a <= 1 ? v : (v + a - 1) / a * a;
-}
+std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return a <= 1 ? v : (v + a - 1) / a * a; }
 
 class Layout {
 public:

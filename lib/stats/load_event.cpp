@@ -33,9 +33,9 @@ void charge_saved(Kernel& kernel, const std::string& path, Event& e) {
 
 void copy_report(const LoadReport& r, Event& e) {
     e.format = r.format;
-    e.path = r.kernel_decompressed ? DecompressPath::Kernel
+    e.path = r.kernel_decompressed                                                    ? DecompressPath::Kernel
              : r.format != Compression::None && r.syscall != LoadSyscall::FinitModule ? DecompressPath::Userspace
-                                                                                     : DecompressPath::None;
+                                                                                      : DecompressPath::None;
     e.file_bytes = r.file_bytes;
     e.image_bytes = r.image_bytes;
     e.read_ns = r.read_ns;
@@ -71,12 +71,11 @@ void from_loader(Kernel& kernel, const LoadFacts& f, Event& e) {
         return;
     }
     e.err = f.error->code;
-    if (reached_kernel(r))
-        e.outcome = Outcome::FailedKernel;
-    else if (r.format != Compression::None && (r.decompress_ns > 0 || f.error->context.starts_with("could not decompress")))
+    if (reached_kernel(r)) e.outcome = Outcome::FailedKernel;
+    else if (r.format != Compression::None &&
+             (r.decompress_ns > 0 || f.error->context.starts_with("could not decompress")))
         e.outcome = Outcome::FailedDecompress;
-    else
-        e.outcome = Outcome::FailedRead;
+    else e.outcome = Outcome::FailedRead;
 }
 
 }  // namespace

@@ -17,13 +17,13 @@ namespace kmodx::stats {
 struct LoadFacts {
     std::string tool;
     std::string module;
-    std::string path;                   // the module file
-    bool attempted = false;             // the loader ran in this process
-    std::optional<Error> error;         // its failure, if it failed
-    LoadReport report;                  // its facts, on failure too
-    int result = 0;                     // 0, -EEXIST or -errno, as the step answered
+    std::string path;                           // the module file
+    bool attempted = false;                     // the loader ran in this process
+    std::optional<Error> error;                 // its failure, if it failed
+    LoadReport report;                          // its facts, on failure too
+    int result = 0;                             // 0, -EEXIST or -errno, as the step answered
     const dedup::GuardReport* guard = nullptr;  // null: no guard ran
-    bool dedup_disabled = false;        // --no-dedup
+    bool dedup_disabled = false;                // --no-dedup
 };
 
 // Outcome rules:

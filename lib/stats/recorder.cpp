@@ -56,9 +56,7 @@ void Recorder::flush() {
     if (!sink_) {
         StoreSettings settings = store_settings_from_env();
         boot_id_ = settings.boot_id.empty() ? current_boot_id() : settings.boot_id;
-        sink_ = [store = Store(std::move(settings))](std::span<const Event> ev) mutable {
-            return store.append(ev);
-        };
+        sink_ = [store = Store(std::move(settings))](std::span<const Event> ev) mutable { return store.append(ev); };
     }
     for (Event& e : events) {
         e.requester = who;

@@ -48,28 +48,26 @@ const char* duplicate_reason(const DebugfsStats::Duplicate& d) {
 }
 
 DebugfsStage debugfs_stage(const Event& e) {
-    if (e.outcome != Outcome::FailedKernel && e.outcome != Outcome::DuplicateInKernel)
-        return DebugfsStage::NotCounted;
+    if (e.outcome != Outcome::FailedKernel && e.outcome != Outcome::DuplicateInKernel) return DebugfsStage::NotCounted;
     switch (e.err) {
-    case EEXIST:
-    case EBUSY: {
-        // module_patient_check_exists() runs in early_mod_check() (6.4+,
-        // before allocation) and in add_unformed_module() (after): the
-        // recorder charged the stage of the kernel it ran on.
-        const std::uint64_t extra = e.path == DecompressPath::Kernel ? e.file_bytes : 0;
-        const bool load = e.image_bytes > 0 && e.kernel_alloc_bytes >= extra &&
-                          e.kernel_alloc_bytes - extra == saturating_add(e.image_bytes, e.image_bytes);
-        return load ? DebugfsStage::Load : DebugfsStage::Becoming;
-    }
-    case ENOENT:  // unknown symbol or parameter: found after layout_and_allocate()
-        return DebugfsStage::Load;
-    case ENOEXEC:       // bad ELF, vermagic
-    case EKEYREJECTED:  // signature
-    case EBADMSG:
-    case EPERM:         // blacklisted by the kernel (module_blacklist=)
-        return DebugfsStage::Becoming;
-    default:
-        return DebugfsStage::NotCounted;  // the module's own init failed
+        case EEXIST:
+        case EBUSY: {
+            // module_patient_check_exists() runs in early_mod_check() (6.4+,
+            // before allocation) and in add_unformed_module() (after): the
+            // recorder charged the stage of the kernel it ran on.
+            const std::uint64_t extra = e.path == DecompressPath::Kernel ? e.file_bytes : 0;
+            const bool load = e.image_bytes > 0 && e.kernel_alloc_bytes >= extra &&
+                              e.kernel_alloc_bytes - extra == saturating_add(e.image_bytes, e.image_bytes);
+            return load ? DebugfsStage::Load : DebugfsStage::Becoming;
+        }
+        case ENOENT:  // unknown symbol or parameter: found after layout_and_allocate()
+            return DebugfsStage::Load;
+        case ENOEXEC:       // bad ELF, vermagic
+        case EKEYREJECTED:  // signature
+        case EBADMSG:
+        case EPERM:  // blacklisted by the kernel (module_blacklist=)
+            return DebugfsStage::Becoming;
+        default: return DebugfsStage::NotCounted;  // the module's own init failed
     }
 }
 
@@ -95,47 +93,46 @@ DebugfsStats debugfs_from_events(const std::vector<Event>& events) {
         const Event& e = events[i];
         const std::uint64_t n = e.count;
         switch (e.outcome) {
-        case Outcome::Loaded:
-            add_saturating(s.loaded, n);
-            add_saturating(s.total_size, e.module_bytes);  // compacted records carry sums
-            add_saturating(s.text_size, e.text_bytes);
-            break;
-        case Outcome::FailedRead:
-            add_saturating(s.failed_kread, n);
-            add_saturating(s.kread_bytes, e.file_bytes);
-            break;
-        case Outcome::FailedDecompress:
-            add_saturating(s.failed_decompress, n);
-            add_saturating(s.decompress_bytes, e.file_bytes);
-            break;
-        case Outcome::FailedKernel:
-        case Outcome::DuplicateInKernel: {
-            DebugfsStage st = debugfs_stage(e);
-            if (st == DebugfsStage::NotCounted) break;
-            // A compacted record's sizes are sums already; the formula's
-            // fallback is linear in them, so no scaling by count.
-            std::uint64_t bytes = debugfs_wasted_bytes(e, st);
-            if (st == DebugfsStage::Becoming) {
-                add_saturating(s.failed_becoming, n);
-                add_saturating(s.becoming_bytes, bytes);
-            } else {
-                add_saturating(s.failed_load, n);
-                add_saturating(s.load_bytes, bytes);
+            case Outcome::Loaded:
+                add_saturating(s.loaded, n);
+                add_saturating(s.total_size, e.module_bytes);  // compacted records carry sums
+                add_saturating(s.text_size, e.text_bytes);
+                break;
+            case Outcome::FailedRead:
+                add_saturating(s.failed_kread, n);
+                add_saturating(s.kread_bytes, e.file_bytes);
+                break;
+            case Outcome::FailedDecompress:
+                add_saturating(s.failed_decompress, n);
+                add_saturating(s.decompress_bytes, e.file_bytes);
+                break;
+            case Outcome::FailedKernel:
+            case Outcome::DuplicateInKernel: {
+                DebugfsStage st = debugfs_stage(e);
+                if (st == DebugfsStage::NotCounted) break;
+                // A compacted record's sizes are sums already; the formula's
+                // fallback is linear in them, so no scaling by count.
+                std::uint64_t bytes = debugfs_wasted_bytes(e, st);
+                if (st == DebugfsStage::Becoming) {
+                    add_saturating(s.failed_becoming, n);
+                    add_saturating(s.becoming_bytes, bytes);
+                } else {
+                    add_saturating(s.failed_load, n);
+                    add_saturating(s.load_bytes, bytes);
+                }
+                // Only duplicates make the kernel's table (try_add_failed_module
+                // is called from module_patient_check_exists alone).
+                if (e.err != EEXIST && e.err != EBUSY) break;
+                auto [it, fresh] = dup_index.try_emplace(e.module, Dup{e.time_ns, i, s.duplicates.size()});
+                if (fresh) s.duplicates.push_back({e.module, 0, false, false});
+                Dup& d = it->second;
+                if (e.time_ns < d.first_ns) d.first_ns = e.time_ns;
+                auto& row = s.duplicates[d.slot];
+                add_saturating(row.count, n);
+                (st == DebugfsStage::Becoming ? row.becoming : row.load) = true;
+                break;
             }
-            // Only duplicates make the kernel's table (try_add_failed_module
-            // is called from module_patient_check_exists alone).
-            if (e.err != EEXIST && e.err != EBUSY) break;
-            auto [it, fresh] = dup_index.try_emplace(e.module, Dup{e.time_ns, i, s.duplicates.size()});
-            if (fresh) s.duplicates.push_back({e.module, 0, false, false});
-            Dup& d = it->second;
-            if (e.time_ns < d.first_ns) d.first_ns = e.time_ns;
-            auto& row = s.duplicates[d.slot];
-            add_saturating(row.count, n);
-            (st == DebugfsStage::Becoming ? row.becoming : row.load) = true;
-            break;
-        }
-        default:
-            break;
+            default: break;
         }
     }
     // The kernel adds a module to the head of its list at its first
@@ -244,9 +241,8 @@ std::optional<DebugfsStats> parse_debugfs(std::string_view text) {
             // "NAME COUNT REASON", REASON possibly "Becoming & Load".
             bool becoming = ln.ends_with("Becoming & Load") || ln.ends_with("Becoming");
             bool load = ln.ends_with("Load");
-            std::string_view rest = ln.ends_with("Becoming & Load")
-                                        ? ln.substr(0, ln.size() - 15)
-                                        : ln.substr(0, ln.size() - tail.size());
+            std::string_view rest =
+                ln.ends_with("Becoming & Load") ? ln.substr(0, ln.size() - 15) : ln.substr(0, ln.size() - tail.size());
             rest = trim(rest);
             auto c2 = rest.find_last_of(" \t");
             if (c2 == std::string_view::npos) return std::nullopt;

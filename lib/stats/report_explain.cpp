@@ -17,10 +17,8 @@ std::string bytes(std::uint64_t b) {
     std::size_t u = 0;
     while (v >= 1024 && u + 1 < std::size(units)) v /= 1024, ++u;
     char out[48];
-    if (u == 0)
-        std::snprintf(out, sizeof out, "%llu bytes", static_cast<unsigned long long>(b));
-    else
-        std::snprintf(out, sizeof out, "%.1f %s", v, units[u]);
+    if (u == 0) std::snprintf(out, sizeof out, "%llu bytes", static_cast<unsigned long long>(b));
+    else std::snprintf(out, sizeof out, "%.1f %s", v, units[u]);
     return out;
 }
 
@@ -48,17 +46,15 @@ void failing_modules(const Summary& s, std::vector<Finding>& out) {
             text += " " + errno_name(f.err) + " says its device or feature is not there: `blacklist " + f.module +
                     "` in a file of /etc/modprobe.d stops these requests (udev's `-b` and the kernel's own"
                     " requests honour it).";
-        else
-            text += " The kernel's log (dmesg) says why it refused it.";
+        else text += " The kernel's log (dmesg) says why it refused it.";
         out.push_back({"failing-module", std::move(text)});
     }
 }
 
 void slow_loads(const Summary& s, std::vector<Finding>& out) {
-    const std::uint64_t all = std::accumulate(s.loads.begin(), s.loads.end(), std::uint64_t{0},
-                                              [](std::uint64_t a, const Summary::ModuleLoads& l) {
-                                                  return saturating_add(a, l.total_ns);
-                                              });
+    const std::uint64_t all =
+        std::accumulate(s.loads.begin(), s.loads.end(), std::uint64_t{0},
+                        [](std::uint64_t a, const Summary::ModuleLoads& l) { return saturating_add(a, l.total_ns); });
     if (all == 0) return;
     for (const Summary::ModuleLoads& l : s.loads) {
         // A quarter of the boot's loading time, and long enough to notice;
@@ -86,8 +82,8 @@ void duplicates(const Summary& s, std::vector<Finding>& out) {
                        " from the kernel, which would have read " + bytes(read) + " and counted " + bytes(alloc) +
                        " of memory as wasted";
     const Summary::Saved& top = s.saved.front();
-    text += "; most for " + top.module + " (" + std::to_string(saturating_add(top.suppressed, top.suppressed_failure)) + ", " +
-            bytes(top.read_bytes) + ").";
+    text += "; most for " + top.module + " (" + std::to_string(saturating_add(top.suppressed, top.suppressed_failure)) +
+            ", " + bytes(top.read_bytes) + ").";
     out.push_back({"duplicates-kept", std::move(text)});
 }
 

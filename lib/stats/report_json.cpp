@@ -95,8 +95,7 @@ void boot_object(Json& j, const Summary& s) {
 void outcomes_object(Json& j, const Summary& s) {
     j.key("outcomes");
     j.open('{');
-    for (std::size_t o = 0; o < Summary::kOutcomes; ++o)
-        j.u(outcome_name(static_cast<Outcome>(o)), s.by_outcome[o]);
+    for (std::size_t o = 0; o < Summary::kOutcomes; ++o) j.u(outcome_name(static_cast<Outcome>(o)), s.by_outcome[o]);
     j.close('}');
 }
 

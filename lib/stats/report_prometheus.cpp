@@ -74,7 +74,8 @@ void debugfs_families(Prom& p, const Summary& s) {
     std::vector<Source> src{{"kmodx", &s.debugfs}};
     if (s.kernel) src.push_back({"kernel", &*s.kernel});
     p.family("kmodx_debugfs_modules_loaded_total", "counter",
-             "Mods ever loaded, as kmodx computes it from its events (source=\"kmodx\") or as the kernel's debugfs says (source=\"kernel\").");
+             "Mods ever loaded, as kmodx computes it from its events (source=\"kmodx\") or as the kernel's debugfs "
+             "says (source=\"kernel\").");
     for (auto [n, d] : src) p.sample({{"source", n}}, d->loaded);
     p.family("kmodx_debugfs_failed_total", "counter", "Module loads that failed, by the kernel's stage.");
     for (auto [n, d] : src) {
@@ -131,10 +132,12 @@ std::string render_prometheus(const Summary& s) {
         p.sample({{"requester", requester_name(r.requester)}, {"where", "kernel"}}, r.kernel_duplicates);
     }
     p.family("kmodx_failed_requests_total", "counter",
-             "Load requests whose callers saw them fail (read, decompress, in the kernel, or a cached failure), by requester.");
+             "Load requests whose callers saw them fail (read, decompress, in the kernel, or a cached failure), by "
+             "requester.");
     for (const auto& r : s.requesters) p.sample({{"requester", requester_name(r.requester)}}, r.failed);
-    p.family("kmodx_cached_failed_requests_total", "counter",
-             "Of the failed load requests, those answered by another process's failure without a syscall, by requester.");
+    p.family(
+        "kmodx_cached_failed_requests_total", "counter",
+        "Of the failed load requests, those answered by another process's failure without a syscall, by requester.");
     for (const auto& r : s.requesters) p.sample({{"requester", requester_name(r.requester)}}, r.cached_failures);
     p.family("kmodx_not_found_requests_total", "counter",
              "Load requests for names no module, alias or builtin answers, by requester.");
@@ -145,7 +148,8 @@ std::string render_prometheus(const Summary& s) {
             p.sample({{"requester", requester_name(r.requester)}, {"parent", par.comm}}, par.requests);
 
     p.family("kmodx_suppressed_total", "counter",
-             "Duplicate loads kmodx kept from the kernel, by module (kind: waited for another loader, or a cached failure).");
+             "Duplicate loads kmodx kept from the kernel, by module (kind: waited for another loader, or a cached "
+             "failure).");
     for (const auto& r : s.saved) {
         if (r.suppressed) p.sample({{"module", r.module}, {"kind", "waited"}}, r.suppressed);
         if (r.suppressed_failure) p.sample({{"module", r.module}, {"kind", "cached_failure"}}, r.suppressed_failure);
@@ -157,7 +161,8 @@ std::string render_prometheus(const Summary& s) {
              "Bytes the kernel would have read or copied in for the suppressed duplicates.");
     for (const auto& r : s.saved) p.sample({{"module", r.module}}, r.read_bytes);
 
-    p.family("kmodx_decompressions_total", "counter", "Compressed module files read, by format and where they were decompressed.");
+    p.family("kmodx_decompressions_total", "counter",
+             "Compressed module files read, by format and where they were decompressed.");
     for (const auto& d : s.decompression)
         p.sample({{"format", compression_name(d.format)}, {"path", decompress_path_name(d.path)}}, d.count);
     p.family("kmodx_decompress_input_bytes_total", "counter", "Compressed bytes read.");
@@ -196,7 +201,8 @@ std::string render_prometheus(const Summary& s) {
     p.family("kmodx_tainted_unloads_total", "counter", "Unloads of modules that tainted the kernel, by taint flags.");
     for (const auto& t : s.tainted) p.sample({{"module", t.module}, {"taint", t.taint}}, t.count);
 
-    p.family("kmodx_degraded_runs_total", "counter", "Module actions kmodx ran without one of its services (no dedup, lock timed out, dedup disabled).");
+    p.family("kmodx_degraded_runs_total", "counter",
+             "Module actions kmodx ran without one of its services (no dedup, lock timed out, dedup disabled).");
     for (const auto& d : s.degraded) p.sample({{"flags", degraded_names(d.bits)}, {"reason", d.reason}}, d.count);
 
     debugfs_families(p, s);

@@ -129,12 +129,11 @@ void requesters_section(std::string& out, const Summary& s) {
     heading(out, "Requests by requester:");
     // Failed is what callers saw fail; Cached-fail is the part of it that
     // another process's failure answered without a syscall.
-    row(out, {"Requester", "Requests", "Loaded", "Already-live", "Suppressed", "Kernel-dups", "Failed",
-              "Cached-fail", "Not-found"});
+    row(out, {"Requester", "Requests", "Loaded", "Already-live", "Suppressed", "Kernel-dups", "Failed", "Cached-fail",
+              "Not-found"});
     for (const auto& r : s.requesters)
-        row(out, {requester_name(r.requester), num(r.requests), num(r.loaded), num(r.already_live),
-                  num(r.suppressed), num(r.kernel_duplicates), num(r.failed), num(r.cached_failures),
-                  num(r.not_found)});
+        row(out, {requester_name(r.requester), num(r.requests), num(r.loaded), num(r.already_live), num(r.suppressed),
+                  num(r.kernel_duplicates), num(r.failed), num(r.cached_failures), num(r.not_found)});
     if (s.requesters.empty()) none(out);
     for (const auto& r : s.requesters) out += parents_line(r);
 }
@@ -143,8 +142,8 @@ void decompression_section(std::string& out, const Summary& s) {
     heading(out, "Decompression by format:");
     row(out, {"Format", "Path", "Count", "Bytes-in", "Bytes-out", "Time-ms"});
     for (const auto& d : s.decompression)
-        row(out, {compression_name(d.format), decompress_path_name(d.path), num(d.count),
-                  num(d.bytes_in), num(d.bytes_out), ms(d.ns)});
+        row(out, {compression_name(d.format), decompress_path_name(d.path), num(d.count), num(d.bytes_in),
+                  num(d.bytes_out), ms(d.ns)});
     if (s.decompression.empty()) none(out);
 }
 
@@ -178,8 +177,7 @@ void waits_section(std::string& out, const Summary& s) {
         row(out, {text_escape(w.module), num(w.requests), ms(w.total_ns), ms(w.worst_ns)});
     }
     if (s.waits.empty()) none(out);
-    else if (s.waits.size() > Summary::kSlowest)
-        row(out, {"(" + num(s.waits.size() - Summary::kSlowest) + " more)"});
+    else if (s.waits.size() > Summary::kSlowest) row(out, {"(" + num(s.waits.size() - Summary::kSlowest) + " more)"});
 }
 
 // Count is every caller that saw the failure, Cached the part of them a

@@ -19,13 +19,11 @@ bool is_request(Outcome o) { return o != Outcome::Removed && o != Outcome::Faile
 
 bool is_failure(Outcome o) {
     switch (o) {
-    case Outcome::FailedRead:
-    case Outcome::FailedDecompress:
-    case Outcome::FailedKernel:
-    case Outcome::FailedRemove:
-        return true;
-    default:
-        return false;
+        case Outcome::FailedRead:
+        case Outcome::FailedDecompress:
+        case Outcome::FailedKernel:
+        case Outcome::FailedRemove: return true;
+        default: return false;
     }
 }
 
@@ -135,20 +133,20 @@ private:
         r.requester = e.requester;
         add_saturating(r.requests, n);
         switch (e.outcome) {
-        case Outcome::Loaded: add_saturating(r.loaded, n); break;
-        case Outcome::AlreadyLive: add_saturating(r.already_live, n); break;
-        case Outcome::Suppressed: add_saturating(r.suppressed, n); break;
-        case Outcome::SuppressedFailure:
-            add_saturating(r.failed, n);
-            add_saturating(r.cached_failures, n);
-            break;
-        case Outcome::DuplicateInKernel:
-        case Outcome::MergedInKernel: add_saturating(r.kernel_duplicates, n); break;
-        case Outcome::FailedRead:
-        case Outcome::FailedDecompress:
-        case Outcome::FailedKernel: add_saturating(r.failed, n); break;
-        case Outcome::NotFound: add_saturating(r.not_found, n); break;
-        default: break;
+            case Outcome::Loaded: add_saturating(r.loaded, n); break;
+            case Outcome::AlreadyLive: add_saturating(r.already_live, n); break;
+            case Outcome::Suppressed: add_saturating(r.suppressed, n); break;
+            case Outcome::SuppressedFailure:
+                add_saturating(r.failed, n);
+                add_saturating(r.cached_failures, n);
+                break;
+            case Outcome::DuplicateInKernel:
+            case Outcome::MergedInKernel: add_saturating(r.kernel_duplicates, n); break;
+            case Outcome::FailedRead:
+            case Outcome::FailedDecompress:
+            case Outcome::FailedKernel: add_saturating(r.failed, n); break;
+            case Outcome::NotFound: add_saturating(r.not_found, n); break;
+            default: break;
         }
         add_saturating(parents_[e.requester][e.parent_comm], n);
     }
@@ -237,7 +235,8 @@ private:
         std::unordered_map<FailKey, std::size_t, FailHash> origin;  // (module, err) -> failure row
         for (std::size_t i = 0; i < s_.failures.size(); ++i) {
             const auto& f = s_.failures[i];
-            if (f.outcome != Outcome::FailedRemove) origin.try_emplace(FailKey{f.module, Outcome::SuppressedFailure, f.err}, i);
+            if (f.outcome != Outcome::FailedRemove)
+                origin.try_emplace(FailKey{f.module, Outcome::SuppressedFailure, f.err}, i);
         }
         std::vector<Summary::Failure> alone;  // appended after: origin's keys view s_.failures
         for (auto& c : cached_) {
@@ -295,9 +294,9 @@ private:
 
 const char* decompress_path_name(DecompressPath p) {
     switch (p) {
-    case DecompressPath::None: return "none";
-    case DecompressPath::Kernel: return "kernel";
-    case DecompressPath::Userspace: return "userspace";
+        case DecompressPath::None: return "none";
+        case DecompressPath::Kernel: return "kernel";
+        case DecompressPath::Userspace: return "userspace";
     }
     return "none";
 }

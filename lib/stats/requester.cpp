@@ -18,8 +18,7 @@ extern char** environ;
 namespace kmodx::stats {
 namespace {
 
-constexpr std::array<std::string_view, 3> kKernelEnv = {
-    "HOME=/", "TERM=linux", "PATH=/sbin:/usr/sbin:/bin:/usr/bin"};
+constexpr std::array<std::string_view, 3> kKernelEnv = {"HOME=/", "TERM=linux", "PATH=/sbin:/usr/sbin:/bin:/usr/bin"};
 
 // Variables a process can carry without its caller having chosen them: the
 // dynamic loader's (LD_PRELOAD of a sanitizer or of the simulated kernel),
@@ -95,8 +94,8 @@ void remember_invocation(int argc, char** argv) {
 
 Requester classify(const RequesterFacts& f) {
     if ((f.parent_known && (f.parent_flags & kPfKthread)) || kernel_call(f)) return Requester::Kernel;
-    if (has_var(f, "SEQNUM") || has_var(f, "ACTION") || has_var(f, "DEVPATH") ||
-        f.parent_comm == "(udev-worker)" || f.parent_comm == "systemd-udevd")
+    if (has_var(f, "SEQNUM") || has_var(f, "ACTION") || has_var(f, "DEVPATH") || f.parent_comm == "(udev-worker)" ||
+        f.parent_comm == "systemd-udevd")
         return Requester::Udev;
     // Pid 1 is systemd only when it says so: in an initramfs-tools initramfs
     // (or under sysvinit) it is a shell script named init.

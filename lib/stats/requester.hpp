@@ -19,10 +19,10 @@ struct RequesterFacts {
     std::vector<std::string> argv;  // as exec'd (argv[0] included)
     std::vector<std::string> env;   // "NAME=value", in order
     pid_t parent_pid = 0;
-    std::string parent_comm;        // from /proc/PPID/stat, without the parentheses
-    bool parent_known = false;      // /proc/PPID/stat was readable
-    unsigned long parent_flags = 0; // its flags field (PF_*)
-    bool at_terminal = false;       // self::at_terminal(): a person's session
+    std::string parent_comm;         // from /proc/PPID/stat, without the parentheses
+    bool parent_known = false;       // /proc/PPID/stat was readable
+    unsigned long parent_flags = 0;  // its flags field (PF_*)
+    bool at_terminal = false;        // self::at_terminal(): a person's session
 };
 
 inline constexpr unsigned long kPfKthread = 0x00200000;

@@ -48,8 +48,7 @@ Status check_fsize(std::uint64_t end) {
 Status create_store(int dir, int locks, const std::string& boot) {
     if (auto ok = store::create_file(dir, store::dropped_name(boot), counter_text(0)); !ok) return ok;
     (void)store::open_lock(locks, store::dropped_name(boot));
-    return store::create_file(dir, store::events_name(boot),
-                              line::encode_header({boot, realtime_ns(), 0, 0}));
+    return store::create_file(dir, store::events_name(boot), line::encode_header({boot, realtime_ns(), 0, 0}));
 }
 
 // Counting a record that could not be appended needs no new space: the
@@ -109,8 +108,7 @@ Result<Compaction> compact_and_append(int dir, const std::string& boot, int fd, 
     return Compaction::Done;
 }
 
-Status append_records(int dir, int locks, const std::string& boot, std::string_view records,
-                      std::uint64_t max_bytes) {
+Status append_records(int dir, int locks, const std::string& boot, std::string_view records, std::uint64_t max_bytes) {
     const std::string name = store::events_name(boot);
     auto lock = store::open_lock(locks, name);
     if (!lock) return std::unexpected(lock.error());

@@ -60,7 +60,7 @@ Status archive_one(int stats_dir, int locks_dir, int boots_dir, const std::strin
     auto fd = store::open_file(stats_dir, store::events_name(b), O_RDONLY);
     if (!fd) return fd.error().code == ENOENT ? Status{} : Status{std::unexpected(fd.error())};
     auto data = store::read_all(fd->get());
-    struct stat st{};
+    struct stat st {};
     ::fstat(fd->get(), &st);
     std::uint64_t dropped = store::read_dropped(stats_dir, locks_dir, b);
     if (lock) lock->reset();
@@ -78,10 +78,8 @@ Status archive_one(int stats_dir, int locks_dir, int boots_dir, const std::strin
     }
     h.dropped += dropped;
     std::string out = line::encode_header(h);
-    if (module_dir.empty())
-        out += rest;
-    else
-        out += with_footprints(rest, module_dir, b);
+    if (module_dir.empty()) out += rest;
+    else out += with_footprints(rest, module_dir, b);
     return store::replace_file(boots_dir, store::archive_name(h.created_ns, b), out, true);
 }
 
@@ -144,8 +142,7 @@ Status Store::archive() {
             }
             ::unlinkat(locks->get(), store::compact_lock_name(b).c_str(), 0);
         }
-        const std::string module_dir =
-            settings_.module_dir.empty() ? running_module_dir() : settings_.module_dir;
+        const std::string module_dir = settings_.module_dir.empty() ? running_module_dir() : settings_.module_dir;
         if (auto ok = archive_one(stats->get(), locks->get(), boots->get(), me, module_dir); !ok) return ok;
     }
     prune(boots->get(), me, settings_.keep_boots);

@@ -25,16 +25,16 @@ using Key = std::tuple<std::string_view, std::string_view, std::string_view, Req
                        DecompressPath, std::string_view, std::uint32_t, std::string_view, bool>;
 
 Key key_of(const Event& e) {
-    return {e.module, e.tool, e.boot_id, e.requester, e.outcome, e.err, e.format, e.path, e.taint, e.degraded,
-            e.degraded_reason, footprint_deferred(e)};
+    return {e.module, e.tool, e.boot_id, e.requester, e.outcome,         e.err,
+            e.format, e.path, e.taint,   e.degraded,  e.degraded_reason, footprint_deferred(e)};
 }
 
 // Sums stop at UINT64_MAX: a forged record near 2^64 must not wrap a total
 // into a small, believable figure (the reports saturate the same way).
 void add_into(Event& total, const Event& e) {
-    for (auto field : {&Event::count, &Event::file_bytes, &Event::image_bytes, &Event::module_bytes,
-                       &Event::text_bytes, &Event::wait_ns, &Event::read_ns, &Event::decompress_ns,
-                       &Event::syscall_ns, &Event::kernel_read_bytes, &Event::kernel_alloc_bytes})
+    for (auto field : {&Event::count, &Event::file_bytes, &Event::image_bytes, &Event::module_bytes, &Event::text_bytes,
+                       &Event::wait_ns, &Event::read_ns, &Event::decompress_ns, &Event::syscall_ns,
+                       &Event::kernel_read_bytes, &Event::kernel_alloc_bytes})
         add_saturating(total.*field, e.*field);
     if (e.time_ns < total.time_ns) total.time_ns = e.time_ns;
 }

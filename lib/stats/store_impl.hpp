@@ -97,7 +97,7 @@ struct Parsed {
     std::vector<std::uint32_t> sizes;  // each event's line length, for compaction
     std::uint64_t skipped = 0;
     bool torn_tail = false;
-    std::size_t header_len = 0;        // bytes of the header line, 0 without one
+    std::size_t header_len = 0;  // bytes of the header line, 0 without one
 };
 Parsed parse(std::string_view data);
 

@@ -16,7 +16,7 @@ namespace kmodx::udev {
 namespace {
 
 bool is_file(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
@@ -70,7 +70,7 @@ const char* state_name(OverrideState s) {
 }
 
 Result<OverrideStatus> override_status(const OverridePaths& p) {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(p.rule.c_str(), &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR) return OverrideStatus{};
         return failure_errno("lstat " + p.rule);
@@ -81,10 +81,8 @@ Result<OverrideStatus> override_status(const OverridePaths& p) {
     if (n < 0) return failure_errno("readlink " + p.rule);
     target.resize(static_cast<std::size_t>(n));
     OverrideState state = OverrideState::Own;
-    if (target == p.ours)
-        state = OverrideState::On;
-    else if (std::ranges::find(p.stock, target) != p.stock.end())
-        state = OverrideState::Off;
+    if (target == p.ours) state = OverrideState::On;
+    else if (std::ranges::find(p.stock, target) != p.stock.end()) state = OverrideState::Off;
     return OverrideStatus{state, std::move(target)};
 }
 

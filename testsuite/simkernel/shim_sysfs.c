@@ -11,15 +11,13 @@
 #include <unistd.h>
 #include <sys/file.h>
 
-static void sysfs_file(const char *dir, const char *file, const char *value)
-{
+static void sysfs_file(const char* dir, const char* file, const char* value) {
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/%s", dir, file);
     sk_write_file(p, value);
 }
 
-int sk_sysfs_create(const char *name, unsigned long size, const struct sk_image *img, const char *params)
-{
+int sk_sysfs_create(const char* name, unsigned long size, const struct sk_image* img, const char* params) {
     char dir[PATH_MAX], tmp[PATH_MAX], v[PATH_MAX];
     struct stat st;
     sk_path(dir, sizeof dir, "/sys/module");
@@ -29,8 +27,7 @@ int sk_sysfs_create(const char *name, unsigned long size, const struct sk_image 
         return EINVAL;
     sk_path(tmp, sizeof tmp, "/sys/module/.%s.tmp.%d", name, (int)getpid());
     sk_rm_rf(tmp);
-    if (sk_real.mkdir(tmp, 0755) != 0)
-        return errno;
+    if (sk_real.mkdir(tmp, 0755) != 0) return errno;
     snprintf(v, sizeof v, "%s/holders", tmp);
     sk_real.mkdir(v, 0755);
     sysfs_file(tmp, "initstate", "coming\n");
@@ -39,7 +36,7 @@ int sk_sysfs_create(const char *name, unsigned long size, const struct sk_image 
     sysfs_file(tmp, "coresize", v);
     sysfs_file(tmp, "initsize", "0\n");
     sysfs_file(tmp, "taint", "\n");
-    const char *s;
+    const char* s;
     if ((s = sk_modinfo_next(img, "version", NULL))) {
         snprintf(v, sizeof v, "%s\n", s);
         sysfs_file(tmp, "version", v);
@@ -58,24 +55,20 @@ int sk_sysfs_create(const char *name, unsigned long size, const struct sk_image 
     return 0;
 }
 
-void sk_sysfs_set(const char *name, const char *file, const char *value)
-{
+void sk_sysfs_set(const char* name, const char* file, const char* value) {
     char dir[PATH_MAX];
     sk_path(dir, sizeof dir, "/sys/module/%s", name);
     sysfs_file(dir, file, value);
 }
 
-void sk_sysfs_remove(const char *name)
-{
+void sk_sysfs_remove(const char* name) {
     char dir[PATH_MAX], tmp[PATH_MAX];
     sk_path(dir, sizeof dir, "/sys/module/%s", name);
     sk_path(tmp, sizeof tmp, "/sys/module/.%s.gone.%d", name, (int)getpid());
-    if (sk_real.rename(dir, tmp) == 0)
-        sk_rm_rf(tmp);
+    if (sk_real.rename(dir, tmp) == 0) sk_rm_rf(tmp);
 }
 
-void sk_sysfs_holder(const char *dep, const char *holder, bool add)
-{
+void sk_sysfs_holder(const char* dep, const char* holder, bool add) {
     char link[PATH_MAX], target[PATH_MAX];
     sk_path(link, sizeof link, "/sys/module/%s/holders/%s", dep, holder);
     if (add) {
@@ -86,15 +79,13 @@ void sk_sysfs_holder(const char *dep, const char *holder, bool add)
     }
 }
 
-int sk_modlock(const char *name, int op)
-{
+int sk_modlock(const char* name, int op) {
     char p[PATH_MAX];
     sk_path(p, sizeof p, "/.simkernel/mod");
     sk_mkdir_p(p);
     sk_path(p, sizeof p, "/.simkernel/mod/%s.lock", name);
     int fd = sk_real.openat(AT_FDCWD, p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     int r;
     while ((r = flock(fd, op)) != 0 && errno == EINTR)
         ;
@@ -105,8 +96,7 @@ int sk_modlock(const char *name, int op)
     return fd;
 }
 
-void sk_wait_not_coming(const char *name, uint64_t timeout_ns)
-{
+void sk_wait_not_coming(const char* name, uint64_t timeout_ns) {
     (void)timeout_ns;
     char p[PATH_MAX];
     sk_path(p, sizeof p, "/.simkernel/mod/%s.lock", name);
@@ -126,13 +116,12 @@ void sk_wait_not_coming(const char *name, uint64_t timeout_ns)
     close(fd);
 }
 
-static void holders_remove(char *holders, const char *name)
-{
+static void holders_remove(char* holders, const char* name) {
     size_t l = strlen(name);
-    for (char *s = holders; *s;) {
-        char *comma = strchrnul(s, ',');
+    for (char* s = holders; *s;) {
+        char* comma = strchrnul(s, ',');
         if ((size_t)(comma - s) == l && !strncmp(s, name, l)) {
-            char *rest = *comma ? comma + 1 : comma;
+            char* rest = *comma ? comma + 1 : comma;
             memmove(s, rest, strlen(rest) + 1);
             continue;
         }
@@ -140,16 +129,14 @@ static void holders_remove(char *holders, const char *name)
     }
 }
 
-void sk_teardown(struct sk_table *t, const char *name)
-{
+void sk_teardown(struct sk_table* t, const char* name) {
     for (int i = 0; i < t->n; i++) {
-        struct sk_mod *d = &t->m[i];
+        struct sk_mod* d = &t->m[i];
         size_t before = strlen(d->holders);
         holders_remove(d->holders, name);
         if (strlen(d->holders) != before) {
             char v[32];
-            if (d->refcnt > 0)
-                d->refcnt--;
+            if (d->refcnt > 0) d->refcnt--;
             snprintf(v, sizeof v, "%d\n", d->refcnt);
             sk_sysfs_set(d->name, "refcnt", v);
             sk_sysfs_holder(d->name, name, false);
@@ -165,13 +152,11 @@ void sk_teardown(struct sk_table *t, const char *name)
     sk_table_write(t);
 }
 
-bool sk_reap(struct sk_table *t, const char *name)
-{
+bool sk_reap(struct sk_table* t, const char* name) {
     char p[PATH_MAX];
     sk_path(p, sizeof p, "/.simkernel/mod/%s.lock", name);
     int fd = sk_real.openat(AT_FDCWD, p, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return false;
+    if (fd < 0) return false;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) { /* loader alive (or a waiter peeking) */
         close(fd);
         return false;
@@ -180,7 +165,7 @@ bool sk_reap(struct sk_table *t, const char *name)
     sk_config_load(&cfg);
     char v[64];
     bool done = false;
-    struct sk_mod *m = sk_table_find(t, name);
+    struct sk_mod* m = sk_table_find(t, name);
     if (m && m->state == SK_COMING) {
         sk_path(p, sizeof p, "/.simkernel/release.%s", name);
         struct stat st;

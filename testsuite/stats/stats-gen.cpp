@@ -111,10 +111,10 @@ Event parse(const std::string& line, std::int64_t default_time) {
 std::vector<Event> random_events(std::size_t n, unsigned seed) {
     std::mt19937_64 rng(seed);
     static constexpr Outcome kOutcomes[] = {
-        Outcome::Loaded, Outcome::AlreadyLive, Outcome::AlreadyLive, Outcome::Suppressed, Outcome::Suppressed,
-        Outcome::SuppressedFailure, Outcome::FailedKernel, Outcome::DuplicateInKernel, Outcome::Removed,
-        Outcome::FailedRead, Outcome::FailedDecompress, Outcome::Blacklisted, Outcome::FailedRemove,
-        Outcome::MergedInKernel, Outcome::NotFound};
+        Outcome::Loaded,       Outcome::AlreadyLive,       Outcome::AlreadyLive,      Outcome::Suppressed,
+        Outcome::Suppressed,   Outcome::SuppressedFailure, Outcome::FailedKernel,     Outcome::DuplicateInKernel,
+        Outcome::Removed,      Outcome::FailedRead,        Outcome::FailedDecompress, Outcome::Blacklisted,
+        Outcome::FailedRemove, Outcome::MergedInKernel,    Outcome::NotFound};
     static_assert(std::size(kOutcomes) >= kOutcomeCount, "every outcome at least once in the mix");
     static constexpr const char* kComms[] = {"kworker/u16:3", "kthreadd", "(udev-worker)", "systemd", "bash", "sh"};
     static constexpr int kErrs[] = {ENOENT, ENODEV, EOPNOTSUPP, ENOEXEC, EBUSY, EEXIST};
@@ -143,29 +143,26 @@ std::vector<Event> random_events(std::size_t n, unsigned seed) {
         e.read_ns = rng() % 1'000'000;
         e.syscall_ns = rng() % 50'000'000;
         switch (e.outcome) {
-        case Outcome::Loaded:
-            e.module_bytes = e.image_bytes / 2;
-            e.text_bytes = e.image_bytes / 5;
-            break;
-        case Outcome::Suppressed:
-        case Outcome::SuppressedFailure:
-        case Outcome::DuplicateInKernel:
-            e.kernel_read_bytes = e.file_bytes;
-            e.kernel_alloc_bytes = e.image_bytes;
-            e.holder_pid = e.pid - 1;
-            if (e.outcome == Outcome::DuplicateInKernel) e.err = rng() % 2 ? EEXIST : EBUSY;
-            break;
-        case Outcome::FailedKernel:
-        case Outcome::FailedRead:
-        case Outcome::FailedDecompress:
-        case Outcome::FailedRemove:
-            e.err = kErrs[rng() % std::size(kErrs)];
-            break;
-        case Outcome::Removed:
-            if (rng() % 10 == 0) e.taint = rng() % 2 ? "OE" : "P";
-            break;
-        default:
-            break;
+            case Outcome::Loaded:
+                e.module_bytes = e.image_bytes / 2;
+                e.text_bytes = e.image_bytes / 5;
+                break;
+            case Outcome::Suppressed:
+            case Outcome::SuppressedFailure:
+            case Outcome::DuplicateInKernel:
+                e.kernel_read_bytes = e.file_bytes;
+                e.kernel_alloc_bytes = e.image_bytes;
+                e.holder_pid = e.pid - 1;
+                if (e.outcome == Outcome::DuplicateInKernel) e.err = rng() % 2 ? EEXIST : EBUSY;
+                break;
+            case Outcome::FailedKernel:
+            case Outcome::FailedRead:
+            case Outcome::FailedDecompress:
+            case Outcome::FailedRemove: e.err = kErrs[rng() % std::size(kErrs)]; break;
+            case Outcome::Removed:
+                if (rng() % 10 == 0) e.taint = rng() % 2 ? "OE" : "P";
+                break;
+            default: break;
         }
         if (rng() % 200 == 0) {
             e.degraded = kNoDedup;

@@ -31,7 +31,8 @@ inline RuntimeDir open_ok(const std::string& path) {
 // A child holding `module`'s lock: it writes its pending record and says so
 // on `ready`, then waits for a byte on `go`, sleeps `linger_ms`, writes a
 // record with `err` and exits.
-inline pid_t spawn_holder(const std::string& dir, const char* module, int err, int linger_ms, int& ready_rd, int& go_wr) {
+inline pid_t spawn_holder(const std::string& dir, const char* module, int err, int linger_ms, int& ready_rd,
+                          int& go_wr) {
     int ready[2], go[2];
     if (::pipe(ready) || ::pipe(go)) std::abort();
     pid_t pid = ::fork();

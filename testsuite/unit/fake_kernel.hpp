@@ -31,9 +31,9 @@ struct LoadCall {
     enum Kind { Finit, Init } kind = Finit;
     std::string name;  // from .modinfo; empty when the image has none
     std::string params;
-    unsigned flags = 0;  // finit only
+    unsigned flags = 0;            // finit only
     std::vector<std::byte> bytes;  // init: the buffer; finit: the file via the fd
-    dev_t dev = 0;  // finit: identity of the file behind the fd
+    dev_t dev = 0;                 // finit: identity of the file behind the fd
     ino_t ino = 0;
 };
 
@@ -79,8 +79,7 @@ public:
         std::vector<std::byte> image = c.bytes;
         if (flags & kInitCompressedFile) {
             auto fmt = detect_compression(image);
-            if (!kernel_compression || fmt != *kernel_compression)
-                return record(std::move(c), EINVAL, "finit_module");
+            if (!kernel_compression || fmt != *kernel_compression) return record(std::move(c), EINVAL, "finit_module");
             auto out = decompress(fmt, image, std::size_t{1} << 30);
             image = out ? std::move(*out) : std::vector<std::byte>{};
         }
@@ -211,16 +210,19 @@ inline std::vector<std::byte> make_module(const ModuleSpec& spec) {
             out[pos] = static_cast<char>(v >> (8 * i));
         }
     };
-    std::memcpy(out.data(), "\x7f" "ELF", 4);
+    std::memcpy(out.data(),
+                "\x7f"
+                "ELF",
+                4);
     out[4] = e64 ? 2 : 1;
     out[5] = spec.big_endian ? 2 : 1;
     out[6] = 1;
-    put(16, 1, 2);                      // ET_REL
-    put(18, e64 ? 62 : 3, 2);           // x86_64 / i386
-    put(20, 1, 4);                      // EV_CURRENT
-    put(e64 ? 52 : 40, ehsize, 2);      // e_ehsize
-    put(e64 ? 58 : 46, shentsize, 2);   // e_shentsize
-    put(e64 ? 60 : 48, secs.size(), 2); // e_shnum
+    put(16, 1, 2);                           // ET_REL
+    put(18, e64 ? 62 : 3, 2);                // x86_64 / i386
+    put(20, 1, 4);                           // EV_CURRENT
+    put(e64 ? 52 : 40, ehsize, 2);           // e_ehsize
+    put(e64 ? 58 : 46, shentsize, 2);        // e_shentsize
+    put(e64 ? 60 : 48, secs.size(), 2);      // e_shnum
     put(e64 ? 62 : 50, secs.size() - 1, 2);  // e_shstrndx: .shstrtab is last
     std::vector<std::uint64_t> offsets;
     for (const auto& s : secs) {
@@ -243,8 +245,7 @@ inline std::vector<std::byte> make_module(const ModuleSpec& spec) {
     return {p, p + out.size()};
 }
 
-inline std::vector<std::byte> make_module(const std::vector<std::string>& modinfo,
-                                          bool with_versions = true) {
+inline std::vector<std::byte> make_module(const std::vector<std::string>& modinfo, bool with_versions = true) {
     return make_module(ModuleSpec{modinfo, with_versions});
 }
 

@@ -133,5 +133,4 @@ inline void storm(const StoreSettings& s, int writers, int per, std::vector<pid_
     }
 }
 
-
 }  // namespace store_test

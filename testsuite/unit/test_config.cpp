@@ -127,9 +127,9 @@ static void layers_in_order_defaults_file_dropins_environment(void**) {
     env.vars["KMODX_STATS_KEEP_BOOTS"] = "oops";
     env.vars["KMODX_RUNTIME_DIR"] = "";  // empty: unset
     Config c = load_config(s.str() + "/kmodx.conf", s.str() + "/kmodx.d", env.fn(), w.sink());
-    assert_true(c.lock_wait_ms == 110);   // drop-in over the file
-    assert_true(c.fail_window_s == 20);   // the later drop-in wins
-    assert_true(c.dedup);                 // environment over both
+    assert_true(c.lock_wait_ms == 110);       // drop-in over the file
+    assert_true(c.fail_window_s == 20);       // the later drop-in wins
+    assert_true(c.dedup);                     // environment over both
     assert_int_equal(c.stats_keep_boots, 1);  // a bad variable keeps the file's value
     assert_string_equal(c.runtime_dir.c_str(), "/run/kmodx");
     assert_int_equal(w.lines.size(), 1);

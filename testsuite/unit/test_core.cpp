@@ -135,7 +135,8 @@ static void count_alarm(int) { ++g_alarms; }
 static void held_lock_times_out_and_restores_sigalrm(void**) {
     TwoOpens t;
     assert_int_equal(::flock(t.a.get(), LOCK_EX), 0);
-    struct sigaction mine {}, before {};
+    struct sigaction mine {
+    }, before{};
     mine.sa_handler = count_alarm;
     ::sigemptyset(&mine.sa_mask);
     assert_int_equal(::sigaction(SIGALRM, &mine, &before), 0);
@@ -157,12 +158,13 @@ static void go_on_extends_the_wait_until_the_holder_lets_go(void**) {
     assert_int_equal(::flock(t.a.get(), LOCK_EX), 0);
     int asked = 0;
     bool extended = false;
-    const int err = bounded_flock::until(t.b.get(), LOCK_EX, monotonic_ns() + 50'000'000,
-                                         [&] {
-                                             if (++asked == 2) ::flock(t.a.get(), LOCK_UN);
-                                             return true;
-                                         },
-                                         extended);
+    const int err = bounded_flock::until(
+        t.b.get(), LOCK_EX, monotonic_ns() + 50'000'000,
+        [&] {
+            if (++asked == 2) ::flock(t.a.get(), LOCK_UN);
+            return true;
+        },
+        extended);
     assert_int_equal(err, 0);
     assert_true(extended);
     assert_true(asked >= 2);
@@ -173,8 +175,8 @@ static void go_on_saying_no_ends_the_wait(void**) {
     assert_int_equal(::flock(t.a.get(), LOCK_EX), 0);
     bool extended = false;
     int asked = 0;
-    const int err = bounded_flock::until(t.b.get(), LOCK_EX, monotonic_ns() + 50'000'000,
-                                         [&] { return ++asked < 0; }, extended);
+    const int err = bounded_flock::until(
+        t.b.get(), LOCK_EX, monotonic_ns() + 50'000'000, [&] { return ++asked < 0; }, extended);
     assert_int_equal(err, ETIMEDOUT);
     assert_false(extended);
     assert_int_equal(asked, 1);

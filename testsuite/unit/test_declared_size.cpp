@@ -120,7 +120,8 @@ static void declared_size_xz_index_read_by_hand(void**) {
     }
     // Cut short anywhere: no size.
     for (std::size_t keep : {std::size_t{0}, std::size_t{11}, std::size_t{24}, file.size() / 2, file.size() - 1})
-        assert_false(size_of(Bytes(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(keep)), Compression::Xz).has_value());
+        assert_false(size_of(Bytes(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(keep)), Compression::Xz)
+                         .has_value());
 }
 
 // zstd's frame header in each of its forms: a 1-, 2- (counted from 256),
@@ -146,13 +147,14 @@ static void declared_size_zstd_header_read_by_hand(void**) {
     assert_int_equal(*size_of(frame(0x61, {9, 0x10, 0x00}), Compression::Zstd), 0x110);
     // Single segment, flag 0: one size byte.
     assert_int_equal(*size_of(frame(0x20, {42}), Compression::Zstd), 42);
-    assert_false(size_of(frame(0x00, {0x50}), Compression::Zstd).has_value());         // no size declared
-    assert_false(size_of(frame(0x28, {42}), Compression::Zstd).has_value());           // reserved bit set
+    assert_false(size_of(frame(0x00, {0x50}), Compression::Zstd).has_value());  // no size declared
+    assert_false(size_of(frame(0x28, {42}), Compression::Zstd).has_value());    // reserved bit set
     Bytes bad_magic = frame(0x20, {42});
     bad_magic[0] = std::byte{0x29};
     assert_false(size_of(bad_magic, Compression::Zstd).has_value());
     const Bytes long_header = frame(0xC0, {0x50, 1, 2});
-    assert_false(size_of(Bytes(long_header.begin(), long_header.begin() + 7), Compression::Zstd).has_value());  // cut short
+    assert_false(
+        size_of(Bytes(long_header.begin(), long_header.begin() + 7), Compression::Zstd).has_value());  // cut short
 }
 
 // Every dlopen() kmodx makes in this process, by name: the test defines

@@ -170,8 +170,7 @@ static void zstd_declared_size_is_not_trusted(void**) {
     // Frame header: magic, descriptor (8-byte content size, not single
     // segment), 1 KiB window, content size 512 MiB; then one raw last block
     // of 100 bytes. The lie is only detectable at the end of the frame.
-    Bytes f = {std::byte{0x28}, std::byte{0xb5}, std::byte{0x2f}, std::byte{0xfd},
-               std::byte{0xc0}, std::byte{0x00}};
+    Bytes f = {std::byte{0x28}, std::byte{0xb5}, std::byte{0x2f}, std::byte{0xfd}, std::byte{0xc0}, std::byte{0x00}};
     std::uint64_t declared = std::uint64_t{512} << 20;
     for (int i = 0; i < 8; ++i) f.push_back(static_cast<std::byte>(declared >> (8 * i)));
     std::uint32_t block = 1 | (100u << 3);  // last, raw, 100 bytes

@@ -197,10 +197,8 @@ static void bound_holds_with_sigalrm_blocked_or_ignored(void**) {
             sigset_t set;
             ::sigemptyset(&set);
             ::sigaddset(&set, SIGALRM);
-            if (block)
-                ::sigprocmask(SIG_BLOCK, &set, nullptr);
-            else
-                ::signal(SIGALRM, SIG_IGN);
+            if (block) ::sigprocmask(SIG_BLOCK, &set, nullptr);
+            else ::signal(SIGALRM, SIG_IGN);
             auto l = ModuleLock::acquire(dir, "evdev", 200);
             if (l.has_value() || !l.error().timed_out) ::_exit(10);
             sigset_t now;

@@ -73,7 +73,7 @@ static void garbage_records_read_as_none(void**) {
     assert_int_equal(format_record(Record{2147483647, INT64_MAX, 2147483647, ~0ULL, false}).size(), kRecordBytes);
     assert_int_equal(format_record(Record{1, 5, 0, 7, true}).size(), kRecordBytes);
     const std::size_t end = good.find('\n', good.find("key")) + 1;
-    assert_true(parse_record(good.substr(0, end)).has_value());  // unpadded, as written before
+    assert_true(parse_record(good.substr(0, end)).has_value());       // unpadded, as written before
     assert_false(parse_record(good.substr(0, end - 1)).has_value());  // truncated
     assert_false(parse_record(good + "extra\n").has_value());
     assert_false(parse_record(good.substr(0, end) + "\n\nx\n").has_value());

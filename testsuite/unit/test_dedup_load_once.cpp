@@ -58,7 +58,14 @@ static void run_serialised_runs_commands_under_the_lock() {
     ::setenv("KMODX_LOCKS_HELD", "a:evdev:b", 1);
     int loads = 0;
     GuardReport r4;
-    assert_int_equal(load_once(k, "evdev", 0, [&] { ++loads; return 0; }, r4), 0);
+    assert_int_equal(load_once(
+                         k, "evdev", 0,
+                         [&] {
+                             ++loads;
+                             return 0;
+                         },
+                         r4),
+                     0);
     assert_true(r4.held_by_parent);
     assert_int_equal(loads, 1);
     ::unsetenv("KMODX_LOCKS_HELD");
@@ -81,7 +88,14 @@ static void waiters_outlast_the_bound_only_for_a_busy_holder(const std::string& 
         });
         int loads = 0;
         GuardReport r;
-        assert_int_equal(load_once(k, "psmouse", 0, [&] { ++loads; return 0; }, r), -EEXIST);
+        assert_int_equal(load_once(
+                             k, "psmouse", 0,
+                             [&] {
+                                 ++loads;
+                                 return 0;
+                             },
+                             r),
+                         -EEXIST);
         holder_done.join();
         assert_int_equal(loads, 0);
         assert_true(r.waited_for_kernel);
@@ -104,7 +118,14 @@ static void waiters_outlast_the_bound_only_for_a_busy_holder(const std::string& 
         k.start_times[child] = system_kernel().task_start_time(child).value_or(0) + 12345;
         int loads = 0;
         GuardReport r;
-        assert_int_equal(load_once(k, "psmouse", 0, [&] { ++loads; return 0; }, r), 0);
+        assert_int_equal(load_once(
+                             k, "psmouse", 0,
+                             [&] {
+                                 ++loads;
+                                 return 0;
+                             },
+                             r),
+                         0);
         assert_int_equal(loads, 1);
         assert_true(r.timed_out);
         assert_true(r.holder_pid_reused);
@@ -119,7 +140,14 @@ static void waiters_outlast_the_bound_only_for_a_busy_holder(const std::string& 
     k.activities[child] = TaskActivity::Other;
     int loads = 0;
     GuardReport r;
-    assert_int_equal(load_once(k, "psmouse", 0, [&] { ++loads; return 0; }, r), 0);
+    assert_int_equal(load_once(
+                         k, "psmouse", 0,
+                         [&] {
+                             ++loads;
+                             return 0;
+                         },
+                         r),
+                     0);
     assert_int_equal(loads, 1);
     assert_true(r.timed_out);
     assert_false(r.waited_for_kernel);
@@ -128,7 +156,14 @@ static void waiters_outlast_the_bound_only_for_a_busy_holder(const std::string& 
     // wait (a holder slow to let go after its load): no load of our own.
     k.states["psmouse"] = ModuleState::Live;
     GuardReport live;
-    assert_int_equal(load_once(k, "psmouse", 0, [&] { ++loads; return 0; }, live), -EEXIST);
+    assert_int_equal(load_once(
+                         k, "psmouse", 0,
+                         [&] {
+                             ++loads;
+                             return 0;
+                         },
+                         live),
+                     -EEXIST);
     assert_int_equal(loads, 1);
     assert_true(live.timed_out);
     assert_true(live.live_past_bound);
@@ -146,7 +181,10 @@ static void load_once_loads_records_and_reuses(void**) {
     ::setenv("KMODX_LOCK_WAIT_MS", "2000", 1);
     test::FakeKernel k;
     int loads = 0;
-    auto failing = [&] { ++loads; return -ENODEV; };
+    auto failing = [&] {
+        ++loads;
+        return -ENODEV;
+    };
     GuardReport r1;
     assert_int_equal(load_once(k, "evdev", 0, failing, r1), -ENODEV);
     assert_int_equal(loads, 1);
@@ -171,7 +209,14 @@ static void load_once_loads_records_and_reuses(void**) {
     assert_false(r4.by_other);  // nobody made us wait
 
     GuardReport r5;
-    assert_int_equal(load_once(k, "bad/name", 0, [&] { ++loads; return 0; }, r5), 0);
+    assert_int_equal(load_once(
+                         k, "bad/name", 0,
+                         [&] {
+                             ++loads;
+                             return 0;
+                         },
+                         r5),
+                     0);
     assert_int_equal(loads, 3);
     assert_true(r5.degraded == Degraded::BadName);
 
@@ -181,7 +226,14 @@ static void load_once_loads_records_and_reuses(void**) {
     sk.settle_after = 3;
     sk.settle_to = ModuleState::Live;
     GuardReport r6;
-    assert_int_equal(load_once(sk, "usbcore", 0, [&] { ++loads; return 0; }, r6), -EEXIST);
+    assert_int_equal(load_once(
+                         sk, "usbcore", 0,
+                         [&] {
+                             ++loads;
+                             return 0;
+                         },
+                         r6),
+                     -EEXIST);
     assert_int_equal(loads, 3);
     assert_true(r6.settled);
     assert_true(r6.by_other);
@@ -191,7 +243,14 @@ static void load_once_loads_records_and_reuses(void**) {
     sk.settle_after = 2;
     sk.settle_to = ModuleState::Absent;
     GuardReport r7;
-    assert_int_equal(load_once(sk, "usbhid", 0, [&] { ++loads; return 0; }, r7), 0);
+    assert_int_equal(load_once(
+                         sk, "usbhid", 0,
+                         [&] {
+                             ++loads;
+                             return 0;
+                         },
+                         r7),
+                     0);
     assert_int_equal(loads, 4);
     assert_true(r7.settled);
     assert_false(r7.settle_timed_out);

@@ -26,10 +26,10 @@ struct ElfSection {
     std::string name;
     std::uint32_t type = kShtProgbits;
     std::uint64_t flags = 0;
-    std::size_t size = 0;       // of NOBITS sections, and of others without content
+    std::size_t size = 0;  // of NOBITS sections, and of others without content
     std::uint64_t align = 1;
-    std::uint32_t link = 0;     // a section index, counting the null section as 0
-    std::string content;        // the section's bytes; none: `size` filler bytes
+    std::uint32_t link = 0;  // a section index, counting the null section as 0
+    std::string content;     // the section's bytes; none: `size` filler bytes
 };
 
 // One symbol of an ELF64 symbol table.
@@ -59,7 +59,10 @@ inline std::vector<std::byte> elf_with(const std::vector<ElfSection>& in, const 
         if (out.size() < at + w) out.resize(at + w);
         for (std::size_t i = 0; i < w; ++i) out[at + i] = static_cast<char>(v >> (8 * i));
     };
-    std::memcpy(out.data(), "\x7f" "ELF", 4);
+    std::memcpy(out.data(),
+                "\x7f"
+                "ELF",
+                4);
     out[4] = 2, out[5] = 1, out[6] = 1;
     put(16, 1, 2), put(18, 62, 2), put(20, 1, 4), put(52, 64, 2), put(58, 64, 2);
     put(60, secs.size(), 2), put(62, secs.size() - 1, 2);

@@ -23,9 +23,7 @@ namespace kmodx::test {
 
 using Bytes = std::vector<std::byte>;
 
-inline std::string str(const Bytes& b) {
-    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
+inline std::string str(const Bytes& b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
 
 inline Bytes gzip(const Bytes& in) {
     z_stream zs{};
@@ -44,10 +42,10 @@ inline Bytes gzip(const Bytes& in) {
 inline Bytes xz(const Bytes& in, std::uint32_t preset = 0) {
     Bytes out(lzma_stream_buffer_bound(in.size()));
     std::size_t pos = 0;
-    assert_int_equal(lzma_easy_buffer_encode(preset, LZMA_CHECK_CRC32, nullptr,
-                                             reinterpret_cast<const uint8_t*>(in.data()), in.size(),
-                                             reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
-                     LZMA_OK);
+    assert_int_equal(
+        lzma_easy_buffer_encode(preset, LZMA_CHECK_CRC32, nullptr, reinterpret_cast<const uint8_t*>(in.data()),
+                                in.size(), reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
+        LZMA_OK);
     out.resize(pos);
     return out;
 }
@@ -96,10 +94,10 @@ inline Bytes zstd_without_size(const Bytes& in) {
 
 inline Bytes compress(Compression c, const Bytes& in, std::uint32_t xz_preset = 0) {
     switch (c) {
-    case Compression::Gzip: return gzip(in);
-    case Compression::Xz: return xz(in, xz_preset);
-    case Compression::Zstd: return zstd(in);
-    case Compression::None: break;
+        case Compression::Gzip: return gzip(in);
+        case Compression::Xz: return xz(in, xz_preset);
+        case Compression::Zstd: return zstd(in);
+        case Compression::None: break;
     }
     return in;
 }

@@ -72,7 +72,8 @@ static void index_answers_exact_keys_only(void**) {
     const auto img = b.image();
     for (const char* k : {"evdev", "evbug", "e1000", "e1000e", "kvm", "kvm_intel", "kvm_amd"}) assert_true(has(img, k));
     // Prefixes of keys, keys with more after them, and neighbours are not keys.
-    for (const char* k : {"", "e", "ev", "evd", "e100", "e1000ee", "kvm_", "kvm_inte", "kvmx", "evdevx", "nosuch", "KVM"})
+    for (const char* k :
+         {"", "e", "ev", "evd", "e100", "e1000ee", "kvm_", "kvm_inte", "kvmx", "evdevx", "nosuch", "KVM"})
         assert_false(has(img, k));
 }
 
@@ -198,7 +199,8 @@ static void alias_lookups_match_patterns_in_priority_order(void**) {
     assert_true(wild(img, "crypto_sha") == Names{"sha_generic"});  // '*' matches nothing too
     assert_true(wild(img, "crypto_sh").empty());
     // Two patterns: the lower priority first, whatever the trie's order.
-    assert_true(wild(img, "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00") == (Names{"netclass", "virtio_pci"}));
+    assert_true(wild(img, "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00") ==
+                (Names{"netclass", "virtio_pci"}));
     assert_true(wild(img, "pci:v00001AF4d00001000sv00001AF4sd00000001bc01sc00i00") == Names{"virtio_pci"});
     assert_true(wild(img, "pci:v00008086d00001000sv00001AF4sd00000001bc01sc00i00").empty());
     assert_true(wild(img, "usb:v1D6Bp0002d0601dc09dsc00") == Names{"hub"});
@@ -315,8 +317,8 @@ static void config_aliases_that_redirect_a_name(void**) {
     assert_true(config_text_aliases("alias evdev irqbypass\n", "evdev"));
     assert_true(config_text_aliases("# x\n\talias   evd*  foo\n", "evdev"));
     assert_true(config_text_aliases("alias ev-dev foo\n", "ev_dev"));
-    assert_true(config_text_aliases("alias ev?ev foo", "evdev"));           // no final newline
-    assert_true(config_text_aliases("alias \\\nevdev foo\n", "evdev"));      // continued line
+    assert_true(config_text_aliases("alias ev?ev foo", "evdev"));        // no final newline
+    assert_true(config_text_aliases("alias \\\nevdev foo\n", "evdev"));  // continued line
     assert_true(config_text_aliases("options x y\nalias * foo\n", "evdev"));
     assert_false(config_text_aliases("alias evdevx foo\nalias evde foo\n", "evdev"));
     assert_false(config_text_aliases("# alias evdev foo\n", "evdev"));
@@ -330,10 +332,10 @@ static void config_aliases_that_redirect_a_name(void**) {
 // to libkmod whatever it names.
 static void config_lines_libkmod_reports(void**) {
     using modprobe::config_text_aliases;
-    for (const char* bad : {"aliases evdev foo\n", "alias\n", "alias x\n", "alias a]b foo\n", "alias a[b foo\n",
-                            "blacklist\n", "options evdev\n", "options evdev \n", "options\n",
-                            "install evdev\n", "remove x\n", "softdep evdev\n", "include /etc/x.conf\n",
-                            "config x\n", "  # indented\n", "optionsx y z\n"})
+    for (const char* bad :
+         {"aliases evdev foo\n", "alias\n", "alias x\n", "alias a]b foo\n", "alias a[b foo\n", "blacklist\n",
+          "options evdev\n", "options evdev \n", "options\n", "install evdev\n", "remove x\n", "softdep evdev\n",
+          "include /etc/x.conf\n", "config x\n", "  # indented\n", "optionsx y z\n"})
         assert_true(config_text_aliases(bad, "nothing_named_here"));
     for (const char* good : {"# comment\n", "\n", "   \n", "options evdev x\n", "alias a[b] foo\n",
                              "blacklist evdev extra words\n", "install evdev  \n", "softdep evdev pre:\n"})
@@ -387,10 +389,10 @@ static void dep_lines_read_as_libkmod_reads_them(void**) {
     l = parse_dep_line("kernel/a.ko:", "/m");
     assert_true(l.has_value());
     assert_true(l->deps.empty());
-    assert_false(parse_dep_line("kernel/a.ko", "/m").has_value());                   // no ':'
-    assert_false(parse_dep_line(": kernel/b.ko", "/m").has_value());                 // no path
-    assert_false(parse_dep_line("kernel/a.ko: b.ko x/b.ko", "/m").has_value());      // b twice
-    assert_false(parse_dep_line("kernel/a.ko: kernel/a.ko.xz", "/m").has_value());   // itself
+    assert_false(parse_dep_line("kernel/a.ko", "/m").has_value());                  // no ':'
+    assert_false(parse_dep_line(": kernel/b.ko", "/m").has_value());                // no path
+    assert_false(parse_dep_line("kernel/a.ko: b.ko x/b.ko", "/m").has_value());     // b twice
+    assert_false(parse_dep_line("kernel/a.ko: kernel/a.ko.xz", "/m").has_value());  // itself
 }
 
 // For every module of the fixture tree, the plan's path and dependencies

@@ -26,17 +26,17 @@
 using namespace kmodx;
 using test::Bytes;
 using test::FakeKernel;
-using test::LoadCall;
-using test::str;
-using test::xz;
 using test::Fixture;
 using test::foo_module;
 using test::kVermagic;
+using test::LoadCall;
+using test::str;
+using test::xz;
 
 namespace {
 
-Result<LoadReport> load(FakeKernel& k, const std::string& path, std::string params = "",
-                        bool vermagic = false, bool modversion = false) {
+Result<LoadReport> load(FakeKernel& k, const std::string& path, std::string params = "", bool vermagic = false,
+                        bool modversion = false) {
     return load_module(k, LoadRequest{path, std::move(params), vermagic, modversion});
 }
 
@@ -101,10 +101,9 @@ static void compressed_matching_kernel_uses_finit_compressed_flag(void**) {
     }
 }
 
-
 static void compressed_other_kernel_format_uses_init_with_decompressed_bytes(void**) {
-    for (std::optional<Compression> kfmt : {std::optional<Compression>{Compression::Zstd},
-                                            std::optional<Compression>{}}) {
+    for (std::optional<Compression> kfmt :
+         {std::optional<Compression>{Compression::Zstd}, std::optional<Compression>{}}) {
         Fixture f;
         f.kernel.kernel_compression = kfmt;
         Bytes m = foo_module(), packed = xz(m);
@@ -169,8 +168,8 @@ static void enosys_falls_back_to_init_module(void**) {
 }
 
 static void eexist_is_already_loaded(void**) {
-    for (std::optional<Compression> kfmt : {std::optional<Compression>{Compression::Xz},
-                                            std::optional<Compression>{}}) {
+    for (std::optional<Compression> kfmt :
+         {std::optional<Compression>{Compression::Xz}, std::optional<Compression>{}}) {
         Fixture f;
         f.kernel.kernel_compression = kfmt;
         f.kernel.results["foo"] = {EEXIST};
@@ -192,8 +191,7 @@ static void other_errors_propagate_unchanged(void**) {
             auto r = load_module(f.kernel, req, &facts);
             assert_false(r.has_value());
             assert_int_equal(r.error().code, err);
-            assert_string_equal(r.error().context.c_str(),
-                                fmt == Compression::None ? "finit_module" : "init_module");
+            assert_string_equal(r.error().context.c_str(), fmt == Compression::None ? "finit_module" : "init_module");
             assert_int_equal(f.kernel.loads.size(), 1);  // no retry
             assert_true(f.kernel.module_state("foo") == ModuleState::Absent);
             // The facts survive the failure for statistics.

@@ -18,8 +18,7 @@ static void expect(const std::string& got, const char* want) { assert_string_equ
 
 static void modprobe_insert_reasons(void**) {
     expect(insert_reason(Tool::Modprobe, EEXIST), "Module already in kernel");
-    expect(insert_reason(Tool::Modprobe, ENOENT),
-           "Unknown symbol in module, or unknown parameter (see dmesg)");
+    expect(insert_reason(Tool::Modprobe, ENOENT), "Unknown symbol in module, or unknown parameter (see dmesg)");
     // Everything else is strerror, including the rows insmod words itself.
     expect(insert_reason(Tool::Modprobe, ENOEXEC), "Exec format error");
     expect(insert_reason(Tool::Modprobe, EINVAL), "Invalid argument");
@@ -51,8 +50,7 @@ static void removal_reasons_are_strerror(void**) {
 }
 
 static void insert_lines(void**) {
-    expect(insert_failed(Tool::Modprobe, "dummy", EEXIST),
-           "could not insert 'dummy': Module already in kernel\n");
+    expect(insert_failed(Tool::Modprobe, "dummy", EEXIST), "could not insert 'dummy': Module already in kernel\n");
     expect(insert_failed(Tool::Modprobe, "dummy", ENOENT),
            "could not insert 'dummy': Unknown symbol in module, or unknown parameter (see dmesg)\n");
     expect(insert_failed(Tool::Modprobe, "kvm_intel", EOPNOTSUPP),
@@ -65,10 +63,8 @@ static void insert_lines(void**) {
 }
 
 static void remove_lines(void**) {
-    expect(remove_failed(Tool::Modprobe, "dummy", EBUSY),
-           "could not remove 'dummy': Device or resource busy\n");
-    expect(remove_failed(Tool::Rmmod, "dummy", EPERM),
-           "could not remove module dummy: Operation not permitted\n");
+    expect(remove_failed(Tool::Modprobe, "dummy", EBUSY), "could not remove 'dummy': Device or resource busy\n");
+    expect(remove_failed(Tool::Rmmod, "dummy", EPERM), "could not remove module dummy: Operation not permitted\n");
 }
 
 static void rmmod_refusals(void**) {
@@ -83,11 +79,9 @@ static void rmmod_refusals(void**) {
 
 static void modprobe_refusals(void**) {
     expect(removal_refused(Tool::Modprobe, Refusal::Builtin, "ext4"), "Module ext4 is builtin.\n");
-    expect(removal_refused(Tool::Modprobe, Refusal::NotLoaded, "dummy"),
-           "Module dummy is not in kernel.\n");
+    expect(removal_refused(Tool::Modprobe, Refusal::NotLoaded, "dummy"), "Module dummy is not in kernel.\n");
     // modprobe -r never lists the holders.
-    expect(removal_refused(Tool::Modprobe, Refusal::InUse, "snd", {"snd_pcm"}),
-           "Module snd is in use.\n");
+    expect(removal_refused(Tool::Modprobe, Refusal::InUse, "snd", {"snd_pcm"}), "Module snd is in use.\n");
 }
 
 // Each row: what the table gives, and kmod 30's text for it.
@@ -156,11 +150,9 @@ static void load_errno_follows_kmod_decompressors(void**) {
     assert_int_equal(load_errno(Error{EFBIG, "init_module"}, Compression::Zstd), EFBIG);
     // Other failures while reading are not the decompressor's.
     assert_int_equal(load_errno(Error{ENOMEM, "decompress"}, Compression::Xz), ENOMEM);
-    expect(insert_failed(Tool::Insmod, "/tmp/x.ko.xz",
-                         load_errno(Error{EBADMSG, "decompress"}, Compression::Xz)),
+    expect(insert_failed(Tool::Insmod, "/tmp/x.ko.xz", load_errno(Error{EBADMSG, "decompress"}, Compression::Xz)),
            "could not insert module /tmp/x.ko.xz: Invalid parameters\n");
-    expect(insert_failed(Tool::Insmod, "/tmp/x.ko.zst",
-                         load_errno(Error{EBADMSG, "decompress"}, Compression::Zstd)),
+    expect(insert_failed(Tool::Insmod, "/tmp/x.ko.zst", load_errno(Error{EBADMSG, "decompress"}, Compression::Zstd)),
            kmodx::kmod34 ? "could not insert module /tmp/x.ko.zst: Invalid parameters\n"
                          : "could not insert module /tmp/x.ko.zst: Invalid module format\n");
 }

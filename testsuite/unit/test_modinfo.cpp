@@ -62,9 +62,8 @@ static void parm_line_variants(void**) {
 }
 
 static const std::vector<InfoField> kInfo = {
-    {"license", "GPL"}, {"parm", "foo:The foo"}, {"parmtype", "foo:int"},
-    {"alias", "a1"},    {"alias", "a2"},         {"parm", "broken"},
-    {"signature", "01:02:\n\t\t03"},
+    {"license", "GPL"}, {"parm", "foo:The foo"}, {"parmtype", "foo:int"},         {"alias", "a1"},
+    {"alias", "a2"},    {"parm", "broken"},      {"signature", "01:02:\n\t\t03"},
 };
 
 static void full_listing_puts_params_last(void**) {
@@ -127,7 +126,8 @@ static void null_separator_keeps_label_columns(void**) {
     o.separator = '\0';
     std::vector<std::string> errors;
     std::string out = modinfo::render("m", std::string("/m.ko"), {{"license", "GPL"}, {"parm", "p:d"}}, o, errors);
-    std::string want = std::string("filename:       /m.ko") + '\0' + "license=GPL" + '\0' + "parm:           p:d" + '\0';
+    std::string want =
+        std::string("filename:       /m.ko") + '\0' + "license=GPL" + '\0' + "parm:           p:d" + '\0';
     assert_true(out == want);
 }
 

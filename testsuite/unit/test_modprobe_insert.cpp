@@ -120,8 +120,7 @@ static void already_loaded_target_is_success_unless_first_time(void**) {
     test::FakeKernel k;
     k.results["top"] = {EEXIST};
     std::vector<LoadRequest> seen;
-    assert_int_equal(StepRunner(k, {}, run_shell_command, RecordingLoader{&seen})
-                         .run({module_step("top", true, true)}),
+    assert_int_equal(StepRunner(k, {}, run_shell_command, RecordingLoader{&seen}).run({module_step("top", true, true)}),
                      0);
     assert_int_equal(StepRunner(k, {.first_time = true}, run_shell_command, RecordingLoader{&seen})
                          .run({module_step("top", true, true), module_step("post", false)}),
@@ -163,8 +162,7 @@ static void target_without_step_includes_dependencies_only_plans(void**) {
 static void force_flags_reach_the_loader(void**) {
     test::FakeKernel k;
     std::vector<LoadRequest> seen;
-    StepRunner(k, {.force_vermagic = true, .force_modversion = false}, run_shell_command,
-               RecordingLoader{&seen})
+    StepRunner(k, {.force_vermagic = true, .force_modversion = false}, run_shell_command, RecordingLoader{&seen})
         .run({module_step("top", true, true)});
     assert_true(seen.at(0).force_vermagic);
     assert_false(seen.at(0).force_modversion);
@@ -229,8 +227,7 @@ static void substitution_handles_no_and_many_variables(void**) {
     assert_string_equal(substitute_cmdline_opts("modprobe x", "a=1").c_str(), "modprobe x");
     assert_string_equal(substitute_cmdline_opts("$CMDLINE_OPTS$CMDLINE_OPTS", "b").c_str(), "bb");
     // Options that look like the variable are not expanded again.
-    assert_string_equal(substitute_cmdline_opts("x $CMDLINE_OPTS", "$CMDLINE_OPTS").c_str(),
-                        "x $CMDLINE_OPTS");
+    assert_string_equal(substitute_cmdline_opts("x $CMDLINE_OPTS", "$CMDLINE_OPTS").c_str(), "x $CMDLINE_OPTS");
 }
 
 static void step_without_file_fails_with_enoent(void**) {
@@ -273,7 +270,9 @@ static void decompression_failures_use_kmods_errno(void**) {
 
 static void corrupt_xz_file_fails_like_kmod(void**) {
     test::ScratchDir d;
-    d.write("bad.ko.xz", std::string("\xfd" "7zXZ\0garbage-after-magic", 20));
+    d.write("bad.ko.xz", std::string("\xfd"
+                                     "7zXZ\0garbage-after-magic",
+                                     20));
     test::FakeKernel k;
     Step s = module_step("bad", true, true);
     s.path = d.str() + "/bad.ko.xz";

@@ -97,8 +97,7 @@ static void remove_takes_every_word_as_module(void**) {
 }
 
 static void missing_module_is_an_error(void**) {
-    for (auto args : {std::initializer_list<const char*>{}, {"-q"}, {"-r"}, {"-a", "-v"},
-                      {"--show-modversions"}}) {
+    for (auto args : {std::initializer_list<const char*>{}, {"-q"}, {"-r"}, {"-a", "-v"}, {"--show-modversions"}}) {
         auto r = parse(args);
         assert_false(r.run);
         assert_int_equal(r.status, 1);
@@ -173,8 +172,8 @@ static void force_sets_both_force_kinds(void**) {
 }
 
 static void long_options_and_kmodx_extension(void**) {
-    auto r = parse({"--first-time", "--ignore-install", "--use-blacklist", "--dirname=/r",
-                    "--set-version", "6.1", "--no-dedup", "--remove-holders", "x"});
+    auto r = parse({"--first-time", "--ignore-install", "--use-blacklist", "--dirname=/r", "--set-version", "6.1",
+                    "--no-dedup", "--remove-holders", "x"});
     assert_true(r.run);
     assert_true(r.opts.first_time && r.opts.ignore_install && r.opts.ignore_remove);
     assert_true(r.opts.use_blacklist && r.opts.no_dedup && r.opts.remove_holders);

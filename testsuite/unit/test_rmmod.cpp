@@ -61,8 +61,7 @@ static void holders_source_order_is_kept(void**) {
         return std::vector<std::string>{"xfs", "btrfs"};
     });
     assert_true(v.kind == Kind::HeldBy);
-    assert_string_equal(rmmod::refusal_text(v, kMod).c_str(),
-                        "Module kmodx_unit_fake_mod is in use by: xfs btrfs\n");
+    assert_string_equal(rmmod::refusal_text(v, kMod).c_str(), "Module kmodx_unit_fake_mod is in use by: xfs btrfs\n");
 }
 
 static void missing_refcount_means_no_unload_support(void**) {

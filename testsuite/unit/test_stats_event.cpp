@@ -126,8 +126,7 @@ static void udev_device_in_three_more_fields(void**) {
     e.modalias = "pci:v00008086d00002922sv00001028sd0000020Dbc01sc06i01";
     std::string l = encode(e);
     assert_int_equal(tabs_in(l), 31);
-    assert_true(l.find("\t7\t/devices/pci0000:00/0000:00:1f.2\\tx\t4711\tpci:v00008086d00002922") !=
-                std::string::npos);
+    assert_true(l.find("\t7\t/devices/pci0000:00/0000:00:1f.2\\tx\t4711\tpci:v00008086d00002922") != std::string::npos);
     auto back = decode(l);
     assert_true(back.has_value());
     assert_same(e, *back);
@@ -137,9 +136,9 @@ static void udev_device_in_three_more_fields(void**) {
     assert_true(back.has_value() && back->seqnum == 4711 && back->device.empty() && back->modalias.empty());
     assert_int_equal(tabs_in(encode(full_event())), 28);
     std::string body = body_of(l);
-    assert_false(decode(resign(body + "\textra")).has_value());                    // 33 fields
+    assert_false(decode(resign(body + "\textra")).has_value());  // 33 fields
     const std::string no_alias = body.substr(0, body.rfind('\t'));
-    assert_false(decode(resign(no_alias)).has_value());                            // 31
+    assert_false(decode(resign(no_alias)).has_value());                                  // 31
     assert_false(decode(resign(no_alias.substr(0, no_alias.rfind('\t')))).has_value());  // 30
     std::string bad_seq = no_alias.substr(0, no_alias.rfind('\t')) + "\t47x1\tpci:x";
     assert_false(decode(resign(bad_seq)).has_value());
@@ -168,9 +167,9 @@ static void every_changed_byte_is_rejected(void**) {
 
 static void well_signed_but_malformed_is_rejected(void**) {
     std::string body = body_of(encode(full_event()));
-    assert_true(decode(resign(body)).has_value());  // the helper itself signs right
-    assert_false(decode(resign("k2" + body.substr(2))).has_value());           // other version
-    assert_false(decode(resign(body + "\textra")).has_value());                 // a field too many
+    assert_true(decode(resign(body)).has_value());                               // the helper itself signs right
+    assert_false(decode(resign("k2" + body.substr(2))).has_value());             // other version
+    assert_false(decode(resign(body + "\textra")).has_value());                  // a field too many
     assert_false(decode(resign(body.substr(0, body.rfind('\t')))).has_value());  // a field too few
     std::string zero_count = body.substr(0, body.rfind('\t')) + "\t0";
     assert_false(decode(resign(zero_count)).has_value());

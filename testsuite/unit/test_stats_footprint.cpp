@@ -18,7 +18,18 @@ namespace {
 const std::string kStrtab = std::string("\0init_fn\0core_fn\0table\0pcpu_var\0undef\0abs\0modver\0", 49);
 
 // Section indexes as elf_with() numbers them (the null section is 0).
-enum : std::uint16_t { kText = 1, kInitText, kRodata, kData, kBss, kRoAfterInit, kPercpu, kVersions, kSymtabIdx, kStrtabIdx };
+enum : std::uint16_t {
+    kText = 1,
+    kInitText,
+    kRodata,
+    kData,
+    kBss,
+    kRoAfterInit,
+    kPercpu,
+    kVersions,
+    kSymtabIdx,
+    kStrtabIdx
+};
 
 std::string symbols() {
     return elf64_sym(0, 0)              // symbol 0: always copied

@@ -44,11 +44,20 @@ static void cli_stats_options_parse_and_refuse_bad_values(void**) {
     assert_int_equal(static_cast<int>(r.opts.stats_format), static_cast<int>(StatsFormat::Explain));
     assert_int_equal(r.opts.stats_boot, -1);
 
-    for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
-             {"--stats=xml"}, {"--stats="}, {"--stats", "--boot=1"}, {"--stats", "--boot=x"}, {"--stats", "--boot"},
-             {"--boot=-1"}, {"--stats", "nvme"}, {"--stats", "--stats-reset"}, {"-r", "--stats"},
-             {"--stats-reset", "--boot=-1"}, {"--explain"}, {"--stats=json", "--explain"},
-             {"--stats-archive", "--explain"}, {"-r", "--explain", "nvme"}}) {
+    for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{{"--stats=xml"},
+                                                                              {"--stats="},
+                                                                              {"--stats", "--boot=1"},
+                                                                              {"--stats", "--boot=x"},
+                                                                              {"--stats", "--boot"},
+                                                                              {"--boot=-1"},
+                                                                              {"--stats", "nvme"},
+                                                                              {"--stats", "--stats-reset"},
+                                                                              {"-r", "--stats"},
+                                                                              {"--stats-reset", "--boot=-1"},
+                                                                              {"--explain"},
+                                                                              {"--stats=json", "--explain"},
+                                                                              {"--stats-archive", "--explain"},
+                                                                              {"-r", "--explain", "nvme"}}) {
         r = parse(bad);
         assert_false(r.run);
         assert_int_equal(r.status, 1);

@@ -116,13 +116,30 @@ std::vector<Event> seed_events() {
         bool both;
     };
     const Row rows[] = {
-        {"kvm_intel", 7, false}, {"kvm", 7, false}, {"irqbypass", 6, true}, {"crct10dif_pclmul", 7, true},
-        {"ghash_clmulni_intel", 7, true}, {"sha512_ssse3", 6, true}, {"sha512_generic", 7, true},
-        {"aesni_intel", 7, false}, {"crypto_simd", 7, true}, {"cryptd", 3, true}, {"evdev", 1, false},
-        {"serio_raw", 1, false}, {"nvme", 3, false}, {"nvme_core", 3, false}, {"t10_pi", 3, false},
-        {"virtio_pci", 3, false}, {"crc32_pclmul", 6, true}, {"crc64_rocksoft", 3, false},
-        {"crc32c_intel", 3, false}, {"virtio_pci_modern_dev", 2, false}, {"virtio_pci_legacy_dev", 1, false},
-        {"crc64", 2, false}, {"virtio", 2, false}, {"virtio_ring", 2, false},
+        {"kvm_intel", 7, false},
+        {"kvm", 7, false},
+        {"irqbypass", 6, true},
+        {"crct10dif_pclmul", 7, true},
+        {"ghash_clmulni_intel", 7, true},
+        {"sha512_ssse3", 6, true},
+        {"sha512_generic", 7, true},
+        {"aesni_intel", 7, false},
+        {"crypto_simd", 7, true},
+        {"cryptd", 3, true},
+        {"evdev", 1, false},
+        {"serio_raw", 1, false},
+        {"nvme", 3, false},
+        {"nvme_core", 3, false},
+        {"t10_pi", 3, false},
+        {"virtio_pci", 3, false},
+        {"crc32_pclmul", 6, true},
+        {"crc64_rocksoft", 3, false},
+        {"crc32c_intel", 3, false},
+        {"virtio_pci_modern_dev", 2, false},
+        {"virtio_pci_legacy_dev", 1, false},
+        {"crc64", 2, false},
+        {"virtio", 2, false},
+        {"virtio_ring", 2, false},
     };
     const std::int64_t n = std::size(rows);
     int becoming_left = 83;
@@ -151,7 +168,8 @@ static void debugfs_matches_the_seed_line_for_line(void**) {
     auto want = lines(kSeed);
     assert_int_equal(got.size(), want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
-        if (collapse(got[i]) != want[i]) fail_msg("line %zu: got '%s', want '%s'", i + 1, got[i].c_str(), want[i].c_str());
+        if (collapse(got[i]) != want[i])
+            fail_msg("line %zu: got '%s', want '%s'", i + 1, got[i].c_str(), want[i].c_str());
     }
     assert_true(out.ends_with("\n"));
 }

@@ -68,7 +68,9 @@ namespace {
 const std::string kEvilModule = "evil\x1b[2J\x07\tmod";
 const std::string kEvilComm = "c\x1b]0;owned\x07\t\x7f";
 const std::string kEvilTaint = "O\x1b[31mE";
-const std::string kEvilReason = "why\xc2\x9b" "1m\xff\x01";
+const std::string kEvilReason =
+    "why\xc2\x9b"
+    "1m\xff\x01";
 
 BootEvents hostile_boot() {
     BootEvents b;
@@ -82,15 +84,15 @@ BootEvents hostile_boot() {
         b.events.push_back(e);
         return b.events.back();
     };
-    ev(Outcome::Loaded).syscall_ns = 1000;                 // slowest loads
-    ev(Outcome::Suppressed).kernel_alloc_bytes = 10;       // suppressed, parents
-    Event& dup = ev(Outcome::DuplicateInKernel);           // the debugfs table
+    ev(Outcome::Loaded).syscall_ns = 1000;            // slowest loads
+    ev(Outcome::Suppressed).kernel_alloc_bytes = 10;  // suppressed, parents
+    Event& dup = ev(Outcome::DuplicateInKernel);      // the debugfs table
     dup.err = EEXIST;
     dup.image_bytes = 10;
     dup.kernel_alloc_bytes = 10;
-    ev(Outcome::FailedKernel).err = ENOENT;                // failures
-    ev(Outcome::Removed).taint = kEvilTaint;               // tainted unloads
-    Event& deg = ev(Outcome::Loaded);                      // degraded runs
+    ev(Outcome::FailedKernel).err = ENOENT;   // failures
+    ev(Outcome::Removed).taint = kEvilTaint;  // tainted unloads
+    Event& deg = ev(Outcome::Loaded);         // degraded runs
     deg.degraded = kNoDedup;
     deg.degraded_reason = kEvilReason;
     return b;
@@ -129,7 +131,8 @@ static void reports_escape_control_bytes_in_every_string(void**) {
     assert_no_control(text, "\n\t", "text");
     assert_no_control(format_debugfs(s.debugfs), "\n\t", "debugfs");
     const char* module = "evil\\x1b[2J\\x07\\x09mod";
-    assert_non_null(std::strstr(text.c_str(), (std::string("   ") + module + "\t              1\t                 Becoming\n").c_str()));
+    assert_non_null(std::strstr(
+        text.c_str(), (std::string("   ") + module + "\t              1\t                 Becoming\n").c_str()));
     assert_non_null(std::strstr(text.c_str(), "udev parents: c\\x1b]0;owned\\x07\\x09\\x7f (5)\n"));
     assert_non_null(std::strstr(text.c_str(), "\t     O\\x1b[31mE\t"));
     assert_non_null(std::strstr(text.c_str(), "\twhy\\xc2\\x9b1m\\xff\\x01\n"));
@@ -196,7 +199,7 @@ static void forged_counts_saturate_in_every_format(void**) {
         Event& sup = ev(Outcome::Suppressed, kHalf);
         sup.kernel_read_bytes = kHalf;
         sup.kernel_alloc_bytes = kHalf;
-        ev(Outcome::FailedKernel, kHalf).err = ENOENT;   // load stage: 2 x image
+        ev(Outcome::FailedKernel, kHalf).err = ENOENT;  // load stage: 2 x image
         b.events.back().image_bytes = kHalf;
         ev(Outcome::DuplicateInKernel, kHalf).err = EEXIST;
         b.events.back().kernel_alloc_bytes = kHalf;
@@ -250,7 +253,8 @@ static void forged_counts_saturate_in_every_format(void**) {
     assert_non_null(std::strstr(text.c_str(), "\t18446744073709551615\t                 Becoming\n"));
     assert_non_null(std::strstr(text.c_str(), "                   Events\t18446744073709551615\n"));
     assert_non_null(std::strstr(text.c_str(),
-        "                    Total\t18446744073709551615\t              0\t18446744073709551615\t18446744073709551615\n"));
+                                "                    Total\t18446744073709551615\t              "
+                                "0\t18446744073709551615\t18446744073709551615\n"));
     assert_non_null(std::strstr(text.c_str(), "udev parents: x (18446744073709551615)\n"));
 
     std::string json = render_json(s);
@@ -261,8 +265,8 @@ static void forged_counts_saturate_in_every_format(void**) {
     std::string prom = render_prometheus(s);
     assert_non_null(std::strstr(prom.c_str(), "kmodx_module_events_total{outcome=\"loaded\"} 18446744073709551615\n"));
     assert_non_null(std::strstr(prom.c_str(), "kmodx_requests_total{requester=\"udev\"} 18446744073709551615\n"));
-    assert_non_null(std::strstr(prom.c_str(),
-        "kmodx_debugfs_failed_bytes_total{source=\"kmodx\",stage=\"load\"} 18446744073709551615\n"));
+    assert_non_null(std::strstr(
+        prom.c_str(), "kmodx_debugfs_failed_bytes_total{source=\"kmodx\",stage=\"load\"} 18446744073709551615\n"));
 }
 
 int main() {

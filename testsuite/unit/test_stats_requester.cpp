@@ -188,7 +188,8 @@ public:
     }
     ~SavedEnv() {
         for (const auto& [n, v] : saved_) {
-            if (v) ::setenv(n.c_str(), v->c_str(), 1); else ::unsetenv(n.c_str());
+            if (v) ::setenv(n.c_str(), v->c_str(), 1);
+            else ::unsetenv(n.c_str());
         }
     }
 
@@ -247,7 +248,6 @@ static void remembered_invocation_is_used(void**) {
     ::setenv("HOME", "/", 1);
     f = gather_requester_facts();
     assert_true(f.argv.empty());
-
 }
 
 int main() {

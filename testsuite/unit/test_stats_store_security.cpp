@@ -267,11 +267,11 @@ static void second_claim_of_an_instance_is_merged(void**) {
         return e;
     };
     assert_true(append_one(st, loaded("a", 7)).has_value());
-    assert_true(append_one(st, loaded("a", 7)).has_value());   // merged into the first
-    assert_true(append_one(st, loaded("a", 0)).has_value());   // instance unknown: a load
-    assert_true(append_one(st, loaded("b", 7)).has_value());   // another module
+    assert_true(append_one(st, loaded("a", 7)).has_value());  // merged into the first
+    assert_true(append_one(st, loaded("a", 0)).has_value());  // instance unknown: a load
+    assert_true(append_one(st, loaded("b", 7)).has_value());  // another module
     assert_true(append_one(st, event("a", 2, Outcome::Removed)).has_value());
-    assert_true(append_one(st, loaded("a", 7)).has_value());   // loaded again after the removal
+    assert_true(append_one(st, loaded("a", 7)).has_value());  // loaded again after the removal
     auto got = st.read(0);
     assert_int_equal(got->events.size(), 6);
     assert_int_equal(int(outcome_of(*got, 0)), int(Outcome::Loaded));

@@ -64,15 +64,18 @@ static void cached_failures_count_as_failures_of_their_callers(void**) {
     assert_int_equal(user.suppressed, 0);
 
     const std::string text = render_text(s);
-    assert_true(contains(text, "                serio_raw\t  failed_kernel\t         ENODEV\t              8\t"
-                               "              7\tkernel:5,udev:2,user:1\t"));
-    assert_true(contains(text, "                   kernel\t              8\t              0\t              0\t"
-                               "              3\t              0\t              5\t              4\t              0\n"));
+    assert_true(contains(text,
+                         "                serio_raw\t  failed_kernel\t         ENODEV\t              8\t"
+                         "              7\tkernel:5,udev:2,user:1\t"));
+    assert_true(contains(text,
+                         "                   kernel\t              8\t              0\t              0\t"
+                         "              3\t              0\t              5\t              4\t              0\n"));
     const std::string json = render_json(s);
     assert_true(contains(json, "\"count\":8,\"cached\":7,\"requesters\":{\"kernel\":5,\"udev\":2,\"user\":1}"));
     assert_true(contains(json, "\"failed\":5,\"cached_failures\":4,\"not_found\":0"));
     const std::string prom = render_prometheus(s);
-    assert_true(contains(prom, "kmodx_failures_total{module=\"serio_raw\",outcome=\"failed_kernel\",errno=\"ENODEV\"} 8\n"));
+    assert_true(
+        contains(prom, "kmodx_failures_total{module=\"serio_raw\",outcome=\"failed_kernel\",errno=\"ENODEV\"} 8\n"));
     assert_true(contains(prom, "kmodx_cached_failed_requests_total{requester=\"kernel\"} 4\n"));
 }
 
@@ -144,9 +147,10 @@ static void names_nothing_answers_are_reported_apart(void**) {
     assert_int_equal(s.debugfs.loaded, 1);
 
     const std::string text = render_text(s);
-    assert_true(contains(text, "\nNot found:\n                     Name\t          Count\t       Asked-by\n"
-                               "                net-pf-10\t              3\t       kernel:3\n"
-                               "                    nvmee\t              1\t         user:1\n"));
+    assert_true(contains(text,
+                         "\nNot found:\n                     Name\t          Count\t       Asked-by\n"
+                         "                net-pf-10\t              3\t       kernel:3\n"
+                         "                    nvmee\t              1\t         user:1\n"));
     const std::string json = render_json(s);
     assert_true(contains(json, "\"not_found\":[{\"name\":\"net-pf-10\",\"count\":3,\"requesters\":{\"kernel\":3}"));
     assert_true(contains(json, "\"schema_version\":2"));
@@ -169,7 +173,7 @@ static void waits_are_reported_per_module(void**) {
     boot.add("nvme", Outcome::Suppressed, Requester::Kernel, 0, 10).wait_ns = 3'000'000'000;  // 300 ms each
     for (std::uint64_t ms : {100, 200, 450, 50, 120})
         boot.add("nvme", Outcome::Suppressed, Requester::Udev).wait_ns = ms * 1'000'000;
-    boot.add("evdev", Outcome::Loaded, Requester::User).wait_ns = 5'000;  // an uncontended lock
+    boot.add("evdev", Outcome::Loaded, Requester::User).wait_ns = 5'000;                // an uncontended lock
     boot.add("evdev", Outcome::Suppressed, Requester::User, 0, 4).wait_ns = 3'000'000;  // 0.75 ms each
     boot.add("kvm", Outcome::SuppressedFailure, Requester::Kernel, ENODEV).wait_ns = 7'000'000;
     boot.add("loop", Outcome::Removed, Requester::User).wait_ns = 9'000'000'000;  // not a request
@@ -195,18 +199,23 @@ static void waits_are_reported_per_module(void**) {
     for (const auto& r : s.slowest_requests) assert_string_not_equal(r.module.c_str(), "loop");
 
     const std::string text = render_text(s);
-    assert_true(contains(text, "\nLongest waits by module:\n                   Module\t       Requests\t"
-                               "  Total-wait-ms\t  Worst-wait-ms\n"
-                               "                     nvme\t             16\t       3921.000\t        450.000\n"
-                               "                      kvm\t              1\t          7.000\t          7.000\n"));
-    assert_true(contains(text, "\nSlowest requests:\n                   Module\t       Total-ms\t        Wait-ms\t"
-                               "        Outcome\t      Requester\n"
-                               "                     nvme\t        450.000\t        450.000\t     suppressed\t           udev\n"));
+    assert_true(contains(text,
+                         "\nLongest waits by module:\n                   Module\t       Requests\t"
+                         "  Total-wait-ms\t  Worst-wait-ms\n"
+                         "                     nvme\t             16\t       3921.000\t        450.000\n"
+                         "                      kvm\t              1\t          7.000\t          7.000\n"));
+    assert_true(
+        contains(text,
+                 "\nSlowest requests:\n                   Module\t       Total-ms\t        Wait-ms\t"
+                 "        Outcome\t      Requester\n"
+                 "                     nvme\t        450.000\t        450.000\t     suppressed\t           udev\n"));
     const std::string json = render_json(s);
-    assert_true(contains(json, "\"slowest_requests\":[{\"module\":\"nvme\",\"tool\":\"\",\"requester\":\"udev\","
-                               "\"outcome\":\"suppressed\""));
-    assert_true(contains(json, "\"waits\":[{\"module\":\"nvme\",\"requests\":16,\"total_ns\":3921000000,"
-                               "\"worst_ns\":450000000}"));
+    assert_true(contains(json,
+                         "\"slowest_requests\":[{\"module\":\"nvme\",\"tool\":\"\",\"requester\":\"udev\","
+                         "\"outcome\":\"suppressed\""));
+    assert_true(contains(json,
+                         "\"waits\":[{\"module\":\"nvme\",\"requests\":16,\"total_ns\":3921000000,"
+                         "\"worst_ns\":450000000}"));
     const std::string prom = render_prometheus(s);
     assert_true(contains(prom, "kmodx_wait_seconds_total{module=\"nvme\"} 3.921000000\n"));
     assert_true(contains(prom, "kmodx_waiting_requests_total{module=\"kvm\"} 1\n"));
@@ -244,10 +253,12 @@ static void empty_sections_say_none(void**) {
     assert_true(contains(text, "            Store created\t2026-12-06 23:33:20 UTC\n"));
     boot.b.created_ns = 0;
     assert_true(contains(render_text(summarize(boot.b, 0)), "            Store created\t        unknown\n"));
-    assert_true(contains(text, "\nNot found:\n                     Name\t          Count\t       Asked-by\n"
-                               "                     none\n"));
-    assert_true(contains(text, "\nLongest waits by module:\n                   Module\t       Requests\t"
-                               "  Total-wait-ms\t  Worst-wait-ms\n                     none\n"));
+    assert_true(contains(text,
+                         "\nNot found:\n                     Name\t          Count\t       Asked-by\n"
+                         "                     none\n"));
+    assert_true(contains(text,
+                         "\nLongest waits by module:\n                   Module\t       Requests\t"
+                         "  Total-wait-ms\t  Worst-wait-ms\n                     none\n"));
 }
 
 int main() {

@@ -99,8 +99,9 @@ static void syscall_text_reads_as_an_activity(void**) {
 // is field 22, counted from the last ')' since a user picks the comm.
 static void stat_text_gives_the_start_time(void**) {
     using kmodx::sysfs::task_start_of;
-    const std::string tail = " S 1 1234 1234 0 -1 4194560 2361 0 0 0 1 2 0 0 20 0 1 0 987654 17248256 907 "
-                             "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 17 1 0 0 0 0 0\n";
+    const std::string tail =
+        " S 1 1234 1234 0 -1 4194560 2361 0 0 0 1 2 0 0 20 0 1 0 987654 17248256 907 "
+        "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 17 1 0 0 0 0 0\n";
     assert_true(task_start_of("4242 (modprobe)" + tail) == 987654u);
     assert_true(task_start_of("4242 (a) S 9 (b)" + tail) == 987654u);
     assert_true(task_start_of("4242 ( ) 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)" + tail) == 987654u);

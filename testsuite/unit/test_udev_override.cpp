@@ -40,7 +40,7 @@ struct Machine {
         return std::filesystem::read_symlink(paths.rule, ec).string();
     }
     bool rule_exists() const {
-        struct stat st{};
+        struct stat st {};
         return ::lstat(paths.rule.c_str(), &st) == 0;
     }
     // Only the rule itself in its directory: no temporary left behind.

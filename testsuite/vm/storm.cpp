@@ -32,8 +32,7 @@
 
 namespace {
 
-long vmalloc_used_kb()
-{
+long vmalloc_used_kb() {
     std::ifstream in("/proc/meminfo");
     std::string key;
     long value = -1;
@@ -47,24 +46,22 @@ long vmalloc_used_kb()
 
 // The guest's busy CPU time so far (every CPU, user and kernel, idle and
 // iowait left out), in ms: /proc/stat's first line, in clock ticks.
-double busy_cpu_ms()
-{
+double busy_cpu_ms() {
     std::ifstream in("/proc/stat");
     std::string cpu;
     unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
     if (!(in >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") return -1;
-    return static_cast<double>(user + nice + sys + irq + softirq + steal) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+    return static_cast<double>(user + nice + sys + irq + softirq + steal) * 1000.0 /
+           static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-double now_ms()
-{
+double now_ms() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-std::vector<std::vector<std::string>> read_commands(const char* path)
-{
+std::vector<std::vector<std::string>> read_commands(const char* path) {
     std::vector<std::vector<std::string>> cmds;
     std::ifstream in(path);
     std::string line;
@@ -77,8 +74,7 @@ std::vector<std::vector<std::string>> read_commands(const char* path)
     return cmds;
 }
 
-[[noreturn]] void child(int gate, const std::vector<std::string>& cmd)
-{
+[[noreturn]] void child(int gate, const std::vector<std::string>& cmd) {
     char byte;
     // Blocks until the parent closes its write end: EOF releases everyone.
     while (read(gate, &byte, 1) < 0 && errno == EINTR) {
@@ -92,10 +88,9 @@ std::vector<std::vector<std::string>> read_commands(const char* path)
     _exit(127);
 }
 
-} // namespace
+}  // namespace
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     if (argc != 2 && argc != 3) {
         std::fprintf(stderr, "usage: kmodx-vm-storm COMMAND-FILE [DEADLINE-S]\n");
         return 2;
@@ -155,9 +150,10 @@ int main(int argc, char** argv)
     const long after = vmalloc_used_kb();
     if (after > peak) peak = after;
 
-    std::printf("requests=%zu\nfailed=%zu\nunfinished=%zu\nwall_ms=%.0f\nvmalloc_before_kb=%ld\n"
-                "vmalloc_peak_kb=%ld\nvmalloc_after_kb=%ld\n",
-                pids.size(), failed, pids.size() - done, wall, before, peak, after);
+    std::printf(
+        "requests=%zu\nfailed=%zu\nunfinished=%zu\nwall_ms=%.0f\nvmalloc_before_kb=%ld\n"
+        "vmalloc_peak_kb=%ld\nvmalloc_after_kb=%ld\n",
+        pids.size(), failed, pids.size() - done, wall, before, peak, after);
     const double cpu_after = busy_cpu_ms();
     if (cpu_before >= 0 && cpu_after >= 0) std::printf("cpu_ms=%.0f\n", cpu_after - cpu_before);
     std::printf("release_mono_ms=%.1f\nfinish_ms=", start);

@@ -4,8 +4,6 @@
 #   MODULE OUTCOME REQUESTER ERR TAINT KERNEL_ALLOC_BYTES TOOL PARENT_COMM COUNT DEVICE SEQNUM MODALIAS
 # (COUNT > 1 only on a record that compaction folded from several; DEVICE,
 # SEQNUM and MODALIAS are udev's, "-", 0 and "-" on a record without them).
-# read straight from the store's record lines (lib/stats/event.cpp: tab
-# separated, tag k1, the header line's second field is "boot").
 
 STATS_BOOT=0d5c7b4e-1111-4c2a-9c3e-5a6b7c8d9e0f
 
@@ -18,20 +16,18 @@ stats_root() {
     echo "$r"
 }
 
-# stats_events ROOT: the events of this boot, as above.
+# stats_events ROOT: the events of this boot, as above, read with the test
+# suite's one definition of the record (testsuite/stats/record.py).
+STATS_RECORD_PY=$(cd "$(dirname "$0")/../../stats" && pwd)
 stats_events() {
-    python3 - "$1/run/kmodx/stats/$STATS_BOOT.events" <<'PY'
+    python3 - "$STATS_RECORD_PY" "$1/run/kmodx/stats/$STATS_BOOT.events" <<'PY'
 import sys
-try:
-    lines = open(sys.argv[1], encoding="utf-8", errors="replace").read().split("\n")
-except FileNotFoundError:
-    sys.exit(0)
-for l in lines:
-    f = l.split("\t")
-    if len(f) < 28 or f[0] != "k1" or f[1] == "boot":
-        continue
-    device, seqnum, alias = (f[28] or "-", f[29], f[30] or "-") if len(f) == 32 else ("-", "0", "-")
-    print(f[3], f[9], f[6], f[10], f[26] or "-", f[25], f[4], f[8] or "-", f[27], device, seqnum, alias)
+sys.path.insert(0, sys.argv[1])
+import record
+recs, _ = record.read_store(sys.argv[2])
+for r in recs or []:
+    print(r["module"], r["outcome"], r["requester"], r["err"], r["taint"] or "-", r["kernel_alloc_bytes"], r["tool"],
+          r["parent_comm"] or "-", r["count"], r["device"] or "-", r["seqnum"], r["modalias"] or "-")
 PY
 }
 

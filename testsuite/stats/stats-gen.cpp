@@ -11,7 +11,7 @@
 //   holder= taint= degraded= (bits) reason= format= (gzip|xz|zstd)
 //   path= (kernel|userspace) file= image= module_bytes= text_bytes=
 //   read= alloc= (kernel_read/alloc_bytes) wait_ns= read_ns=
-//   decompress_ns= syscall_ns=
+//   decompress_ns= syscall_ns= ppid= device= seqnum= modalias= (udev's)
 // --random N appends N varied events instead of reading SPEC; --archive
 // then copies the boot into the archive. The store, boot id and limits come
 // from the environment like kmodx's (KMODX_RUNTIME_DIR, KMODX_STATE_DIR,
@@ -100,6 +100,10 @@ Event parse(const std::string& line, std::int64_t default_time) {
         else if (k == "read_ns") e.read_ns = u64(v, k);
         else if (k == "decompress_ns") e.decompress_ns = u64(v, k);
         else if (k == "syscall_ns") e.syscall_ns = u64(v, k);
+        else if (k == "ppid") e.parent_pid = static_cast<pid_t>(u64(v, k));
+        else if (k == "device") e.device = v;
+        else if (k == "seqnum") e.seqnum = u64(v, k);
+        else if (k == "modalias") e.modalias = v;
         else die("unknown key '" + k + "'");
     }
     if (e.module.empty()) die("an event needs module=");

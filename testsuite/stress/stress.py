@@ -23,7 +23,9 @@ import sys
 import tempfile
 import threading
 import time
-import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stats"))
+import record  # noqa: E402 (the store's record, testsuite/stats/record.py)
 
 KVER = "6.1.0-sim"
 BOOT_ID = "5e5e5e5e-7777-4c2a-9c3e-5a6b7c8d9e0f"
@@ -239,41 +241,19 @@ def proc_modules(root):
     return mods
 
 
-def decode_record(l):
-    """A record line's fields when its CRC-32 matches (lib/stats/event.cpp), else None."""
-    f = l.split("\t")
-    if len(f) != 29 or f[0] != "k1" or f[1] == "boot":
-        return None
-    if f"{zlib.crc32(l[:l.rindex(chr(9))].encode('utf-8', 'surrogateescape')):08x}" != f[28]:
-        return None
-    return f
-
-
 def store_records(root):
-    """(records by pid, lines that hold no whole record) of this boot's store file. Like kmodx's
-    reader, a record that continues a torn line (its writer died or ran out of space mid-write)
-    is found by its tag and CRC."""
-    path = os.path.join(root, "run/kmodx/stats", BOOT_ID + ".events")
-    by_pid, bad = {}, 0
-    try:
-        data = open(path, "rb").read().decode("utf-8", "surrogateescape")
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
+    """(records by pid, lines that hold no whole record) of this boot's store file, read with the
+    test suite's one definition of the record (testsuite/stats/record.py); (None, 0) without one."""
+    recs, bad = record.read_store(os.path.join(root, "run/kmodx/stats", BOOT_ID + ".events"))
+    if recs is None:
         return None, 0
-    for i, l in enumerate(data.split("\n")):
-        if not l or (i == 0 and l.startswith("k1\tboot\t")):
-            continue
-        recs = [decode_record(l)]
-        if recs[0] is None:
-            at = l.find("k1\t", 1)
-            while at > 0 and decode_record(l[at:]) is None:
-                at = l.find("k1\t", at + 1)
-            recs = [r for r in (decode_record(l[:at]), decode_record(l[at:])) if r] if at > 0 else []
-            if len(recs) < 2:
-                bad += 1
-        for f in recs:
-            by_pid.setdefault(int(f[5]), []).append({"module": f[3], "outcome": f[9], "err": f[10],
-                                                     "degraded": f[13], "reason": f[12], "count": int(f[27] or 1),
-                                                     "sizes": (f[14], f[16], f[17], f[25], f[24])})
+    by_pid = {}
+    for f in recs:
+        by_pid.setdefault(int(f["pid"]), []).append({
+            "module": f["module"], "outcome": f["outcome"], "err": f["err"], "degraded": f["degraded"],
+            "reason": f["degraded_reason"], "count": int(f["count"] or 1),
+            "sizes": (f["format"], f["file_bytes"], f["image_bytes"], f["kernel_alloc_bytes"],
+                      f["kernel_read_bytes"])})
     return by_pid, bad
 
 

@@ -12,16 +12,17 @@
 TAB=$(printf '\t')
 
 # record ROOT MODULE: the store's record of MODULE's load, as
-# "PATH MODULE_BYTES TEXT_BYTES" (lib/stats/event.cpp's fields).
+# "PATH MODULE_BYTES TEXT_BYTES" (testsuite/stats/record.py's fields).
 record() {
-    python3 - "$1" "$2" <<'PY'
+    python3 - "$STATS_RECORD_PY" "$1" "$2" <<'PY'
 import glob, sys
-root, module = sys.argv[1:]
+sys.path.insert(0, sys.argv[1])
+import record
+root, module = sys.argv[2:]
 for name in glob.glob(root + "/run/kmodx/stats/*.events") + glob.glob(root + "/var/lib/kmodx/boots/*"):
-    for l in open(name, errors="replace").read().split("\n"):
-        f = l.split("\t")
-        if len(f) >= 28 and f[0] == "k1" and f[3] == module and f[9] == "loaded":
-            print(f[15], f[18], f[19])
+    for r in record.read_store(name)[0] or []:
+        if r["module"] == module and r["outcome"] == "loaded":
+            print(r["path"], r["module_bytes"], r["text_bytes"])
 PY
 }
 total_size() { printf '%s\n' "$1" | sed -n "s/^ *Total module size$TAB//p" | head -n 1; }

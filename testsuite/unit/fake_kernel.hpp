@@ -5,13 +5,14 @@
 // kernel, when finit is given MODULE_INIT_COMPRESSED_FILE); a successful load
 // makes the module Live.
 //
-// Also holds make_module(), a minimal ELF module writer, so tests can build
-// their inputs instead of shipping binaries.
+// Brings make_module() (test_elf.hpp, the unit tests' one ELF writer) along,
+// so tests build their inputs instead of shipping binaries.
 #pragma once
 
 #include <kmodx/kernel.hpp>
 
 #include "load/elf.hpp"
+#include "test_elf.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -176,77 +177,5 @@ private:
         return out;
     }
 };
-
-struct ModuleSpec {
-    std::vector<std::string> modinfo;  // "key=value" entries
-    bool versions = true;              // add an ALLOC __versions section
-    bool elf32 = false;
-    bool big_endian = false;
-};
-
-// A minimal relocatable ELF module: sections .modinfo (the entries,
-// NUL-separated), optionally __versions, and .shstrtab.
-inline std::vector<std::byte> make_module(const ModuleSpec& spec) {
-    std::string info;
-    for (const auto& e : spec.modinfo) info += e + '\0';
-    std::string versions(64, '\x11');  // one fake {crc, "name"} record's worth
-    std::string shstrtab = std::string("\0.modinfo\0__versions\0.shstrtab\0", 31);
-    struct Sec {
-        std::uint32_t name, type;
-        std::uint64_t flags;
-        const std::string* data;
-    };
-    std::vector<Sec> secs{{0, 0, 0, nullptr}, {1, 1, elf::kShfAlloc, &info}};
-    if (spec.versions) secs.push_back({10, 1, elf::kShfAlloc, &versions});
-    secs.push_back({21, 3, 0, &shstrtab});
-
-    const bool e64 = !spec.elf32;
-    const std::size_t ehsize = e64 ? 64 : 52, shentsize = e64 ? 64 : 40, word = e64 ? 8 : 4;
-    std::string out(ehsize, '\0');
-    auto put = [&](std::size_t at, std::uint64_t v, std::size_t width) {
-        if (out.size() < at + width) out.resize(at + width);
-        for (std::size_t i = 0; i < width; ++i) {
-            std::size_t pos = spec.big_endian ? at + width - 1 - i : at + i;
-            out[pos] = static_cast<char>(v >> (8 * i));
-        }
-    };
-    std::memcpy(out.data(),
-                "\x7f"
-                "ELF",
-                4);
-    out[4] = e64 ? 2 : 1;
-    out[5] = spec.big_endian ? 2 : 1;
-    out[6] = 1;
-    put(16, 1, 2);                           // ET_REL
-    put(18, e64 ? 62 : 3, 2);                // x86_64 / i386
-    put(20, 1, 4);                           // EV_CURRENT
-    put(e64 ? 52 : 40, ehsize, 2);           // e_ehsize
-    put(e64 ? 58 : 46, shentsize, 2);        // e_shentsize
-    put(e64 ? 60 : 48, secs.size(), 2);      // e_shnum
-    put(e64 ? 62 : 50, secs.size() - 1, 2);  // e_shstrndx: .shstrtab is last
-    std::vector<std::uint64_t> offsets;
-    for (const auto& s : secs) {
-        offsets.push_back(out.size());
-        if (s.data) out += *s.data;
-    }
-    std::size_t shoff = (out.size() + 7) & ~std::size_t{7};
-    put(e64 ? 40 : 32, shoff, word);
-    for (std::size_t i = 0; i < secs.size(); ++i) {
-        std::size_t h = shoff + i * shentsize;
-        put(h + shentsize - 1, 0, 1);  // extend to the full header
-        put(h, secs[i].name, 4);
-        put(h + 4, secs[i].type, 4);
-        put(h + 8, secs[i].flags, word);
-        put(h + (e64 ? 24 : 16), secs[i].data ? offsets[i] : 0, word);
-        put(h + (e64 ? 32 : 20), secs[i].data ? secs[i].data->size() : 0, word);
-        put(h + (e64 ? 48 : 32), 1, word);  // sh_addralign
-    }
-    auto* p = reinterpret_cast<const std::byte*>(out.data());
-    return {p, p + out.size()};
-}
-
-inline std::vector<std::byte> make_module(const std::vector<std::string>& modinfo, bool with_versions = true) {
-    return make_module(ModuleSpec{modinfo, with_versions});
-}
 
 }  // namespace kmodx::test

@@ -9,9 +9,19 @@
 // failure is EFBIG, EBADMSG or ENOMEM; while decompressing, no allocation
 // exceeds the bound by more than the decoder libraries' own state (xz and
 // zstd cap their window at 128 MiB), which is what makes a bomb cheap.
+// The size a file declares (lib/load/declared_size.cpp, read by hand without
+// liblzma or libzstd): wherever the library itself reads a size from the
+// same bytes (liblzma: the last stream's footer and index; libzstd: the first
+// frame's header), kmodx reads the same; a round trip's file declares
+// exactly the payload's size.
 #include <kmodx/compression.hpp>
 
+#include "load/declared_size.hpp"
+
 #include "fuzz_common.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <lzma.h>
 #include <sanitizer/allocator_interface.h>
@@ -85,6 +95,65 @@ kmodx::Result<std::vector<std::byte>> run(kmodx::Compression c, std::span<const 
     return r;
 }
 
+// declared_size() of BYTES, through a memfd as a module file would be read.
+std::optional<std::uint64_t> declared(kmodx::Compression c, std::span<const std::byte> bytes) {
+    const int fd = ::memfd_create("fuzz_declared", MFD_CLOEXEC);
+    if (fd < 0) std::abort();
+    for (std::size_t done = 0; done < bytes.size();) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n <= 0) std::abort();
+        done += static_cast<std::size_t>(n);
+    }
+    auto size = kmodx::declared_size(fd, bytes.size(), c);
+    ::close(fd);
+    return size;
+}
+
+// What liblzma reads from the last 12 bytes (a stream footer) and the index
+// they point to; nullopt where it refuses.
+std::optional<std::uint64_t> lzma_declared(std::span<const std::byte> in) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(in.data());
+    if (in.size() < 2 * LZMA_STREAM_HEADER_SIZE) return std::nullopt;
+    lzma_stream_flags footer;
+    if (lzma_stream_footer_decode(&footer, p + in.size() - LZMA_STREAM_HEADER_SIZE) != LZMA_OK) return std::nullopt;
+    // A stream's header comes before its index: a footer pointing into it
+    // is no stream's, whatever the bytes there say.
+    if (footer.backward_size > in.size() - 2 * LZMA_STREAM_HEADER_SIZE) return std::nullopt;
+    const std::size_t at = in.size() - LZMA_STREAM_HEADER_SIZE - footer.backward_size;
+    lzma_index* index = nullptr;
+    std::uint64_t memlimit = 64u << 20;
+    std::size_t pos = 0;
+    if (lzma_index_buffer_decode(&index, &memlimit, nullptr, p + at, &pos, footer.backward_size) != LZMA_OK)
+        return std::nullopt;
+    const bool whole = pos == footer.backward_size;
+    const std::uint64_t size = lzma_index_uncompressed_size(index);
+    lzma_index_end(index, nullptr);
+    if (!whole) return std::nullopt;
+    return size;
+}
+
+// What libzstd reads from the first frame's header; nullopt for a frame that
+// does not say, or bytes that are no zstd frame.
+std::optional<std::uint64_t> zstd_declared(std::span<const std::byte> in) {
+    if (in.size() < 4) return std::nullopt;
+    std::uint32_t magic = 0;
+    std::memcpy(&magic, in.data(), 4);
+    if (magic != ZSTD_MAGICNUMBER) return std::nullopt;  // a skippable frame declares nothing
+    const unsigned long long size = ZSTD_getFrameContentSize(in.data(), in.size());
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR) return std::nullopt;
+    return size;
+}
+
+void check_declared(kmodx::Compression c, std::span<const std::byte> in) {
+    std::optional<std::uint64_t> library;
+    if (c == kmodx::Compression::Xz) library = lzma_declared(in);
+    if (c == kmodx::Compression::Zstd) library = zstd_declared(in);
+    if (!library) return;
+    const auto mine = declared(c, in);
+    FUZZ_CHECK(mine.has_value());
+    FUZZ_CHECK(*mine == *library);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -108,6 +177,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     if (!(mode & 4) || c == kmodx::Compression::None) {
+        check_declared(c, payload);
         auto r = run(c, payload, bound);
         if (r && c == kmodx::Compression::None) FUZZ_CHECK(r->size() == payload.size());
         return 0;
@@ -124,6 +194,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case kmodx::Compression::None: break;
     }
     FUZZ_CHECK(kmodx::detect_compression(packed) == c);
+    const auto stated = declared(c, packed);
+    FUZZ_CHECK(stated.has_value());
+    FUZZ_CHECK(*stated == (c == kmodx::Compression::Gzip ? payload.size() & 0xFFFFFFFFu : payload.size()));
+    check_declared(c, packed);
     auto whole = run(c, packed, payload.size());
     FUZZ_CHECK(whole.has_value());
     FUZZ_CHECK(whole->size() == payload.size());

@@ -16,6 +16,7 @@
 #include "stats_events.hpp"
 
 using namespace kmodx::stats;
+using kmodx::Compression;
 
 namespace {
 
@@ -261,6 +262,99 @@ static void empty_sections_say_none(void**) {
                          "  Total-wait-ms\t  Worst-wait-ms\n                     none\n"));
 }
 
+static void summary_aggregates_by_module_requester_and_format(void**) {
+    BootEvents b;
+    b.boot_id = "0123";
+    b.skipped = 2;
+    b.torn_tail = true;
+    auto ev = [&](const char* m, Outcome o, Requester r, const char* comm, std::uint64_t count = 1) {
+        Event e;
+        e.module = m;
+        e.outcome = o;
+        e.requester = r;
+        e.parent_comm = comm;
+        e.count = count;
+        b.events.push_back(e);
+        return &b.events.back();
+    };
+    ev("nvme", Outcome::Loaded, Requester::Udev, "(udev-worker)")->syscall_ns = 5'000'000;
+    ev("nvme", Outcome::Suppressed, Requester::Udev, "(udev-worker)", 6)->kernel_alloc_bytes = 600;
+    Event* cached = ev("nvme", Outcome::SuppressedFailure, Requester::Kernel, "kworker/u16:1");
+    cached->kernel_alloc_bytes = 100;
+    cached->err = ENODEV;
+    ev("kvm", Outcome::DuplicateInKernel, Requester::Systemd, "systemd")->err = EBUSY;
+    ev("kvm", Outcome::FailedKernel, Requester::Systemd, "systemd", 3)->err = EOPNOTSUPP;
+    // Merged into another load by the kernel: a kernel duplicate, not a load.
+    ev("nvme", Outcome::MergedInKernel, Requester::Systemd, "systemd");
+    ev("loop", Outcome::Removed, Requester::User, "bash")->taint = "OE";
+    ev("loop", Outcome::Removed, Requester::User, "bash")->taint = "OE";
+    ev("xfs", Outcome::Removed, Requester::User, "bash");
+    Event* z = ev("zst", Outcome::Loaded, Requester::User, "bash", 2);
+    z->format = Compression::Zstd;
+    z->path = DecompressPath::Userspace;
+    z->file_bytes = 100;
+    z->image_bytes = 400;
+    z->decompress_ns = 4'000'000;
+    z->syscall_ns = 20'000'000;  // 2 loads: 10 ms each
+    Event* d = ev("dd", Outcome::Loaded, Requester::Other, "sh");
+    d->degraded = kNoDedup | kLockTimedOut;
+    d->degraded_reason = "read-only";
+
+    Summary s = summarize(b, -1);
+    assert_int_equal(s.boot, -1);
+    assert_int_equal(s.records, b.events.size());
+    assert_int_equal(s.events, 1 + 6 + 1 + 1 + 3 + 1 + 3 + 2 + 1);
+    assert_int_equal(s.by_outcome[static_cast<int>(Outcome::MergedInKernel)], 1);
+    assert_int_equal(s.by_outcome[static_cast<int>(Outcome::Suppressed)], 6);
+    assert_int_equal(s.saved.size(), 1);
+    assert_int_equal(s.saved[0].suppressed, 6);
+    assert_int_equal(s.saved[0].suppressed_failure, 1);
+    assert_int_equal(s.saved[0].alloc_bytes, 700);
+
+    // Requester order; removals are not requests.
+    assert_int_equal(s.requesters.size(), 5);
+    assert_int_equal(static_cast<int>(s.requesters[0].requester), static_cast<int>(Requester::Kernel));
+    const auto& udev = s.requesters[1];
+    assert_int_equal(udev.requests, 7);
+    assert_int_equal(udev.suppressed, 6);
+    assert_string_equal(udev.parents[0].comm.c_str(), "(udev-worker)");
+    const auto& sysd = s.requesters[2];
+    assert_int_equal(sysd.kernel_duplicates, 2);
+    assert_int_equal(sysd.failed, 3);
+    assert_int_equal(s.requesters[3].requests, 2);  // user: the zstd loads only
+
+    assert_int_equal(s.decompression.size(), 1);
+    assert_int_equal(s.decompression[0].count, 2);
+    assert_int_equal(s.decompression[0].bytes_out, 400);
+
+    assert_string_equal(s.slowest[0].module.c_str(), "zst");
+    assert_int_equal(s.slowest[0].total_ns(), 12'000'000);  // per load
+    assert_string_equal(s.slowest[1].module.c_str(), "nvme");
+
+    // kvm's two, and nvme's cached failure whose origin is not in the store.
+    assert_int_equal(s.failures.size(), 3);
+    assert_string_equal(s.failures[0].module.c_str(), "kvm");
+    assert_int_equal(s.failures[0].count, 3);
+    assert_int_equal(s.failures[0].err, EOPNOTSUPP);
+    assert_string_equal(failure_message(Outcome::FailedKernel, ENOENT).c_str(),
+                        "Unknown symbol in module, or unknown parameter (see dmesg)");
+    assert_string_equal(errno_name(EBUSY).c_str(), "EBUSY");
+
+    assert_int_equal(s.tainted.size(), 1);
+    assert_int_equal(s.tainted[0].count, 2);
+    assert_string_equal(s.tainted[0].taint.c_str(), "OE");
+
+    assert_int_equal(s.degraded.size(), 1);
+    assert_string_equal(degraded_names(s.degraded[0].bits).c_str(), "no_dedup,lock_timed_out");
+
+    std::string text = render_text(s);
+    assert_true(text.starts_with("         Mods ever loaded\t4\n"));
+    assert_non_null(std::strstr(text.c_str(), "          Records skipped\t              2\n"));
+    assert_non_null(std::strstr(text.c_str(), "Requests by requester:\n"));
+    assert_non_null(std::strstr(text.c_str(), "udev parents: (udev-worker) (7)\n"));
+    assert_non_null(std::strstr(text.c_str(), "Operation not supported\n"));
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(cached_failures_count_as_failures_of_their_callers),
@@ -269,6 +363,7 @@ int main() {
         cmocka_unit_test(waits_are_reported_per_module),
         cmocka_unit_test(loads_are_exported_per_module),
         cmocka_unit_test(empty_sections_say_none),
+        cmocka_unit_test(summary_aggregates_by_module_requester_and_format),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

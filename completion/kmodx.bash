@@ -20,7 +20,7 @@ _kmodx_rmmod_opts='-f --force -s --syslog -v --verbose -V --version -h --help'
 _kmodx_lsmod_opts='-V --version'
 _kmodx_modinfo_opts='-a --author -d --description -l --license -p --parameters -n --filename
 -0 --null -m --modname -F --field= -k --set-version= -b --basedir= -V --version -h --help'
-_kmodx_stats_formats='text json prometheus'
+_kmodx_stats_formats='text json prometheus html svg'
 _kmodx_modinfo_fields='alias author depends description filename firmware import_ns intree
 license name parm retpoline sig_hashalgo sig_id sig_key signat signer softdep srcversion
 vermagic version'

@@ -177,7 +177,7 @@ complete -c modprobe -s h -l help -d 'Print the options'
 complete -c modprobe -l no-dedup -d 'Load without the per-module lock'
 complete -c modprobe -l stats -d 'Print the statistics of a boot'
 # --stats takes its optional format only after '=', as getopt does.
-complete -c modprobe -n 'string match -q -- "--stats=*" (commandline -ct)' -a '--stats=text --stats=json --stats=prometheus' -d 'Statistics format'
+complete -c modprobe -n 'string match -q -- "--stats=*" (commandline -ct)' -a '--stats=text --stats=json --stats=prometheus --stats=html --stats=svg' -d 'Statistics format'
 complete -c modprobe -l boot -x -a '0 -1 -2 -3 -4 -5 -6 -7 -8 -9' -d 'With --stats, the boot (0 current, -1 previous)'
 # fish takes a word starting with '-' for an option even after --boot.
 complete -c modprobe -n '__kmodx_after --boot' -x -a '-1 -2 -3 -4 -5 -6 -7 -8 -9' -d 'Boot'

@@ -26,7 +26,7 @@ enum class Action {
     StatsArchive,  // --stats-archive
 };
 
-enum class StatsFormat { Text, Json, Prometheus, Explain };
+enum class StatsFormat { Text, Json, Prometheus, Explain, Html, Svg };
 
 struct Options {
     Action action = Action::Insert;

@@ -235,6 +235,9 @@ std::string degraded_names(std::uint32_t bits);      // "no_dedup,lock_timed_out
 std::string errno_name(int err);
 // The message kmodx's tools print for this failure (messages.hpp, else strerror).
 std::string failure_message(Outcome outcome, int err);
+// "2026-12-07 18:20:05 UTC": when the boot's first record was written, the
+// nearest the store knows to when the boot began; "unknown" for 0.
+std::string utc_time(std::int64_t ns);
 // Who asked, most first: "kernel:3,user:1" ("-" for nobody).
 std::string requesters_line(const std::uint64_t (&by_requester)[kRequesterCount]);
 
@@ -251,6 +254,16 @@ std::string render_explain(const Summary& s);
 std::string render_text(const Summary& s);
 std::string render_json(const Summary& s);
 std::string render_prometheus(const Summary& s);
+// --stats=svg: the boot's module requests over time, one lane per module in
+// the order they were first asked for, each request split into waiting,
+// reading, decompressing and the load call, who asked and how it failed
+// marked (docs/stats.md, "Timeline"). Bounded: past 300 modules the rest
+// share a lane, and requests are drawn on a pixel grid.
+std::string render_svg(const BootEvents& boot);
+// --stats=html: one self-contained page (inline CSS and SVG, no scripts):
+// the totals, the kernel's figures beside kmodx's, the timeline, the
+// slowest loads and the findings of --explain.
+std::string render_html(const Summary& s, const BootEvents& boot);
 
 // Every string from the store (module, parent comm, taint, degradation
 // reason, boot id) goes through one of these before it reaches a report,
@@ -271,5 +284,8 @@ std::string json_escape(std::string_view s);
 // report's \xHH with its backslash escaped ("\\x1b"), the format having no
 // escape of its own for it.
 std::string prometheus_label_escape(std::string_view s);
+// XML and HTML text and attribute values: as text_escape() shows the string,
+// then & < > " ' as character references.
+std::string xml_escape(std::string_view s);
 
 }  // namespace kmodx::stats

@@ -203,7 +203,7 @@ std::string usage_text(std::string_view prog_view) {
          "\t    --no-dedup              Load even when another process is loading the same\n"
          "\t                            module (no lock files in /run/kmodx)\n"
          "\t    --stats[=FORMAT]        Report this boot's module loads and exit; FORMAT is\n"
-         "\t                            text (default), json or prometheus\n"
+         "\t                            text (default), json, prometheus, html or svg\n"
          "\t    --boot=N                With --stats: 0 this boot, -1 the one before, ...\n"
          "\t    --explain               With --stats: findings in words, with their numbers\n"
          "\t    --stats-reset           Empty this boot's stats store and exit\n"

@@ -44,6 +44,8 @@ int report(const stats::Store& store, const Options& opts) {
         case StatsFormat::Json: out = stats::render_json(s); break;
         case StatsFormat::Prometheus: out = stats::render_prometheus(s); break;
         case StatsFormat::Explain: out = stats::render_explain(s); break;
+        case StatsFormat::Html: out = stats::render_html(s, *boot); break;
+        case StatsFormat::Svg: out = stats::render_svg(*boot); break;
     }
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
         KMODX_ERR("could not write the stats: %m\n");

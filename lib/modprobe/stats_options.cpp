@@ -11,6 +11,8 @@ bool parse_format(std::string_view v, StatsFormat& out) {
     if (v == "text") out = StatsFormat::Text;
     else if (v == "json") out = StatsFormat::Json;
     else if (v == "prometheus") out = StatsFormat::Prometheus;
+    else if (v == "html") out = StatsFormat::Html;
+    else if (v == "svg") out = StatsFormat::Svg;
     else return false;
     return true;
 }
@@ -83,7 +85,7 @@ StatsWords take_stats_options(std::vector<std::string>& words, const char* short
             ++r.actions;
             r.action = Action::Stats;
             if (v.size() > 7 && !parse_format(v.substr(8), r.format))
-                fail("unknown --stats format '" + std::string(v.substr(8)) + "': use text, json or prometheus\n");
+                fail("unknown --stats format '" + std::string(v.substr(8)) + "': use text, json, prometheus, html or svg\n");
             continue;
         }
         if (v == "--explain") {

@@ -4,8 +4,8 @@
 // writer recorded (a process names itself anything; a record can be forged),
 // so none of them reaches a report unescaped: a terminal acts on control
 // characters, and an admin reading `modprobe --stats` must see the bytes,
-// not have the terminal run them. One function per format, all here, so the
-// three agree on what counts as a control character.
+// not have the terminal run them. One function per format, all here, so they
+// agree on what counts as a control character.
 #include <kmodx/stats_report.hpp>
 
 #include <cstdint>
@@ -74,6 +74,23 @@ std::string text_escape(std::string_view s) {
             i += n;
         } else {
             put_hex_escape(out, static_cast<unsigned char>(s[i++]));
+        }
+    }
+    return out;
+}
+
+std::string xml_escape(std::string_view s) {
+    const std::string shown = text_escape(s);
+    std::string out;
+    out.reserve(shown.size());
+    for (char c : shown) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
         }
     }
     return out;

@@ -36,17 +36,6 @@ std::string ms(std::uint64_t ns) {
     return b;
 }
 
-// "2026-12-07 18:20:05 UTC": when the boot's first record was written,
-// the nearest the store knows to when the boot began.
-std::string utc_time(std::int64_t ns) {
-    if (ns <= 0) return "unknown";
-    const std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
-    std::tm tm{};
-    char b[40];
-    if (!::gmtime_r(&t, &tm) || std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) return "unknown";
-    return b;
-}
-
 void heading(std::string& out, const char* title) {
     out += '\n';
     out += title;
@@ -240,6 +229,15 @@ void degraded_section(std::string& out, const Summary& s) {
 }
 
 }  // namespace
+
+std::string utc_time(std::int64_t ns) {
+    if (ns <= 0) return "unknown";
+    const std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
+    std::tm tm{};
+    char b[40];
+    if (!::gmtime_r(&t, &tm) || std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) return "unknown";
+    return b;
+}
 
 std::string render_text(const Summary& s) {
     std::string out = format_debugfs(s.debugfs);

@@ -138,7 +138,7 @@ check is 'modprobe -rv k' kvm
 check is 'modprobe --show-modversions ./mod' mod.ko mod2.ko.xz
 check is 'kmodx rmmod k' kvm
 # Option arguments.
-check is 'modprobe --stats=' text json prometheus
+check is 'modprobe --stats=' text json prometheus html svg
 check is 'modprobe --stats=j' json
 check is 'modprobe --boot=' 0 -1 -2 -3 -4 -5 -6 -7 -8 -9
 check has 'modprobe --stats --boot -' -1 -2 -3 -4 -5 -6 -7 -8 -9

@@ -52,3 +52,33 @@ promtool check metrics <"$T/report.prom"
 grep -q '^kmodx_module_events_total{outcome="loaded"} [1-9]' "$T/report.prom"
 grep -q 'kmodx_failures_total{module="we\\"ird",outcome="failed_kernel",errno="ENOENT"} 1' "$T/report.prom"
 echo "prometheus: promtool check metrics passed"
+
+# The timeline: well-formed SVG, alone and inside the page; the page has no
+# script and fetches nothing (escaping: test_stats_timeline).
+"$T/bin/modprobe" --stats=svg >"$T/report.svg"
+"$T/bin/modprobe" --stats=html >"$T/report.html"
+$PY - "$T/report.svg" "$T/report.html" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+svg = ET.parse(sys.argv[1]).getroot()
+assert svg.tag == "{http://www.w3.org/2000/svg}svg", svg.tag
+labels = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "label"]
+# 3000 events over more modules than the 300 lanes: the rest share the last.
+assert len(labels) == 300 and labels[-1].endswith(" more modules)"), (len(labels), labels[-1])
+page = open(sys.argv[2], encoding="utf-8").read()
+ET.fromstring(page[page.index("<svg"):page.index("</svg>") + len("</svg>")])
+
+class Page(HTMLParser):
+    tags = []
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        names = {k for k, _ in attrs}
+        assert tag != "script" and not names & {"src", "href"} and not any(k.startswith("on") for k in names), (tag, attrs)
+
+p = Page()
+p.feed(page)
+p.close()
+assert p.tags[:2] == ["html", "head"] and "svg" in p.tags and "table" in p.tags, p.tags[:10]
+print("svg and html: well-formed,", len(labels), "lanes, no scripts")
+PY

@@ -32,6 +32,13 @@ static void cli_stats_options_parse_and_refuse_bad_values(void**) {
     assert_true(r.run);
     assert_int_equal(static_cast<int>(r.opts.stats_format), static_cast<int>(StatsFormat::Prometheus));
     assert_int_equal(r.opts.stats_boot, -2);
+    r = parse({"--stats=html"});
+    assert_true(r.run);
+    assert_int_equal(static_cast<int>(r.opts.stats_format), static_cast<int>(StatsFormat::Html));
+    r = parse({"--stats=svg", "--boot=-3"});
+    assert_true(r.run);
+    assert_int_equal(static_cast<int>(r.opts.stats_format), static_cast<int>(StatsFormat::Svg));
+    assert_int_equal(r.opts.stats_boot, -3);
     r = parse({"-q", "--boot=-1", "--stats=json"});
     assert_true(r.run && r.opts.quiet);
     assert_int_equal(r.opts.stats_boot, -1);

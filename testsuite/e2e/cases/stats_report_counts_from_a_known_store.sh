@@ -149,5 +149,5 @@ expect_line "         Mods ever loaded${TAB}3"
 # Bad values: one line, exit 1.
 run_kmodx "$ROOT" modprobe --stats=yaml
 assert_rc 1
-assert_err_eq "modprobe: ERROR: unknown --stats format 'yaml': use text, json or prometheus
+assert_err_eq "modprobe: ERROR: unknown --stats format 'yaml': use text, json, prometheus, html or svg
 "

@@ -14,7 +14,7 @@ _kmodx_modprobe_opts='-a --all -r --remove --remove-dependencies --remove-holder
 --force-modversion --force-vermagic -R --resolve-alias -D --show-depends -c --showconfig
 --show-config --show-modversions --dump-modversions --show-exports -n --dry-run --show
 -C --config= -d --dirname= -S --set-version= -s --syslog -q --quiet -v --verbose
--V --version -h --help --no-dedup --stats --stats= --boot= --explain --stats-reset --stats-archive'
+-V --version -h --help --no-dedup --stats --stats= --boot= --explain --compare --compare= --stats-reset --stats-archive'
 _kmodx_insmod_opts='-f --force -v --verbose -p -s -V --version -h --help'
 _kmodx_rmmod_opts='-f --force -s --syslog -v --verbose -V --version -h --help'
 _kmodx_lsmod_opts='-V --version'

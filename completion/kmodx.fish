@@ -182,6 +182,7 @@ complete -c modprobe -l boot -x -a '0 -1 -2 -3 -4 -5 -6 -7 -8 -9' -d 'With --sta
 # fish takes a word starting with '-' for an option even after --boot.
 complete -c modprobe -n '__kmodx_after --boot' -x -a '-1 -2 -3 -4 -5 -6 -7 -8 -9' -d 'Boot'
 complete -c modprobe -l explain -d 'With --stats, findings in words'
+complete -c modprobe -l compare -d 'With --stats, this boot against another (default -1)'
 complete -c modprobe -l stats-reset -d "Empty this boot's statistics"
 complete -c modprobe -l stats-archive -d "Archive this boot's statistics"
 complete -c modprobe -n 'not string match -q -- "-*" (commandline -ct)' -a '(__kmodx_modprobe_args)'

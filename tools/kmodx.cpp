@@ -46,10 +46,12 @@ void usage(FILE* out) {
                  "kmodx's own:\n"
                  "\tconfig                 the settings in effect (kmodx.conf(5)), each with where it came from\n"
                  "\tudev [status|on|off]   whether udev's device loads run kmodx, and the switch\n"
-                 "\tmodprobe --stats[=text|json|prometheus] [--boot=N]\n"
+                 "\tmodprobe --stats[=text|json|prometheus|html|svg] [--boot=N]\n"
                  "\t                       this boot's (or an earlier boot's) module loads, duplicates, failures\n"
                  "\tmodprobe --stats --explain [--boot=N]\n"
                  "\t                       what those numbers mean, and what would change them\n"
+                 "\tmodprobe --stats[=json] --compare[=N]\n"
+                 "\t                       this boot against an earlier one: modules, slower loads, failures\n"
                  "\tmodprobe --stats-archive | --stats-reset\n"
                  "\tmodprobe --no-dedup    load without the per-module locks, as kmod does\n"
                  "See kmodx(8), modprobe(8) and kmodx.conf(5).\n");

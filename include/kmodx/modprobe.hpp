@@ -7,6 +7,7 @@
 #include <kmodx/kernel.hpp>
 #include <kmodx/kmod_handles.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,7 @@ struct Options {
     bool no_dedup = false;                         // --no-dedup (kmodx only): load without kmodx::dedup locks
     StatsFormat stats_format = StatsFormat::Text;  // --stats=FORMAT (kmodx only)
     int stats_boot = 0;                            // --boot=N (kmodx only): 0 this boot, -1 the one before, ...
+    std::optional<int> stats_compare;              // --compare[=N] (kmodx only): the boot to set beside it
 };
 
 // Runs the parsed command; returns the exit status (0 or 1, as kmod).

@@ -265,6 +265,40 @@ std::string render_svg(const BootEvents& boot);
 // slowest loads and the findings of --explain.
 std::string render_html(const Summary& s, const BootEvents& boot);
 
+// --stats --compare: one boot set beside another (docs/stats.md, "Boot
+// against boot"): the modules kmodx loaded in one and not the other, loads
+// that got slower beyond the noise, modules failing more often, and the
+// request counts side by side.
+struct Comparison {
+    int boot = 0, against = -1;
+    std::string boot_id, against_id;
+    std::vector<std::string> only_now, only_before;  // modules loaded (by kmodx) in one boot only, by name
+    // A module's mean load time (wait + read + decompress + load call) that
+    // grew by half and by kSlowerNs or more: the noise of a boot is smaller.
+    struct Slower {
+        std::string module;
+        std::uint64_t before_ns = 0, now_ns = 0;
+    };
+    std::vector<Slower> slower;  // most time added first
+    static constexpr std::uint64_t kSlowerNs = 10'000'000;
+    // A module whose requests failed more often than before (callers that
+    // saw a failure, cached ones included), new failures among them.
+    struct Failing {
+        std::string module;
+        std::uint64_t before = 0, now = 0;
+    };
+    std::vector<Failing> more_failures;  // by name
+    struct Count {
+        const char* name;  // a JSON key: "requests", "loaded", ...
+        const char* label;
+        std::uint64_t before = 0, now = 0;
+    };
+    std::vector<Count> counts;
+};
+Comparison compare(const Summary& now, const Summary& before);
+std::string render_compare_text(const Comparison& c);
+std::string render_compare_json(const Comparison& c);
+
 // Every string from the store (module, parent comm, taint, degradation
 // reason, boot id) goes through one of these before it reaches a report,
 // so no control character reaches the admin's terminal. "Control" is the

@@ -206,6 +206,8 @@ std::string usage_text(std::string_view prog_view) {
          "\t                            text (default), json, prometheus, html or svg\n"
          "\t    --boot=N                With --stats: 0 this boot, -1 the one before, ...\n"
          "\t    --explain               With --stats: findings in words, with their numbers\n"
+         "\t    --compare[=N]           With --stats: this boot (or --boot's) against boot N\n"
+         "\t                            (default -1, the one before)\n"
          "\t    --stats-reset           Empty this boot's stats store and exit\n"
          "\t    --stats-archive         Copy this boot's stats to /var/lib/kmodx and exit\n";
     return t;
@@ -308,7 +310,11 @@ ParseOutcome& choose_stats_action(ParseOutcome& r, const Requested& want, const 
     if (stats.explain && stats.action != Action::Stats) return refuse_early(r, "--explain goes with --stats only\n");
     if (stats.explain && stats.format != StatsFormat::Text)
         return refuse_early(r, "--explain prints findings as text: use --stats --explain\n");
+    if (stats.compare && stats.action != Action::Stats) return refuse_early(r, "--compare goes with --stats only\n");
+    if (stats.compare && (stats.explain || (stats.format != StatsFormat::Text && stats.format != StatsFormat::Json)))
+        return refuse_early(r, "--compare prints text or JSON: use --stats --compare or --stats=json --compare\n");
     o.action = stats.action;
+    o.stats_compare = stats.compare;
     o.stats_format = stats.explain ? StatsFormat::Explain : stats.format;
     o.stats_boot = stats.boot;
     r.run = true;
@@ -320,6 +326,7 @@ ParseOutcome& choose_action(ParseOutcome& r, const Requested& want, const StatsW
     if (stats.actions > 0) return choose_stats_action(r, want, stats);
     if (stats.boot_given) return refuse_early(r, "--boot goes with --stats only\n");
     if (stats.explain) return refuse_early(r, "--explain goes with --stats only\n");
+    if (stats.compare) return refuse_early(r, "--compare goes with --stats only\n");
     Options& o = r.opts;
     if (want.show_config) o.action = Action::ShowConfig;
     else if (want.modversions) o.action = Action::ShowModversions;

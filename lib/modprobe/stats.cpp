@@ -13,31 +13,61 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 
 namespace kmodx::modprobe {
 namespace {
 
-int report(const stats::Store& store, const Options& opts) {
-    auto boot = store.read(opts.stats_boot);
+// One boot's events and summary: the running boot's with its deferred
+// footprints filled in and the kernel's own figures beside them.
+struct ReadBoot {
+    stats::BootEvents events;
+    stats::Summary summary;
+};
+
+std::optional<ReadBoot> read_boot(const stats::Store& store, int index) {
+    auto boot = store.read(index);
     if (!boot) {
         // Earlier boots exist only where the archive service kept them:
         // say so, rather than leave the admin with a missing directory.
-        if (boot.error().code == ENOENT && opts.stats_boot < 0)
+        if (boot.error().code == ENOENT && index < 0)
             KMODX_ERR(
                 "no stats for boot %d: %s (earlier boots are kept by kmodx-stats-archive.service: "
                 "systemctl enable --now kmodx-stats-archive.service)\n",
-                opts.stats_boot, boot.error().message().c_str());
-        else KMODX_ERR("could not read the stats of boot %d: %s\n", opts.stats_boot, boot.error().message().c_str());
-        return 1;
+                index, boot.error().message().c_str());
+        else KMODX_ERR("could not read the stats of boot %d: %s\n", index, boot.error().message().c_str());
+        return std::nullopt;
     }
     // This boot's loads of files the kernel decompressed were recorded
     // without their size (stats/deferred_footprint.hpp); its files are here.
-    if (opts.stats_boot == 0) stats::fill_deferred_footprints(boot->events, stats::running_module_dir());
-    stats::Summary s = stats::summarize(*boot, opts.stats_boot);
+    if (index == 0) stats::fill_deferred_footprints(boot->events, stats::running_module_dir());
+    stats::Summary s = stats::summarize(*boot, index);
     // The kernel's figures describe the running kernel: beside this boot only.
-    if (opts.stats_boot == 0)
+    if (index == 0)
         if (auto k = stats::read_kernel_debugfs()) s.kernel = std::move(*k);
+    return ReadBoot{std::move(*boot), std::move(s)};
+}
 
+int write_out(const std::string& out) {
+    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+        KMODX_ERR("could not write the stats: %m\n");
+        return 1;
+    }
+    return 0;
+}
+
+int report(const stats::Store& store, const Options& opts) {
+    auto read = read_boot(store, opts.stats_boot);
+    if (!read) return 1;
+    const stats::Summary& s = read->summary;
+    const stats::BootEvents* boot = &read->events;
+    if (opts.stats_compare) {
+        auto other = read_boot(store, *opts.stats_compare);
+        if (!other) return 1;
+        const stats::Comparison c = stats::compare(s, other->summary);
+        return write_out(opts.stats_format == StatsFormat::Json ? stats::render_compare_json(c)
+                                                                : stats::render_compare_text(c));
+    }
     std::string out;
     switch (opts.stats_format) {
         case StatsFormat::Text: out = stats::render_text(s); break;
@@ -47,11 +77,7 @@ int report(const stats::Store& store, const Options& opts) {
         case StatsFormat::Html: out = stats::render_html(s, *boot); break;
         case StatsFormat::Svg: out = stats::render_svg(*boot); break;
     }
-    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
-        KMODX_ERR("could not write the stats: %m\n");
-        return 1;
-    }
-    return 0;
+    return write_out(out);
 }
 
 }  // namespace

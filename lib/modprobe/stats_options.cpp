@@ -85,11 +85,20 @@ StatsWords take_stats_options(std::vector<std::string>& words, const char* short
             ++r.actions;
             r.action = Action::Stats;
             if (v.size() > 7 && !parse_format(v.substr(8), r.format))
-                fail("unknown --stats format '" + std::string(v.substr(8)) + "': use text, json, prometheus, html or svg\n");
+                fail("unknown --stats format '" + std::string(v.substr(8)) +
+                     "': use text, json, prometheus, html or svg\n");
             continue;
         }
         if (v == "--explain") {
             r.explain = true;
+            continue;
+        }
+        if (v == "--compare" || v.starts_with("--compare=")) {
+            int boot = -1;
+            if (v.size() > 9 && !parse_boot(std::string(v.substr(10)), boot))
+                fail("invalid --compare value '" + std::string(v.substr(10)) +
+                     "': 0 is this boot, -1 the one before, ...\n");
+            r.compare = boot;
             continue;
         }
         if (v == "--stats-reset" || v == "--stats-archive") {

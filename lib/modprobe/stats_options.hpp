@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // kmodx's stats options on modprobe's command line: --stats[=FORMAT],
-// --boot=N, --explain, --stats-reset, --stats-archive. They are taken out of the words
+// --boot=N, --explain, --compare[=N], --stats-reset, --stats-archive. They are taken out of the words
 // before getopt sees them, and only when spelled in full: kept out of
 // getopt's table, they cannot turn an abbreviation that kmod rejects (--st,
 // --b) into something else nor change getopt's ambiguity messages.
@@ -10,6 +10,7 @@
 
 #include <getopt.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct StatsWords {
     bool boot_given = false;
     bool explain = false;  // --explain: findings instead of tables (with --stats)
     int boot = 0;
+    std::optional<int> compare;  // --compare[=N]: the boot to compare with (default -1)
     std::string error;  // one line ending in '\n'; empty when fine
 };
 

@@ -6,6 +6,8 @@
 // shows as \xHH, never reaches the terminal raw), and totals saturate.
 #include <kmodx/stats_report.hpp>
 
+#include "stats/text_layout.hpp"
+
 #include <cstdio>
 #include <ctime>
 #include <initializer_list>
@@ -14,20 +16,6 @@
 namespace kmodx::stats {
 namespace {
 
-// One row: the first column in 25, the others in `width`, TAB between, as
-// the kernel's duplicate table.
-void row(std::string& out, std::initializer_list<std::string_view> cols, int width = 15) {
-    bool first = true;
-    for (auto c : cols) {
-        if (!first) out += '\t';
-        int w = first ? 25 : width;
-        if (static_cast<int>(c.size()) < w) out.append(static_cast<std::size_t>(w) - c.size(), ' ');
-        out += c;
-        first = false;
-    }
-    out += '\n';
-}
-
 std::string num(std::uint64_t v) { return std::to_string(v); }
 
 std::string ms(std::uint64_t ns) {
@@ -35,14 +23,6 @@ std::string ms(std::uint64_t ns) {
     std::snprintf(b, sizeof b, "%.3f", static_cast<double>(ns) / 1e6);
     return b;
 }
-
-void heading(std::string& out, const char* title) {
-    out += '\n';
-    out += title;
-    out += '\n';
-}
-
-void none(std::string& out) { row(out, {"none"}); }
 
 void kernel_side_by_side(std::string& out, const DebugfsStats& mine, const DebugfsStats& k) {
     heading(out, "Kernel's own figures (/sys/kernel/debug/modules/stats):");

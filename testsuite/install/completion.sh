@@ -147,6 +147,7 @@ check is 'modinfo --field=fi' filename firmware
 check is 'modprobe --st' --stats --stats-archive --stats-reset
 check is 'modprobe --no-d' --no-dedup
 check is 'modprobe --expl' --explain
+check has 'modprobe --comp' --compare
 check is 'lsmod -' -V --version
 # insmod takes module files (and directories on the way to them).
 check is 'insmod ' mod.ko mod2.ko.xz sub

@@ -5,6 +5,8 @@
 
 #include <kmodx/udev_override.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -97,6 +99,12 @@ int udev_main(int argc, char** argv) {
         if (!s) return fail(action, s.error());
         print_status(paths, *s);
         return 0;
+    }
+    // Said up front: the refusal would name a temporary link, not why.
+    if (::geteuid() != 0) {
+        std::fprintf(stderr, "kmodx: udev %.*s needs root: %s is root's (run it with sudo)\n",
+                     static_cast<int>(action.size()), action.data(), paths.rule.c_str());
+        return 1;
     }
     // preset: the package's default, applied at every install and upgrade;
     // silent unless it turns the override on. The package's trigger makes the

@@ -222,6 +222,14 @@ struct Summary {
     };
     std::vector<Degraded> degraded;  // most frequent first
 
+    // Events with outcome O; FIELD summed over the requesters (saturating).
+    std::uint64_t outcome(Outcome o) const { return by_outcome[static_cast<std::size_t>(o)]; }
+    std::uint64_t over_requesters(std::uint64_t ByRequester::*field) const {
+        std::uint64_t n = 0;
+        for (const auto& r : requesters) n = saturating_add(n, r.*field);
+        return n;
+    }
+
     DebugfsStats debugfs;                // computed from the events
     std::optional<DebugfsStats> kernel;  // the kernel's own, when readable
 };

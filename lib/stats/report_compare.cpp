@@ -31,35 +31,20 @@ std::map<std::string, std::uint64_t, std::less<>> failures_by_module(const Summa
 }
 
 std::vector<Comparison::Count> counts(const Summary& now, const Summary& before) {
-    auto total = [](const Summary& s, std::uint64_t Summary::ByRequester::*field) {
-        std::uint64_t n = 0;
-        for (const auto& r : s.requesters) n = saturating_add(n, r.*field);
-        return n;
-    };
-    auto outcome = [](const Summary& s, Outcome o) { return s.by_outcome[static_cast<std::size_t>(o)]; };
-    auto kernel_dups = [&](const Summary& s) {
-        return saturating_add(outcome(s, Outcome::DuplicateInKernel), outcome(s, Outcome::MergedInKernel));
+    using R = Summary::ByRequester;
+    auto both = [&](const char* name, const char* label, std::uint64_t R::*field) {
+        return Comparison::Count{name, label, before.over_requesters(field), now.over_requesters(field)};
     };
     return {
-        {"requests", "Load requests", total(before, &Summary::ByRequester::requests),
-         total(now, &Summary::ByRequester::requests)},
+        both("requests", "Load requests", &R::requests),
         {"commands", "Commands", before.commands, now.commands},
-        {"loaded", "Loaded", outcome(before, Outcome::Loaded), outcome(now, Outcome::Loaded)},
-        {"suppressed", "Duplicates suppressed", outcome(before, Outcome::Suppressed),
-         outcome(now, Outcome::Suppressed)},
-        {"kernel_duplicates", "Duplicates in kernel", kernel_dups(before), kernel_dups(now)},
-        {"failed", "Failed", total(before, &Summary::ByRequester::failed), total(now, &Summary::ByRequester::failed)},
-        {"cached_failures", "Cached failures", total(before, &Summary::ByRequester::cached_failures),
-         total(now, &Summary::ByRequester::cached_failures)},
-        {"not_found", "Not found", total(before, &Summary::ByRequester::not_found),
-         total(now, &Summary::ByRequester::not_found)},
+        both("loaded", "Loaded", &R::loaded),
+        both("suppressed", "Duplicates suppressed", &R::suppressed),
+        both("kernel_duplicates", "Duplicates in kernel", &R::kernel_duplicates),
+        both("failed", "Failed", &R::failed),
+        both("cached_failures", "Cached failures", &R::cached_failures),
+        both("not_found", "Not found", &R::not_found),
     };
-}
-
-std::string ms(std::uint64_t ns) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.3f", static_cast<double>(ns) / 1e6);
-    return b;
 }
 
 // Module names, as many to a line as 80 columns hold, after a TAB.

@@ -4,23 +4,14 @@
 // lacks its evidence says nothing (docs/stats.md, "Findings").
 #include <kmodx/stats_report.hpp>
 
+#include "stats/text_layout.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <numeric>
 
 namespace kmodx::stats {
 namespace {
-
-std::string bytes(std::uint64_t b) {
-    const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(b);
-    std::size_t u = 0;
-    while (v >= 1024 && u + 1 < std::size(units)) v /= 1024, ++u;
-    char out[48];
-    if (u == 0) std::snprintf(out, sizeof out, "%llu bytes", static_cast<unsigned long long>(b));
-    else std::snprintf(out, sizeof out, "%.1f %s", v, units[u]);
-    return out;
-}
 
 std::string seconds(std::uint64_t ns) {
     char out[32];
@@ -79,11 +70,11 @@ void duplicates(const Summary& s, std::vector<Finding>& out) {
     if (n == 0) return;
     std::string text = "kmodx kept " + std::to_string(n) + " duplicate load" + (n == 1 ? "" : "s") + " of " +
                        std::to_string(s.saved.size()) + " module" + (s.saved.size() == 1 ? "" : "s") +
-                       " from the kernel, which would have read " + bytes(read) + " and counted " + bytes(alloc) +
-                       " of memory as wasted";
+                       " from the kernel, which would have read " + byte_size(read) + " and counted " +
+                       byte_size(alloc) + " of memory as wasted";
     const Summary::Saved& top = s.saved.front();
     text += "; most for " + top.module + " (" + std::to_string(saturating_add(top.suppressed, top.suppressed_failure)) +
-            ", " + bytes(top.read_bytes) + ").";
+            ", " + byte_size(top.read_bytes) + ").";
     out.push_back({"duplicates-kept", std::move(text)});
 }
 

@@ -7,29 +7,12 @@
 #include <kmodx/saturating.hpp>
 #include <kmodx/stats_report.hpp>
 
+#include "stats/text_layout.hpp"
+
 #include <cstdio>
 
 namespace kmodx::stats {
 namespace {
-
-std::string num(std::uint64_t v) { return std::to_string(v); }
-
-// "12.3 MiB": bytes as a reader takes them in.
-std::string bytes(std::uint64_t v) {
-    static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double d = static_cast<double>(v);
-    int u = 0;
-    while (d >= 1024.0 && u < 6) d /= 1024.0, ++u;
-    char b[32];
-    std::snprintf(b, sizeof b, u == 0 ? "%.0f %s" : "%.1f %s", d, kUnits[u]);
-    return b;
-}
-
-std::string ms(std::uint64_t ns) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.1f ms", static_cast<double>(ns) / 1e6);
-    return b;
-}
 
 void row(std::string& out, std::string_view label, const std::string& value) {
     out += "<tr><th>";
@@ -40,23 +23,19 @@ void row(std::string& out, std::string_view label, const std::string& value) {
 }
 
 void totals(std::string& out, const Summary& s) {
-    std::uint64_t requests = 0, failed = 0, not_found = 0, saved = 0;
-    for (const auto& r : s.requesters)
-        requests = saturating_add(requests, r.requests), failed = saturating_add(failed, r.failed),
-        not_found = saturating_add(not_found, r.not_found);
+    using R = Summary::ByRequester;
+    std::uint64_t saved = 0;
     for (const auto& v : s.saved) saved = saturating_add(saved, v.alloc_bytes);
-    const auto outcome = [&](Outcome o) { return s.by_outcome[static_cast<std::size_t>(o)]; };
     out += "<h2>Totals</h2>\n<table>\n";
-    row(out, "Modules loaded", num(outcome(Outcome::Loaded)));
-    row(out, "Load requests", num(requests));
+    row(out, "Modules loaded", num(s.outcome(Outcome::Loaded)));
+    row(out, "Load requests", num(s.over_requesters(&R::requests)));
     row(out, "Commands that asked", num(s.commands));
-    row(out, "Duplicates suppressed (waited for another loader)", num(outcome(Outcome::Suppressed)));
-    row(out, "Cached failures handed on", num(outcome(Outcome::SuppressedFailure)));
-    row(out, "Duplicates that reached the kernel",
-        num(saturating_add(outcome(Outcome::DuplicateInKernel), outcome(Outcome::MergedInKernel))));
-    row(out, "Kernel memory the suppressed duplicates would have wasted", bytes(saved));
-    row(out, "Requests that failed", num(failed));
-    row(out, "Names nothing answers", num(not_found));
+    row(out, "Duplicates suppressed (waited for another loader)", num(s.outcome(Outcome::Suppressed)));
+    row(out, "Cached failures handed on", num(s.outcome(Outcome::SuppressedFailure)));
+    row(out, "Duplicates that reached the kernel", num(s.over_requesters(&R::kernel_duplicates)));
+    row(out, "Kernel memory the suppressed duplicates would have wasted", byte_size(saved));
+    row(out, "Requests that failed", num(s.over_requesters(&R::failed)));
+    row(out, "Names nothing answers", num(s.over_requesters(&R::not_found)));
     row(out, "Devices udev asked for", num(s.devices));
     out += "</table>\n";
 }
@@ -73,8 +52,8 @@ void kernel_figures(std::string& out, const Summary& s) {
     both("Modules loaded", num(mine.loaded), num(k.loaded));
     both("Failed on becoming", num(mine.failed_becoming), num(k.failed_becoming));
     both("Failed on load", num(mine.failed_load), num(k.failed_load));
-    both("Total module size", bytes(mine.total_size), bytes(k.total_size));
-    both("Memory wasted by duplicates", bytes(mine.wasted_bytes()), bytes(k.wasted_bytes()));
+    both("Total module size", byte_size(mine.total_size), byte_size(k.total_size));
+    both("Memory wasted by duplicates", byte_size(mine.wasted_bytes()), byte_size(k.wasted_bytes()));
     out += "</table>\n";
 }
 
@@ -88,9 +67,9 @@ void slowest(std::string& out, const Summary& s) {
         "<table>\n<tr><th>Module</th><th>total</th><th>waiting</th><th>reading</th><th>decompressing</th>"
         "<th>load call</th><th>asked by</th></tr>\n";
     for (const auto& l : s.slowest) {
-        out += "<tr><th>" + xml_escape(l.module) + "</th><td>" + ms(l.total_ns()) + "</td><td>" + ms(l.wait_ns) +
-               "</td><td>" + ms(l.read_ns) + "</td><td>" + ms(l.decompress_ns) + "</td><td>" + ms(l.syscall_ns) +
-               "</td><td>" + requester_name(l.requester) + "</td></tr>\n";
+        out += "<tr><th>" + xml_escape(l.module) + "</th><td>" + ms(l.total_ns()) + " ms" + "</td><td>" +
+               ms(l.wait_ns) + " ms" + "</td><td>" + ms(l.read_ns) + " ms" + "</td><td>" + ms(l.decompress_ns) + " ms" +
+               "</td><td>" + ms(l.syscall_ns) + " ms" + "</td><td>" + requester_name(l.requester) + "</td></tr>\n";
     }
     out += "</table>\n";
 }

@@ -16,14 +16,6 @@
 namespace kmodx::stats {
 namespace {
 
-std::string num(std::uint64_t v) { return std::to_string(v); }
-
-std::string ms(std::uint64_t ns) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.3f", static_cast<double>(ns) / 1e6);
-    return b;
-}
-
 void kernel_side_by_side(std::string& out, const DebugfsStats& mine, const DebugfsStats& k) {
     heading(out, "Kernel's own figures (/sys/kernel/debug/modules/stats):");
     row(out, {"Figure", "kmodx", "kernel"});
